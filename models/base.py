@@ -1,0 +1,35 @@
+"""Declarative base, shared column types and the constraint naming convention."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from sqlalchemy import DateTime, MetaData, Numeric, String
+from sqlalchemy.orm import DeclarativeBase, mapped_column
+
+# Stable constraint names, so Alembic autogenerate and batch mode on SQLite agree across databases.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Money = Annotated[Decimal, mapped_column(Numeric(14, 2))]
+Percent = Annotated[Decimal, mapped_column(Numeric(6, 3))]
+Str80 = Annotated[str, mapped_column(String(80))]
+Str200 = Annotated[str, mapped_column(String(200))]
+Email = Annotated[str, mapped_column(String(254))]
+Timestamp = Annotated[datetime, mapped_column(DateTime(timezone=True))]
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Base class of every ClaimPost table."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)

@@ -1,0 +1,178 @@
+"""Progress claims and the rules of making, editing and approving them."""
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, Money, Str80
+from models.contract import HeadContract
+from models.errors import ClaimRuleError
+from models.money import ClaimEntry, ClaimFigures, claim_figures, to_cents
+from models.terminology import claim_subject, terms_for
+
+
+class ClaimStatus(StrEnum):
+    """Where a claim stands in the client's review."""
+
+    DRAFT = "draft"
+    UNDER_REVIEW = "under_review"
+    REVISE_AND_RESUBMIT = "revise_and_resubmit"
+    APPROVED = "approved"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").title().replace(" And ", " and ")
+
+
+# Which status may follow which; an approved claim is final.
+STATUS_TRANSITIONS: dict[ClaimStatus, set[ClaimStatus]] = {
+    ClaimStatus.DRAFT: {ClaimStatus.UNDER_REVIEW},
+    ClaimStatus.UNDER_REVIEW: {
+        ClaimStatus.APPROVED, ClaimStatus.REVISE_AND_RESUBMIT, ClaimStatus.DRAFT,
+    },
+    ClaimStatus.REVISE_AND_RESUBMIT: {ClaimStatus.DRAFT, ClaimStatus.UNDER_REVIEW},
+    ClaimStatus.APPROVED: set(),
+}
+
+EDITABLE_STATUSES = {ClaimStatus.DRAFT, ClaimStatus.REVISE_AND_RESUBMIT}
+
+
+class ProgressClaim(Base):
+    """One month's bill against a head contract (owner invoice, payment application)."""
+
+    __tablename__ = "progress_claim"
+    __table_args__ = (UniqueConstraint("head_contract_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    head_contract_id: Mapped[int] = mapped_column(ForeignKey("head_contract.id"))
+    number: Mapped[int]
+    period_start: Mapped[date]
+    period_end: Mapped[date]
+    status: Mapped[str] = mapped_column(String(30), default=ClaimStatus.DRAFT)
+
+    head_contract: Mapped[HeadContract] = relationship(back_populates="claims")
+    lines: Mapped[list["ClaimLine"]] = relationship(
+        back_populates="claim", order_by="ClaimLine.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def project(self):
+        return self.head_contract.project
+
+    @property
+    def terms(self):
+        return terms_for(self.project.company.terminology)
+
+    @property
+    def is_latest(self) -> bool:
+        return self.head_contract.claims[-1] is self
+
+    @property
+    def is_editable(self) -> bool:
+        """Only the latest claim of a contract, and only while it is a draft or sent back."""
+        return self.is_latest and self.status in EDITABLE_STATUSES
+
+    @property
+    def subject(self) -> str:
+        """The default subject line of this claim's emails, in the company's words."""
+        return claim_subject(self.terms, self.number, self.head_contract.number,
+                             self.period_start, self.period_end)
+
+    def entries(self) -> list[ClaimEntry]:
+        return [ClaimEntry(line.item, line.work_this_period, line.materials_stored)
+                for line in self.lines]
+
+    def figures(self) -> ClaimFigures:
+        """The summary and line table of this claim, from this and the earlier claims."""
+        contract = self.head_contract
+        sov, change_orders = contract.billable_lines()
+        history = [c.entries() for c in contract.claims if c.number <= self.number]
+        return claim_figures(sov, change_orders, contract.retention_work_pct,
+                             contract.retention_materials_pct, history)
+
+    def __str__(self) -> str:
+        return f"{self.terms.claim} #{self.number} ({self.head_contract.number})"
+
+
+class ClaimLine(Base):
+    """What one claim bills on one line: work done this period and materials stored now."""
+
+    __tablename__ = "claim_line"
+    __table_args__ = (UniqueConstraint("claim_id", "item"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("progress_claim.id"))
+    item: Mapped[Str80]
+    work_this_period: Mapped[Money] = mapped_column(default=Decimal("0"))
+    materials_stored: Mapped[Money] = mapped_column(default=Decimal("0"))
+
+    claim: Mapped[ProgressClaim] = relationship(back_populates="lines")
+
+
+def open_claim(contract: HeadContract, period_start: date, period_end: date) -> ProgressClaim:
+    """Start the next claim of a contract, enforcing contract status and billing periods."""
+    if not contract.accepts_claims:
+        raise ClaimRuleError(
+            f"Contract {contract.number} is {contract.status}; claims need an approved "
+            "or complete contract."
+        )
+    if period_end < period_start:
+        raise ClaimRuleError("The billing period ends before it starts.")
+    for earlier in contract.claims:
+        if period_start <= earlier.period_end and earlier.period_start <= period_end:
+            raise ClaimRuleError(
+                f"The billing period overlaps claim #{earlier.number} "
+                f"({earlier.period_start} to {earlier.period_end})."
+            )
+        if earlier.period_start > period_start:
+            raise ClaimRuleError(f"The billing period is before claim #{earlier.number}'s.")
+    number = contract.claims[-1].number + 1 if contract.claims else 1
+    claim = ProgressClaim(number=number, period_start=period_start, period_end=period_end,
+                          status=ClaimStatus.DRAFT)
+    contract.claims.append(claim)
+    return claim
+
+
+def set_claim_lines(claim: ProgressClaim, amounts: dict[str, tuple[Decimal, Decimal]]) -> None:
+    """Replace what the claim bills per item (work this period, materials stored).
+
+    Refuses edits to a claim that is not editable, unknown items, negative materials and any
+    line that would bill more than its scheduled value.
+    """
+    if not claim.is_editable:
+        raise ClaimRuleError(
+            f"Claim #{claim.number} cannot be edited: only the latest claim of a contract, "
+            "while it is a draft or sent back for revision."
+        )
+    for item, (work, materials) in amounts.items():
+        if materials < 0:
+            raise ClaimRuleError(f"Line {item}: materials stored cannot be negative.")
+        line = next((line for line in claim.lines if line.item == item), None)
+        if line is None:
+            line = ClaimLine(item=item)
+            claim.lines.append(line)
+        line.work_this_period = to_cents(work)
+        line.materials_stored = to_cents(materials)
+    try:
+        figures = claim.figures()
+    except ValueError as exc:
+        raise ClaimRuleError(str(exc)) from exc
+    for line in figures.lines:
+        if line.scheduled_value >= 0 and line.completed_and_stored > line.scheduled_value:
+            raise ClaimRuleError(
+                f"Line {line.item} would bill {line.completed_and_stored} against a scheduled "
+                f"value of {line.scheduled_value}; bill the excess through a variation."
+            )
+
+
+def change_claim_status(claim: ProgressClaim, new_status: ClaimStatus) -> None:
+    """Move the claim to a new review status if the workflow allows it."""
+    current = ClaimStatus(claim.status)
+    if not claim.is_latest and current != new_status:
+        raise ClaimRuleError(f"Claim #{claim.number} is not the latest claim of its contract.")
+    if new_status not in STATUS_TRANSITIONS[current]:
+        raise ClaimRuleError(f"A claim cannot go from {current.label} to {new_status.label}.")
+    claim.status = new_status

