@@ -3,11 +3,30 @@
 from models.base import Base
 from models.claim import ClaimLine, ClaimStatus, ProgressClaim
 from models.company import ApiToken, Company, User
-from models.contract import ChangeOrder, ChangeOrderStatus, ContractLine, ContractStatus, HeadContract
+from models.contract import (
+    ChangeOrder,
+    ChangeOrderStatus,
+    ContractLine,
+    ContractStatus,
+    HeadContract,
+)
 from models.project import BillingPermission, Contact, Project, ProjectMember
 
 __all__ = [
-    "ApiToken", "Base", "BillingPermission", "ChangeOrder", "ChangeOrderStatus", "ClaimLine",
-    "ClaimStatus", "Company", "Contact", "ContractLine", "ContractStatus", "HeadContract",
-    "Project", "ProjectMember", "ProgressClaim", "User",
+    "ApiToken",
+    "Base",
+    "BillingPermission",
+    "ChangeOrder",
+    "ChangeOrderStatus",
+    "ClaimLine",
+    "ClaimStatus",
+    "Company",
+    "Contact",
+    "ContractLine",
+    "ContractStatus",
+    "HeadContract",
+    "Project",
+    "ProjectMember",
+    "ProgressClaim",
+    "User",
 ]

@@ -24,8 +24,9 @@ def project_permission(user: User, project: Project) -> BillingPermission:
 def require(user: User, project: Project, needed: BillingPermission) -> None:
     """Raise PermissionDenied unless the user has at least `needed` on the project."""
     if not project_permission(user, project).allows(needed):
-        raise PermissionDenied(f"This needs {needed.value.replace('_', ' ')} permission on "
-                               f"project {project.number}.")
+        raise PermissionDenied(
+            f"This needs {needed.value.replace('_', ' ')} permission on project {project.number}."
+        )
 
 
 def visible_projects(user: User) -> Select[tuple[Project]]:

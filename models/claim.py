@@ -31,7 +31,9 @@ class ClaimStatus(StrEnum):
 STATUS_TRANSITIONS: dict[ClaimStatus, set[ClaimStatus]] = {
     ClaimStatus.DRAFT: {ClaimStatus.UNDER_REVIEW},
     ClaimStatus.UNDER_REVIEW: {
-        ClaimStatus.APPROVED, ClaimStatus.REVISE_AND_RESUBMIT, ClaimStatus.DRAFT,
+        ClaimStatus.APPROVED,
+        ClaimStatus.REVISE_AND_RESUBMIT,
+        ClaimStatus.DRAFT,
     },
     ClaimStatus.REVISE_AND_RESUBMIT: {ClaimStatus.DRAFT, ClaimStatus.UNDER_REVIEW},
     ClaimStatus.APPROVED: set(),
@@ -78,20 +80,28 @@ class ProgressClaim(Base):
     @property
     def subject(self) -> str:
         """The default subject line of this claim's emails, in the company's words."""
-        return claim_subject(self.terms, self.number, self.head_contract.number,
-                             self.period_start, self.period_end)
+        return claim_subject(
+            self.terms, self.number, self.head_contract.number, self.period_start, self.period_end
+        )
 
     def entries(self) -> list[ClaimEntry]:
-        return [ClaimEntry(line.item, line.work_this_period, line.materials_stored)
-                for line in self.lines]
+        return [
+            ClaimEntry(line.item, line.work_this_period, line.materials_stored)
+            for line in self.lines
+        ]
 
     def figures(self) -> ClaimFigures:
         """The summary and line table of this claim, from this and the earlier claims."""
         contract = self.head_contract
         sov, change_orders = contract.billable_lines()
         history = [c.entries() for c in contract.claims if c.number <= self.number]
-        return claim_figures(sov, change_orders, contract.retention_work_pct,
-                             contract.retention_materials_pct, history)
+        return claim_figures(
+            sov,
+            change_orders,
+            contract.retention_work_pct,
+            contract.retention_materials_pct,
+            history,
+        )
 
     def __str__(self) -> str:
         return f"{self.terms.claim} #{self.number} ({self.head_contract.number})"
@@ -130,8 +140,9 @@ def open_claim(contract: HeadContract, period_start: date, period_end: date) -> 
         if earlier.period_start > period_start:
             raise ClaimRuleError(f"The billing period is before claim #{earlier.number}'s.")
     number = contract.claims[-1].number + 1 if contract.claims else 1
-    claim = ProgressClaim(number=number, period_start=period_start, period_end=period_end,
-                          status=ClaimStatus.DRAFT)
+    claim = ProgressClaim(
+        number=number, period_start=period_start, period_end=period_end, status=ClaimStatus.DRAFT
+    )
     contract.claims.append(claim)
     return claim
 

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -39,6 +40,13 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
 
     company: Mapped[Company] = relationship(back_populates="users")
+
+    # The account interface session logins expect (Flask-Login's UserMixin, without importing it).
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of the password, never the password."""

@@ -46,14 +46,16 @@ class HeadContract(Base):
     project: Mapped[Project] = relationship(back_populates="head_contracts")
     client_contact: Mapped[Contact | None] = relationship()
     lines: Mapped[list["ContractLine"]] = relationship(
-        back_populates="head_contract", order_by="ContractLine.position",
+        back_populates="head_contract",
+        order_by="ContractLine.position",
         cascade="all, delete-orphan",
     )
     change_orders: Mapped[list["ChangeOrder"]] = relationship(
         back_populates="head_contract", order_by="ChangeOrder.id", cascade="all, delete-orphan"
     )
     claims: Mapped[list["ProgressClaim"]] = relationship(  # noqa: F821 (models/claim.py)
-        back_populates="head_contract", order_by="ProgressClaim.number",
+        back_populates="head_contract",
+        order_by="ProgressClaim.number",
         cascade="all, delete-orphan",
     )
 
@@ -63,10 +65,14 @@ class HeadContract(Base):
 
     def billable_lines(self) -> tuple[list[BillableLine], list[BillableLine]]:
         """The schedule of values and the approved change orders, as the money math takes them."""
-        sov = [BillableLine(line.item, line.description, line.scheduled_value)
-               for line in self.lines]
-        approved = [BillableLine(co.number, co.description, co.amount)
-                    for co in self.change_orders if co.status == ChangeOrderStatus.APPROVED]
+        sov = [
+            BillableLine(line.item, line.description, line.scheduled_value) for line in self.lines
+        ]
+        approved = [
+            BillableLine(co.number, co.description, co.amount)
+            for co in self.change_orders
+            if co.status == ChangeOrderStatus.APPROVED
+        ]
         return sov, approved
 
     def __str__(self) -> str:

@@ -29,12 +29,28 @@ SCHEDULE_OF_VALUES = [
 
 # Per claim: {item: (work this period, materials stored at the end of the period)}.
 CLAIM_WORK = [
-    {"1": ("36000.00", "0.00"), "2": ("45500.00", "0.00"), "3": ("51750.00", "0.00"),
-     "4": ("84800.00", "12500.00")},
-    {"1": ("18000.00", "0.00"), "3": ("34500.00", "0.00"), "4": ("127200.00", "0.00"),
-     "5": ("92880.00", "0.00"), "7": ("0.00", "35280.00"), "V-01": ("9875.50", "0.00")},
-    {"1": ("12000.00", "0.00"), "5": ("61920.00", "0.00"), "6": ("124500.00", "18000.00"),
-     "7": ("52920.00", "17640.00"), "V-01": ("4232.35", "0.00"), "V-02": ("3850.00", "0.00")},
+    {
+        "1": ("36000.00", "0.00"),
+        "2": ("45500.00", "0.00"),
+        "3": ("51750.00", "0.00"),
+        "4": ("84800.00", "12500.00"),
+    },
+    {
+        "1": ("18000.00", "0.00"),
+        "3": ("34500.00", "0.00"),
+        "4": ("127200.00", "0.00"),
+        "5": ("92880.00", "0.00"),
+        "7": ("0.00", "35280.00"),
+        "V-01": ("9875.50", "0.00"),
+    },
+    {
+        "1": ("12000.00", "0.00"),
+        "5": ("61920.00", "0.00"),
+        "6": ("124500.00", "18000.00"),
+        "7": ("52920.00", "17640.00"),
+        "V-01": ("4232.35", "0.00"),
+        "V-02": ("3850.00", "0.00"),
+    },
 ]
 
 
@@ -43,53 +59,114 @@ def demo_import() -> dict:
     return {
         "company": {"name": "Harbourside Constructions Pty Ltd", "terminology": "en-AU"},
         "users": [
-            {"email": DEMO_ADMIN_EMAIL, "name": "Alex Admin", "password": DEMO_ADMIN_PASSWORD,
-             "admin": True},
-            {"email": "priya.pm@harbourside.example", "name": "Priya Patel",
-             "password": DEMO_ADMIN_PASSWORD, "admin": False},
+            {
+                "email": DEMO_ADMIN_EMAIL,
+                "name": "Alex Admin",
+                "password": DEMO_ADMIN_PASSWORD,
+                "admin": True,
+            },
+            {
+                "email": "priya.pm@harbourside.example",
+                "name": "Priya Patel",
+                "password": DEMO_ADMIN_PASSWORD,
+                "admin": False,
+            },
         ],
-        "projects": [{
-            "name": "Harbour Tower", "number": "P-1001",
-            "directory": [
-                {"name": "Olivia Owner", "email": "olivia@owner.example",
-                 "company": "Harbour Tower Developments Pty Ltd", "permission": "read_only"},
-                {"name": "Quentin Surveyor", "email": "quentin@qs.example",
-                 "company": "Accurate QS Pty Ltd", "permission": "read_only"},
-                {"name": "Ava Architect", "email": "ava@architects.example",
-                 "company": "Ava Architects", "permission": "none"},
-                {"name": "Sam Superintendent", "email": "sam@owner.example",
-                 "company": "Harbour Tower Developments Pty Ltd", "permission": "none"},
-                {"name": "Chris Contracts", "email": "chris@harbourside.example",
-                 "company": "Harbourside Constructions Pty Ltd", "permission": "standard"},
-                {"name": "Fiona Finance", "email": "fiona@harbourside.example",
-                 "company": "Harbourside Constructions Pty Ltd", "permission": "read_only"},
-            ],
-            "members": [
-                {"email": DEMO_ADMIN_EMAIL, "permission": "admin"},
-                {"email": "priya.pm@harbourside.example", "permission": "standard"},
-            ],
-            "head_contracts": [{
-                "number": "HC-1", "title": "Main works", "client": "olivia@owner.example",
-                "status": "approved", "retention_work_pct": "10",
-                "retention_materials_pct": "5",
-                "lines": [{"item": i, "description": d, "scheduled_value": v}
-                          for i, d, v in SCHEDULE_OF_VALUES],
-                "change_orders": [
-                    {"number": "V-01", "description": "Additional piling at grid C4",
-                     "amount": "14107.85", "status": "approved"},
-                    {"number": "V-02", "description": "Upgrade lobby floor finish",
-                     "amount": "7700.00", "status": "approved"},
+        "projects": [
+            {
+                "name": "Harbour Tower",
+                "number": "P-1001",
+                "directory": [
+                    {
+                        "name": "Olivia Owner",
+                        "email": "olivia@owner.example",
+                        "company": "Harbour Tower Developments Pty Ltd",
+                        "permission": "read_only",
+                    },
+                    {
+                        "name": "Quentin Surveyor",
+                        "email": "quentin@qs.example",
+                        "company": "Accurate QS Pty Ltd",
+                        "permission": "read_only",
+                    },
+                    {
+                        "name": "Ava Architect",
+                        "email": "ava@architects.example",
+                        "company": "Ava Architects",
+                        "permission": "none",
+                    },
+                    {
+                        "name": "Sam Superintendent",
+                        "email": "sam@owner.example",
+                        "company": "Harbour Tower Developments Pty Ltd",
+                        "permission": "none",
+                    },
+                    {
+                        "name": "Chris Contracts",
+                        "email": "chris@harbourside.example",
+                        "company": "Harbourside Constructions Pty Ltd",
+                        "permission": "standard",
+                    },
+                    {
+                        "name": "Fiona Finance",
+                        "email": "fiona@harbourside.example",
+                        "company": "Harbourside Constructions Pty Ltd",
+                        "permission": "read_only",
+                    },
                 ],
-                "claims": [
-                    {"number": n, "period_start": start, "period_end": end, "status": status,
-                     "lines": [{"item": item, "work_this_period": work, "materials_stored": mat}
-                               for item, (work, mat) in CLAIM_WORK[n - 1].items()]}
-                    for n, start, end, status in [
-                        (1, "2026-08-01", "2026-08-31", "approved"),
-                        (2, "2026-09-01", "2026-09-30", "approved"),
-                        (3, "2026-10-01", "2026-10-31", "draft"),
-                    ]
+                "members": [
+                    {"email": DEMO_ADMIN_EMAIL, "permission": "admin"},
+                    {"email": "priya.pm@harbourside.example", "permission": "standard"},
                 ],
-            }],
-        }],
+                "head_contracts": [
+                    {
+                        "number": "HC-1",
+                        "title": "Main works",
+                        "client": "olivia@owner.example",
+                        "status": "approved",
+                        "retention_work_pct": "10",
+                        "retention_materials_pct": "5",
+                        "lines": [
+                            {"item": i, "description": d, "scheduled_value": v}
+                            for i, d, v in SCHEDULE_OF_VALUES
+                        ],
+                        "change_orders": [
+                            {
+                                "number": "V-01",
+                                "description": "Additional piling at grid C4",
+                                "amount": "14107.85",
+                                "status": "approved",
+                            },
+                            {
+                                "number": "V-02",
+                                "description": "Upgrade lobby floor finish",
+                                "amount": "7700.00",
+                                "status": "approved",
+                            },
+                        ],
+                        "claims": [
+                            {
+                                "number": n,
+                                "period_start": start,
+                                "period_end": end,
+                                "status": status,
+                                "lines": [
+                                    {
+                                        "item": item,
+                                        "work_this_period": work,
+                                        "materials_stored": mat,
+                                    }
+                                    for item, (work, mat) in CLAIM_WORK[n - 1].items()
+                                ],
+                            }
+                            for n, start, end, status in [
+                                (1, "2026-08-01", "2026-08-31", "approved"),
+                                (2, "2026-09-01", "2026-09-30", "approved"),
+                                (3, "2026-10-01", "2026-10-31", "draft"),
+                            ]
+                        ],
+                    }
+                ],
+            }
+        ],
     }

@@ -14,7 +14,13 @@ from sqlalchemy.orm import Session
 
 from models.claim import ClaimStatus, change_claim_status, open_claim, set_claim_lines
 from models.company import Company, User
-from models.contract import ChangeOrder, ChangeOrderStatus, ContractLine, ContractStatus, HeadContract
+from models.contract import (
+    ChangeOrder,
+    ChangeOrderStatus,
+    ContractLine,
+    ContractStatus,
+    HeadContract,
+)
 from models.errors import DomainError, ImportErrorInFile
 from models.project import BillingPermission, Contact, Project, ProjectMember
 from models.terminology import DICTIONARIES
@@ -73,7 +79,7 @@ class _Field:
 
     def money(self) -> Decimal:
         if isinstance(self.value, bool) or not isinstance(self.value, str | int | Decimal):
-            raise self.fail("must be a decimal amount written as a string, e.g. \"1200.00\"")
+            raise self.fail('must be a decimal amount written as a string, e.g. "1200.00"')
         try:
             amount = Decimal(str(self.value).strip())
         except InvalidOperation:
@@ -84,7 +90,7 @@ class _Field:
 
     def percent(self) -> Decimal:
         if isinstance(self.value, bool) or not isinstance(self.value, str | int | Decimal):
-            raise self.fail("must be a percentage written as a string, e.g. \"10\"")
+            raise self.fail('must be a percentage written as a string, e.g. "10"')
         try:
             value = Decimal(str(self.value).strip())
         except InvalidOperation:
@@ -144,10 +150,15 @@ def _import_users(session: Session, company: Company, root: _Field) -> list[User
         email_field = field.get("email")
         email = email_field.email()
         if session.scalar(select(User).where(func.lower(User.email) == email)) or any(
-                u.email == email for u in users):
+            u.email == email for u in users
+        ):
             raise email_field.fail(f"a user with e-mail {email} already exists")
-        user = User(company=company, email=email, name=field.get("name").text(),
-                    is_admin=field.get("admin", False).boolean())
+        user = User(
+            company=company,
+            email=email,
+            name=field.get("name").text(),
+            is_admin=field.get("admin", False).boolean(),
+        )
         password = field.get("password")
         if len(password.text(1000)) < 8:
             raise password.fail("must be at least 8 characters")
@@ -157,10 +168,12 @@ def _import_users(session: Session, company: Company, root: _Field) -> list[User
     return users
 
 
-def _import_project(session: Session, company: Company, users: dict[str, User],
-                    field: _Field) -> Project:
-    project = Project(company=company, name=field.get("name").text(),
-                      number=field.get("number").text(80))
+def _import_project(
+    session: Session, company: Company, users: dict[str, User], field: _Field
+) -> Project:
+    project = Project(
+        company=company, name=field.get("name").text(), number=field.get("number").text(80)
+    )
     session.add(project)
     contacts: dict[str, Contact] = {}
     for person in field.items("directory"):
@@ -169,7 +182,8 @@ def _import_project(session: Session, company: Company, users: dict[str, User],
         if email in contacts:
             raise email_field.fail(f"{email} is already in this project's directory")
         contacts[email] = Contact(
-            name=person.get("name").text(), email=email,
+            name=person.get("name").text(),
+            email=email,
             company=person.get("company", "").value or "",
             permission=person.get("permission", "none").choice(BillingPermission),
         )
@@ -181,8 +195,13 @@ def _import_project(session: Session, company: Company, users: dict[str, User],
     return project
 
 
-def _add_member(session: Session, project: Project, contacts: dict[str, Contact],
-                users: dict[str, User], field: _Field) -> None:
+def _add_member(
+    session: Session,
+    project: Project,
+    contacts: dict[str, Contact],
+    users: dict[str, User],
+    field: _Field,
+) -> None:
     email_field = field.get("email")
     email = email_field.email()
     user = users.get(email) or session.scalar(select(User).where(func.lower(User.email) == email))
@@ -196,8 +215,9 @@ def _add_member(session: Session, project: Project, contacts: dict[str, Contact]
     project.members.append(ProjectMember(user=user, permission=permission))
     # Members are in the directory too, so they can be copied on the claim emails they send.
     if email not in contacts:
-        contacts[email] = Contact(name=user.name, email=email, company=project.company.name,
-                                  permission=permission)
+        contacts[email] = Contact(
+            name=user.name, email=email, company=project.company.name, permission=permission
+        )
         project.directory.append(contacts[email])
 
 
@@ -213,7 +233,8 @@ def _import_contract(project: Project, contacts: dict[str, Contact], field: _Fie
         if client is None:
             raise client_field.fail(f"{client_email} is not in this project's directory")
     contract = HeadContract(
-        number=number, title=field.get("title").text(),
+        number=number,
+        title=field.get("title").text(),
         client_contact=client,
         status=field.get("status", "draft").choice(ContractStatus),
         retention_work_pct=field.get("retention_work_pct", "0").percent(),
@@ -223,17 +244,23 @@ def _import_contract(project: Project, contacts: dict[str, Contact], field: _Fie
     items: set[str] = set()
     for position, line in enumerate(field.items("lines")):
         item = _unique_item(line.get("item"), items)
-        contract.lines.append(ContractLine(
-            position=position, item=item, description=line.get("description").text(),
-            scheduled_value=line.get("scheduled_value").money(),
-        ))
+        contract.lines.append(
+            ContractLine(
+                position=position,
+                item=item,
+                description=line.get("description").text(),
+                scheduled_value=line.get("scheduled_value").money(),
+            )
+        )
     for order in field.items("change_orders"):
-        contract.change_orders.append(ChangeOrder(
-            number=_unique_item(order.get("number"), items),
-            description=order.get("description").text(),
-            amount=order.get("amount").money(),
-            status=order.get("status", "draft").choice(ChangeOrderStatus),
-        ))
+        contract.change_orders.append(
+            ChangeOrder(
+                number=_unique_item(order.get("number"), items),
+                description=order.get("description").text(),
+                amount=order.get("amount").money(),
+                status=order.get("status", "draft").choice(ChangeOrderStatus),
+            )
+        )
     for claim in sorted(field.items("claims"), key=lambda c: _claim_number(c)):
         _import_claim(contract, claim)
 
@@ -261,7 +288,8 @@ def _import_claim(contract: HeadContract, field: _Field) -> None:
     except DomainError as exc:
         raise field.fail(str(exc)) from None
     billable = {line.item for line in contract.lines} | {
-        co.number for co in contract.change_orders if co.status == ChangeOrderStatus.APPROVED}
+        co.number for co in contract.change_orders if co.status == ChangeOrderStatus.APPROVED
+    }
     amounts = {}
     for line in field.items("lines"):
         item_field = line.get("item")
@@ -270,8 +298,10 @@ def _import_claim(contract: HeadContract, field: _Field) -> None:
             raise item_field.fail(f"{item} is not a line or approved change order of the contract")
         if item in amounts:
             raise item_field.fail(f"item {item} appears twice in this claim")
-        amounts[item] = (line.get("work_this_period", "0").money(),
-                         line.get("materials_stored", "0").money())
+        amounts[item] = (
+            line.get("work_this_period", "0").money(),
+            line.get("materials_stored", "0").money(),
+        )
     try:
         set_claim_lines(claim, amounts)
         for step in STATUS_PATH[status]:
@@ -285,8 +315,11 @@ def _project_ids(project: Project) -> dict:
         "id": project.id,
         "number": project.number,
         "head_contracts": [
-            {"id": contract.id, "number": contract.number,
-             "claims": [{"id": claim.id, "number": claim.number} for claim in contract.claims]}
+            {
+                "id": contract.id,
+                "number": contract.number,
+                "claims": [{"id": claim.id, "number": claim.number} for claim in contract.claims],
+            }
             for contract in project.head_contracts
         ],
     }

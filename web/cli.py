@@ -38,8 +38,10 @@ def seed_demo(as_json: bool) -> None:
     db.session.commit()
     contract = ids["projects"][0]["head_contracts"][0]
     result = {
-        "admin_email": DEMO_ADMIN_EMAIL, "admin_password": DEMO_ADMIN_PASSWORD,
-        "api_token": token, "project_id": ids["projects"][0]["id"],
+        "admin_email": DEMO_ADMIN_EMAIL,
+        "admin_password": DEMO_ADMIN_PASSWORD,
+        "api_token": token,
+        "project_id": ids["projects"][0]["id"],
         "claim_id": contract["claims"][-1]["id"],
     }
     if as_json:

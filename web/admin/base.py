@@ -1,0 +1,113 @@
+"""Access control for every back-office page, in one place that every view inherits."""
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import AdminIndexView, expose
+from flask_admin.contrib.sqla import ModelView
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.validators import ValidationError
+
+from models import BillingPermission, Project
+from models.access import project_permission, visible_projects
+from web.extensions import db
+
+
+class LoginRequired:
+    """Mixin: only signed-in users; others go to the login page and come back."""
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated
+
+    def inaccessible_callback(self, name, **kwargs):
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+class HomeView(LoginRequired, AdminIndexView):
+    """The back office's landing page: the user's projects."""
+
+    @expose("/")
+    def index(self):
+        projects = db.session.scalars(visible_projects(current_user).order_by(Project.number))
+        return self.render("admin/home.html", projects=projects.all())
+
+
+class ProjectScopedView(LoginRequired, ModelView):
+    """A model view that lists and opens only rows of projects the user may see.
+
+    Subclasses tell how a row reaches its project (`project_column`, `project_of`) and which
+    permission changing a row needs (`edit_permission`).
+    """
+
+    edit_permission = BillingPermission.ADMIN
+    can_view_details = False
+    page_size = 50
+
+    def project_of(self, model) -> Project:
+        return model.project
+
+    def scope(self, query):
+        project_ids = visible_projects(current_user).with_only_columns(Project.id)
+        return query.filter(self.project_column().in_(project_ids))
+
+    def get_query(self):
+        return self.scope(super().get_query())
+
+    def get_count_query(self):
+        return self.scope(super().get_count_query())
+
+    def get_one(self, id):
+        model = super().get_one(str(id)) if id is not None else None
+        if model is None or not project_permission(current_user, self.project_of(model)).allows(
+            BillingPermission.READ_ONLY
+        ):
+            abort(404)
+        return model
+
+    def check_may_change(self, model) -> None:
+        """Raise ValidationError (shown to the user) unless they may change this row."""
+        project = self.project_of(model)
+        if project is None or not project_permission(current_user, project).allows(
+            self.edit_permission
+        ):
+            raise ValidationError(
+                f"You need {self.edit_permission.value.replace('_', ' ')} permission on the "
+                "project to change this."
+            )
+
+    def update_model(self, form, model):
+        # Checked before the form moves the row, so no one can move a row out of a project
+        # they may not change.
+        try:
+            self.check_may_change(model)
+        except ValidationError as exc:
+            flash(str(exc), "error")
+            return False
+        return super().update_model(form, model)
+
+    def on_model_change(self, form, model, is_created):
+        self.check_may_change(model)
+
+    def on_model_delete(self, model):
+        self.check_may_change(model)
+
+
+def visible_project_or_404(project_id: int) -> Project:
+    """The project if the user may see it, else 404 (existence is not revealed)."""
+    project = db.session.scalar(visible_projects(current_user).where(Project.id == project_id))
+    if project is None:
+        abort(404)
+    return project
+
+
+def projects_where(permission: BillingPermission):
+    """A query factory of the projects where the current user has at least `permission`."""
+
+    def factory():
+        projects = db.session.scalars(
+            select(Project).where(
+                Project.id.in_(visible_projects(current_user).with_only_columns(Project.id))
+            )
+        )
+        return [p for p in projects if project_permission(current_user, p).allows(permission)]
+
+    return factory

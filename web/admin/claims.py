@@ -1,0 +1,156 @@
+"""Progress claims: the list, a new claim, and the claim page with its Detail and Emails tabs."""
+
+from decimal import Decimal, InvalidOperation
+
+from flask import abort, flash, redirect, request
+from flask_admin import expose
+from flask_admin.contrib.sqla.fields import QuerySelectField
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import DateField
+from wtforms.validators import DataRequired, ValidationError
+
+from models import BillingPermission, ClaimStatus, HeadContract, ProgressClaim
+from models.access import project_permission
+from models.claim import STATUS_TRANSITIONS, change_claim_status, open_claim, set_claim_lines
+from models.errors import DomainError
+from web.admin.base import ProjectScopedView, projects_where
+from web.extensions import db
+
+
+def contracts_open_for_claims():
+    """Contracts where the user may make claims (standard permission or more)."""
+    return [
+        contract
+        for project in projects_where(BillingPermission.STANDARD)()
+        for contract in project.head_contracts
+        if contract.accepts_claims
+    ]
+
+
+class NewClaimForm(FlaskForm):
+    head_contract = QuerySelectField(
+        "Contract", query_factory=contracts_open_for_claims, validators=[DataRequired()]
+    )
+    period_start = DateField("Period start", validators=[DataRequired()])
+    period_end = DateField("Period end", validators=[DataRequired()])
+
+
+class ClaimView(ProjectScopedView):
+    """Claims; each opens on its own page with the Detail and Emails tabs."""
+
+    def project_column(self):
+        return HeadContract.project_id
+
+    edit_permission = BillingPermission.STANDARD
+    can_edit = False
+    can_delete = False
+    can_view_details = True
+    column_list = [
+        "head_contract.project",
+        "head_contract",
+        "number",
+        "period_start",
+        "period_end",
+        "status",
+    ]
+    column_labels = {"head_contract.project": "Project", "head_contract": "Contract"}
+    column_filters = ["status", "head_contract.number"]
+    column_default_sort = [("head_contract_id", False), ("number", True)]
+    column_formatters = {"status": lambda v, c, m, p: ClaimStatus(m.status).label}
+
+    def project_of(self, model):
+        return model.head_contract.project
+
+    def scope(self, query):
+        return super().scope(query.join(ProgressClaim.head_contract))
+
+    def get_create_form(self):
+        return NewClaimForm
+
+    def create_model(self, form):
+        contract = form.head_contract.data
+        try:
+            if not project_permission(current_user, contract.project).allows(
+                BillingPermission.STANDARD
+            ):
+                raise DomainError("You need standard permission on the project to make claims.")
+            claim = open_claim(contract, form.period_start.data, form.period_end.data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return False
+        return claim
+
+    def get_save_return_url(self, model, is_created=False):
+        return self.get_url(".details_view", id=model.id)
+
+    @expose("/details/")
+    def details_view(self):
+        """The claim page: Detail (summary and line table) and Emails tabs."""
+        claim = self.get_one(request.args.get("id"))
+        permission = project_permission(current_user, claim.project)
+        return self.render(
+            "admin/claim.html",
+            claim=claim,
+            figures=claim.figures(),
+            terms=claim.terms,
+            may_edit=claim.is_editable and permission.allows(BillingPermission.STANDARD),
+            next_statuses=sorted(
+                STATUS_TRANSITIONS[ClaimStatus(claim.status)], key=list(ClaimStatus).index
+            )
+            if permission.allows(BillingPermission.ADMIN)
+            else [],
+            status=ClaimStatus(claim.status),
+            form=FlaskForm(),
+        )
+
+    @expose("/<int:claim_id>/lines", methods=["POST"])
+    def save_lines(self, claim_id: int):
+        """Save the work this period and materials stored of every line (standard users)."""
+        claim = self._claim_needing(claim_id, BillingPermission.STANDARD)
+        try:
+            amounts = {
+                item: (_amount(f"work-{item}"), _amount(f"materials-{item}"))
+                for item in request.form.getlist("item")
+            }
+            set_claim_lines(claim, amounts)
+            db.session.commit()
+            flash("Claim lines saved.", "success")
+        except (DomainError, ValidationError) as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        return redirect(self.get_url(".details_view", id=claim_id))
+
+    @expose("/<int:claim_id>/status", methods=["POST"])
+    def set_status(self, claim_id: int):
+        """Move the claim to another review status (billing-tool admins)."""
+        claim = self._claim_needing(claim_id, BillingPermission.ADMIN)
+        try:
+            change_claim_status(claim, ClaimStatus(request.form.get("status", "")))
+            db.session.commit()
+            flash(f"Claim #{claim.number} is now {ClaimStatus(claim.status).label}.", "success")
+        except (DomainError, ValueError) as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        return redirect(self.get_url(".details_view", id=claim_id))
+
+    def _claim_needing(self, claim_id: int, permission: BillingPermission) -> ProgressClaim:
+        claim = self.get_one(claim_id)
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        if not project_permission(current_user, claim.project).allows(permission):
+            abort(403)
+        return claim
+
+
+def _amount(field: str) -> Decimal:
+    raw = request.form.get(field, "0").replace(",", "").strip() or "0"
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ValidationError(f"{raw!r} is not an amount.") from None
+    if not value.is_finite() or value.as_tuple().exponent < -2:
+        raise ValidationError(f"{raw!r} is not an amount in dollars and cents.")
+    return value

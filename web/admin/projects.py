@@ -1,0 +1,161 @@
+"""Back-office views of projects, their members and directory, and head contracts."""
+
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.validators import Email, Length, ValidationError
+
+from models import (
+    BillingPermission,
+    ChangeOrder,
+    ChangeOrderStatus,
+    Contact,
+    ContractLine,
+    ContractStatus,
+    HeadContract,
+    Project,
+    ProjectMember,
+    User,
+)
+from web.admin.base import ProjectScopedView, projects_where
+from web.extensions import db
+
+PERMISSION_CHOICES = [(p.value, p.value.replace("_", " ").capitalize()) for p in BillingPermission]
+
+
+def no_line_breaks(form, field):
+    """No CR or LF in a value that may end up in an e-mail header."""
+    if field.data and ("\r" in field.data or "\n" in field.data):
+        raise ValidationError("Line breaks are not allowed here.")
+
+
+class ProjectView(ProjectScopedView):
+    """Projects; company admins create and rename them."""
+
+    def project_column(self):
+        return Project.id
+
+    column_list = ["number", "name"]
+    column_searchable_list = ["number", "name"]
+    form_columns = ["number", "name"]
+
+    def project_of(self, model):
+        return model
+
+    def check_may_change(self, model):
+        if not current_user.is_admin:
+            raise ValidationError("Only company admins can create or change projects.")
+
+    def on_model_change(self, form, model, is_created):
+        self.check_may_change(model)
+        if is_created:
+            model.company = current_user.company
+
+
+class MemberView(ProjectScopedView):
+    """Which users work on which project, with their billing-tool permission."""
+
+    def project_column(self):
+        return ProjectMember.project_id
+
+    column_list = ["project", "user", "permission"]
+    column_filters = ["project.number", "permission"]
+    form_columns = ["project", "user", "permission"]
+    form_choices = {"permission": PERMISSION_CHOICES}
+
+    form_args = {
+        "project": {"query_factory": projects_where(BillingPermission.ADMIN)},
+        "user": {
+            "query_factory": lambda: db.session.scalars(
+                select(User).where(User.company_id == current_user.company_id).order_by(User.name)
+            ).all()
+        },
+    }
+
+
+class ContactView(ProjectScopedView):
+    """The project directory: everyone a claim can be sent to."""
+
+    def project_column(self):
+        return Contact.project_id
+
+    column_list = ["project", "name", "email", "company", "permission"]
+    column_searchable_list = ["name", "email", "company"]
+    column_filters = ["project.number", "company", "permission"]
+    form_columns = ["project", "name", "email", "company", "permission"]
+    form_choices = {"permission": PERMISSION_CHOICES}
+
+    form_args = {
+        "project": {"query_factory": projects_where(BillingPermission.ADMIN)},
+        "name": {"validators": [Length(max=200), no_line_breaks]},
+        "email": {"validators": [Email(), Length(max=254), no_line_breaks]},
+        "company": {"validators": [Length(max=200), no_line_breaks]},
+    }
+
+    def on_model_change(self, form, model, is_created):
+        model.email = model.email.strip().lower()
+        super().on_model_change(form, model, is_created)
+
+
+class HeadContractView(ProjectScopedView):
+    """Head contracts with their schedule of values and change orders (variations)."""
+
+    def project_column(self):
+        return HeadContract.project_id
+
+    column_list = [
+        "project",
+        "number",
+        "title",
+        "status",
+        "client_contact",
+        "retention_work_pct",
+        "retention_materials_pct",
+    ]
+    column_labels = {
+        "retention_work_pct": "Retention on work %",
+        "retention_materials_pct": "Retention on materials %",
+        "client_contact": "Client",
+    }
+    column_searchable_list = ["number", "title"]
+    column_filters = ["project.number", "status"]
+    form_columns = [
+        "project",
+        "number",
+        "title",
+        "status",
+        "client_contact",
+        "retention_work_pct",
+        "retention_materials_pct",
+    ]
+    form_choices = {"status": [(s.value, s.value.capitalize()) for s in ContractStatus]}
+    inline_models = [
+        (
+            ContractLine,
+            {"form_columns": ["id", "position", "item", "description", "scheduled_value"]},
+        ),
+        (
+            ChangeOrder,
+            {
+                "form_columns": ["id", "number", "description", "amount", "status"],
+                "form_choices": {
+                    "status": [(s.value, s.value.capitalize()) for s in ChangeOrderStatus]
+                },
+            },
+        ),
+    ]
+
+    form_args = {
+        "project": {"query_factory": projects_where(BillingPermission.ADMIN)},
+        "client_contact": {
+            "query_factory": lambda: [
+                contact
+                for project in projects_where(BillingPermission.ADMIN)()
+                for contact in project.directory
+            ]
+        },
+    }
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        if model.client_contact is not None and model.client_contact.project is not model.project:
+            raise ValidationError("The client must be in this project's directory.")
