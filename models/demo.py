@@ -1,5 +1,10 @@
 """The demo data set: an Australian head contractor, one project, its directory and claims."""
 
+from sqlalchemy.orm import Session
+
+from models.company import ApiToken, User
+from models.importing import import_file
+
 DEMO_ADMIN_EMAIL = "admin@harbourside.example"
 DEMO_ADMIN_PASSWORD = "claimpost-demo"
 
@@ -169,4 +174,21 @@ def demo_import() -> dict:
                 ],
             }
         ],
+    }
+
+
+def seed_demo(session: Session) -> dict:
+    """Import the demo and issue its admin an API token; returns the login, token and ids."""
+    ids = import_file(session, demo_import())
+    admin = session.get(User, ids["users"][DEMO_ADMIN_EMAIL])
+    token_row, token = ApiToken.issue(admin)
+    session.add(token_row)
+    session.flush()
+    claims = ids["projects"][0]["head_contracts"][0]["claims"]
+    return {
+        "admin_email": DEMO_ADMIN_EMAIL,
+        "admin_password": DEMO_ADMIN_PASSWORD,
+        "api_token": token,
+        "project_id": ids["projects"][0]["id"],
+        "claim_id": claims[-1]["id"],
     }

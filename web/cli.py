@@ -10,9 +10,10 @@ from flask.cli import FlaskGroup
 from sqlalchemy import func, select
 
 from models import ApiToken, Company, User
-from models.demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, demo_import
+from models.demo import DEMO_ADMIN_EMAIL, seed_demo
 from models.errors import ImportErrorInFile
 from models.importing import import_file
+from web.dev import dev
 from web.extensions import db
 
 
@@ -27,27 +28,16 @@ def _user_by_email(email: str) -> User | None:
 
 @click.command("seed-demo")
 @click.option("--json", "as_json", is_flag=True, help="Print the demo's login and ids as JSON.")
-def seed_demo(as_json: bool) -> None:
+def seed_demo_command(as_json: bool) -> None:
     """Create the demo company, project, directory, head contract and claims."""
     if _user_by_email(DEMO_ADMIN_EMAIL) is not None:
         _fail(f"the demo already exists (user {DEMO_ADMIN_EMAIL})")
-    ids = import_file(db.session, demo_import())
-    admin = db.session.get(User, ids["users"][DEMO_ADMIN_EMAIL])
-    token_row, token = ApiToken.issue(admin)
-    db.session.add(token_row)
+    result = seed_demo(db.session)
     db.session.commit()
-    contract = ids["projects"][0]["head_contracts"][0]
-    result = {
-        "admin_email": DEMO_ADMIN_EMAIL,
-        "admin_password": DEMO_ADMIN_PASSWORD,
-        "api_token": token,
-        "project_id": ids["projects"][0]["id"],
-        "claim_id": contract["claims"][-1]["id"],
-    }
     if as_json:
         click.echo(json.dumps(result))
     else:
-        click.echo(f"Demo created. Log in as {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}")
+        click.echo(f"Demo created. Log in as {result['admin_email']} / {result['admin_password']}")
 
 
 @click.command("import")
@@ -119,7 +109,7 @@ def create_token(email: str) -> None:
 
 def init_app(app: Flask) -> None:
     """Register ClaimPost's commands on the app."""
-    for command in (seed_demo, import_command, create_user, create_token):
+    for command in (seed_demo_command, import_command, create_user, create_token, dev):
         app.cli.add_command(command)
 
 

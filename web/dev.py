@@ -1,0 +1,84 @@
+"""`claimpost dev`: the whole system in one process group on embedded defaults."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from models import Company
+from models.demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, seed_demo
+from web.extensions import db
+from workers.broker import redis_url
+
+
+def prepare_database(app: Flask) -> bool:
+    """Apply migrations; seed the demo when the database is empty. True if it seeded."""
+    with app.app_context():
+        upgrade()
+        if db.session.scalar(select(Company.id).limit(1)) is not None:
+            return False
+        seed_demo(db.session)
+        db.session.commit()
+        return True
+
+
+def child_processes(host: str, port: int) -> dict[str, list[str]]:
+    """The commands of the processes `dev` supervises (the Procfile's, on local defaults)."""
+    bin_dir = os.path.dirname(sys.executable)
+    return {
+        "web": [os.path.join(bin_dir, "gunicorn"), "--bind", f"{host}:{port}", "--workers",
+                "2", "--access-logfile", "-", "web.wsgi:app"],
+        "worker": [os.path.join(bin_dir, "dramatiq"), "--processes", "1", "--threads", "4",
+                   "workers.worker"],
+    }
+
+
+def supervise(commands: dict[str, list[str]]) -> int:
+    """Run the commands until one exits or we get SIGINT/SIGTERM; then stop them all."""
+    stopping = False
+
+    def stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    children = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
+    exit_code = 0
+    while not stopping:
+        for name, child in children.items():
+            if child.poll() is not None:
+                click.echo(f"{name} exited with {child.returncode}; stopping.", err=True)
+                exit_code, stopping = child.returncode or 1, True
+        time.sleep(0.2)
+    for child in children.values():
+        if child.poll() is None:
+            child.terminate()
+    for child in children.values():
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+    return exit_code
+
+
+@click.command("dev")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+def dev(host: str, port: int) -> None:
+    """Run web and workers on embedded Redis and SQLite (what `make run` calls)."""
+    app = current_app._get_current_object()
+    app.config["REDIS_URL"] = redis_url(Path(app.instance_path))
+    seeded = prepare_database(app)
+    click.echo(f"\nClaimPost is running at http://{host}:{port}/")
+    click.echo(f"Demo login: {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}"
+               + (" (demo data just created)" if seeded else ""))
+    click.echo("Press Ctrl-C to stop.\n")
+    sys.exit(supervise(child_processes(host, port)))
