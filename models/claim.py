@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import Base, Money, Str80
 from models.contract import HeadContract
 from models.errors import ClaimRuleError
-from models.money import ClaimEntry, ClaimFigures, claim_figures, to_cents
+from models.money import ZERO, ClaimEntry, ClaimFigures, claim_figures, to_cents
 from models.terminology import claim_subject, terms_for
 
 
@@ -172,10 +172,17 @@ def set_claim_lines(claim: ProgressClaim, amounts: dict[str, tuple[Decimal, Deci
     except ValueError as exc:
         raise ClaimRuleError(str(exc)) from exc
     for line in figures.lines:
-        if line.scheduled_value >= 0 and line.completed_and_stored > line.scheduled_value:
+        billed, scheduled = line.completed_and_stored, line.scheduled_value
+        if scheduled >= 0 and billed > scheduled:
             raise ClaimRuleError(
-                f"Line {line.item} would bill {line.completed_and_stored} against a scheduled "
-                f"value of {line.scheduled_value}; bill the excess through a variation."
+                f"Line {line.item} would bill {billed} against a scheduled "
+                f"value of {scheduled}; bill the excess through a variation."
+            )
+        # A deductive variation (negative value) is billed from 0 down to its value, never up.
+        if not min(scheduled, ZERO) <= billed <= max(scheduled, ZERO):
+            raise ClaimRuleError(
+                f"Line {line.item} would bill {billed} against a scheduled value of "
+                f"{scheduled}; a line bills between 0.00 and its scheduled value."
             )
 
 

@@ -22,8 +22,12 @@ from models.contract import (
     HeadContract,
 )
 from models.errors import DomainError, ImportErrorInFile
+from models.money import CENT
 from models.project import BillingPermission, Contact, Project, ProjectMember
 from models.terminology import DICTIONARIES
+
+# Money columns are Numeric(14, 2): amounts must stay below a trillion.
+MAX_AMOUNT = Decimal("1000000000000")
 
 # The order in which an imported claim's status is reached through the review workflow.
 STATUS_PATH = {
@@ -32,6 +36,13 @@ STATUS_PATH = {
     ClaimStatus.REVISE_AND_RESUBMIT: [ClaimStatus.UNDER_REVIEW, ClaimStatus.REVISE_AND_RESUBMIT],
     ClaimStatus.APPROVED: [ClaimStatus.UNDER_REVIEW, ClaimStatus.APPROVED],
 }
+
+
+def is_email_address(value: str) -> bool:
+    """A plausible single address (local@domain.tld) with nothing that could split a header."""
+    local, _, domain = value.partition("@")
+    return bool(local) and "." in domain and len(value) <= 254 and not any(
+        c.isspace() or c in "<>,;@" for c in local + domain)
 
 
 class _Field:
@@ -71,11 +82,10 @@ class _Field:
         return self.value.strip()
 
     def email(self) -> str:
-        value = self.text(254).lower()
-        local, _, domain = value.partition("@")
-        if not local or "." not in domain or any(c.isspace() or c in "<>,;\r\n" for c in value):
+        value = self.text(254)
+        if not is_email_address(value):
             raise self.fail(f"{value!r} is not an e-mail address")
-        return value
+        return value.lower()
 
     def money(self) -> Decimal:
         if isinstance(self.value, bool) or not isinstance(self.value, str | int | Decimal):
@@ -86,6 +96,8 @@ class _Field:
             raise self.fail(f"{self.value!r} is not a decimal amount") from None
         if not amount.is_finite() or amount.as_tuple().exponent < -2:
             raise self.fail(f"{self.value!r} must be an amount with at most two decimal places")
+        if abs(amount) >= MAX_AMOUNT:
+            raise self.fail(f"{self.value!r} is too large (the most is {MAX_AMOUNT - CENT})")
         return amount
 
     def percent(self) -> Decimal:
@@ -97,6 +109,8 @@ class _Field:
             raise self.fail(f"{self.value!r} is not a number") from None
         if not value.is_finite() or not Decimal(0) <= value <= Decimal(100):
             raise self.fail("must be a percentage between 0 and 100")
+        if value.as_tuple().exponent < -3:
+            raise self.fail(f"{self.value!r} must have at most three decimal places")
         return value
 
     def day(self) -> date:
@@ -184,7 +198,7 @@ def _import_project(
         contacts[email] = Contact(
             name=person.get("name").text(),
             email=email,
-            company=person.get("company", "").value or "",
+            company=_optional_text(person.get("company", "")),
             permission=person.get("permission", "none").choice(BillingPermission),
         )
         project.directory.append(contacts[email])
@@ -283,8 +297,9 @@ def _import_claim(contract: HeadContract, field: _Field) -> None:
     if number_field.positive_int() != expected:
         raise number_field.fail(f"claims must be numbered 1, 2, 3 … in order; expected {expected}")
     status = ClaimStatus(field.get("status", "draft").choice(ClaimStatus))
+    period_start, period_end = field.get("period_start").day(), field.get("period_end").day()
     try:
-        claim = open_claim(contract, field.get("period_start").day(), field.get("period_end").day())
+        claim = open_claim(contract, period_start, period_end)
     except DomainError as exc:
         raise field.fail(str(exc)) from None
     billable = {line.item for line in contract.lines} | {
@@ -308,6 +323,10 @@ def _import_claim(contract: HeadContract, field: _Field) -> None:
             change_claim_status(claim, step)
     except DomainError as exc:
         raise field.fail(str(exc)) from None
+
+
+def _optional_text(field: _Field) -> str:
+    return "" if field.value in ("", None) else field.text()
 
 
 def _project_ids(project: Project) -> dict:

@@ -6,13 +6,13 @@ from decimal import Decimal
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import func, select
 
 from models import ApiToken, Company, User
 from models.demo import DEMO_ADMIN_EMAIL, seed_demo
 from models.errors import ImportErrorInFile
-from models.importing import import_file
+from models.importing import import_file, is_email_address
 from web.dev import dev
 from web.extensions import db
 
@@ -28,11 +28,16 @@ def _user_by_email(email: str) -> User | None:
 
 @click.command("seed-demo")
 @click.option("--json", "as_json", is_flag=True, help="Print the demo's login and ids as JSON.")
+@with_appcontext
 def seed_demo_command(as_json: bool) -> None:
     """Create the demo company, project, directory, head contract and claims."""
     if _user_by_email(DEMO_ADMIN_EMAIL) is not None:
         _fail(f"the demo already exists (user {DEMO_ADMIN_EMAIL})")
-    result = seed_demo(db.session)
+    try:
+        result = seed_demo(db.session)
+    except ImportErrorInFile as exc:
+        db.session.rollback()
+        _fail(f"the demo cannot be created: {exc}")
     db.session.commit()
     if as_json:
         click.echo(json.dumps(result))
@@ -42,6 +47,7 @@ def seed_demo_command(as_json: bool) -> None:
 
 @click.command("import")
 @click.argument("file", type=click.File("rb"))
+@with_appcontext
 def import_command(file) -> None:
     """Create companies, projects, directories, contracts and claims from FILE.json."""
     try:
@@ -62,23 +68,33 @@ def import_command(file) -> None:
 @click.option("--name", required=True)
 @click.option("--password", required=True)
 @click.option("--admin", is_flag=True, help="Make the user a company admin.")
-@click.option("--company", "company_name", help="Company name (default: the only company).")
+@click.option(
+    "--company",
+    "company_name",
+    help="Company name (default: the only company, or a new one named after the e-mail domain).",
+)
+@with_appcontext
 def create_user(email: str, name: str, password: str, admin: bool, company_name: str | None):
     """Create a login account."""
+    if not is_email_address(email.strip()):
+        _fail(f"{email!r} is not an e-mail address")
+    email = email.strip().lower()
     if _user_by_email(email) is not None:
         _fail(f"a user with e-mail {email} already exists")
     if len(password) < 8:
         _fail("the password must be at least 8 characters")
-    company = _company(company_name)
-    user = User(company=company, email=email.strip().lower(), name=name, is_admin=admin)
+    company = _company(company_name, email)
+    user = User(company=company, email=email, name=name, is_admin=admin)
     user.set_password(password)
     db.session.add(user)
     db.session.commit()
     click.echo(f"Created user {user.email} (id {user.id}) in {company.name}.")
 
 
-def _company(name: str | None) -> Company:
+def _company(name: str | None, email: str) -> Company:
     companies = db.session.scalars(select(Company).order_by(Company.id)).all()
+    if not companies and not name:
+        name = email.partition("@")[2]  # a fresh database: the user's company, by its domain
     if name:
         match = [c for c in companies if c.name == name]
         if match:
@@ -88,13 +104,12 @@ def _company(name: str | None) -> Company:
         return company
     if len(companies) == 1:
         return companies[0]
-    if not companies:
-        _fail("there is no company yet: pass --company NAME or run `claimpost import`")
     _fail("there are several companies: pass --company NAME")
 
 
 @click.command("create-token")
 @click.argument("email")
+@with_appcontext
 def create_token(email: str) -> None:
     """Print a new API token for the user (stored hashed; shown only now)."""
     user = _user_by_email(email)
