@@ -2,6 +2,15 @@
 
 from models.base import Base
 from models.claim import ClaimLine, ClaimStatus, ProgressClaim
+from models.communication import (
+    Attachment,
+    Communication,
+    DeliveryStatus,
+    EmailEvent,
+    EmailState,
+    Recipient,
+    RecipientKind,
+)
 from models.company import ApiToken, Company, User
 from models.contract import (
     ChangeOrder,
@@ -13,6 +22,8 @@ from models.contract import (
 from models.project import BillingPermission, Contact, Project, ProjectMember
 
 __all__ = [
+    "Attachment", "Communication", "DeliveryStatus", "EmailEvent", "EmailState", "Recipient",
+    "RecipientKind",
     "ApiToken",
     "Base",
     "BillingPermission",

@@ -1,8 +1,9 @@
 """Who may see and do what: project visibility and billing-tool permissions."""
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 
 from models.claim import ProgressClaim
+from models.communication import Communication, Recipient
 from models.company import User
 from models.contract import HeadContract
 from models.errors import PermissionDenied
@@ -48,4 +49,30 @@ def visible_claims(user: User) -> Select[tuple[ProgressClaim]]:
         .join(ProgressClaim.head_contract)
         .where(HeadContract.project_id.in_(project_ids))
         .order_by(HeadContract.project_id, HeadContract.number, ProgressClaim.number)
+    )
+
+
+def can_see_email(user: User, email: Communication) -> bool:
+    """Private emails: only their sender, their recipients and the project's billing admins."""
+    permission = project_permission(user, email.claim.project)
+    if not permission.allows(BillingPermission.READ_ONLY):
+        return False
+    return (not email.private or permission.allows(BillingPermission.ADMIN)
+            or email.sender_id == user.id
+            or user.email.lower() in {r.email for r in email.recipients})
+
+
+def visible_emails(user: User) -> Select[tuple[Communication]]:
+    """The emails `user` may see, by the same rule as `can_see_email`, as one query."""
+    visible = visible_projects(user).with_only_columns(Project.id)
+    administered = visible if user.is_admin else select(ProjectMember.project_id).where(
+        ProjectMember.user_id == user.id, ProjectMember.permission == BillingPermission.ADMIN)
+    addressed = select(Recipient.communication_id).where(Recipient.email == user.email.lower())
+    return (
+        select(Communication)
+        .join(Communication.claim).join(ProgressClaim.head_contract)
+        .where(HeadContract.project_id.in_(visible))
+        .where(or_(~Communication.private, Communication.sender_id == user.id,
+                   Communication.id.in_(addressed), HeadContract.project_id.in_(administered)))
+        .order_by(Communication.id.desc())
     )

@@ -1,9 +1,12 @@
 """The ClaimPost web app: back office, JSON API and health endpoints."""
 
+from pathlib import Path
+
 from flask import Flask
 
 from web import config
 from web.extensions import csrf, db, login_manager, migrate
+from workers.broker import redis_url, setup_broker
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -17,6 +20,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True})
     if test_config:
         app.config.update(test_config)
+
+    # The broker is set up before any actor module is imported (actors bind to it).
+    app.config["REDIS_URL"] = app.config["REDIS_URL"] or redis_url(Path(app.instance_path))
+    setup_broker(app.config["REDIS_URL"])
 
     db.init_app(app)
     migrate.init_app(

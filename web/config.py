@@ -6,6 +6,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = Path(os.environ.get("CLAIMPOST_INSTANCE", PROJECT_ROOT / "instance"))
+# Where the built-in mail catcher listens; mail goes there when SMTP_URL is unset.
+MAIL_CATCHER_URL = "smtp://127.0.0.1:1025"
 
 
 def secret_key(instance_dir: Path) -> str:
@@ -28,12 +30,21 @@ def from_environment() -> dict:
             "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'claimpost.db'}"
         ),
         "REDIS_URL": os.environ.get("REDIS_URL"),
-        "SMTP_URL": os.environ.get("SMTP_URL"),
+        "SMTP_URL": os.environ.get("SMTP_URL") or MAIL_CATCHER_URL,
         "REPLY_DOMAIN": reply_domain,
         "MAIL_DOMAIN": os.environ.get("MAIL_DOMAIN", reply_domain),
         "SECRET_KEY": secret_key(INSTANCE_DIR),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         "INBOUND_WEBHOOK_SECRET": os.environ.get("INBOUND_WEBHOOK_SECRET"),
         "STORAGE_DIR": os.environ.get("STORAGE_DIR", str(INSTANCE_DIR / "files")),
+        # Where the built-in mail catcher keeps what it receives (the Mailbox page).
+        "MAILBOX_DIR": os.environ.get("MAILBOX_DIR", str(INSTANCE_DIR / "mailbox")),
         "MAX_ATTACHMENT_BYTES": int(os.environ.get("MAX_ATTACHMENT_BYTES", 25 * 1024 * 1024)),
+        # Sending: attempts before an email fails, and the backoff between them.
+        "SEND_MAX_ATTEMPTS": int(os.environ.get("SEND_MAX_ATTEMPTS", 8)),
+        "SEND_MIN_BACKOFF_MS": int(os.environ.get("SEND_MIN_BACKOFF_MS", 15_000)),
+        "SEND_MAX_BACKOFF_MS": int(os.environ.get("SEND_MAX_BACKOFF_MS", 3_600_000)),
+        # The reconciler re-enqueues emails untouched this long; the worker sweeps this often.
+        "RECONCILE_AFTER_SECONDS": int(os.environ.get("RECONCILE_AFTER_SECONDS", 120)),
+        "SWEEP_INTERVAL_SECONDS": int(os.environ.get("SWEEP_INTERVAL_SECONDS", 60)),
     }

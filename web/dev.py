@@ -5,7 +5,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -15,7 +14,6 @@ from sqlalchemy import select
 from models import Company
 from models.demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, seed_demo
 from web.extensions import db
-from workers.broker import redis_url
 
 
 def prepare_database(app: Flask) -> bool:
@@ -74,8 +72,7 @@ def supervise(commands: dict[str, list[str]]) -> int:
 @click.option("--port", default=5000, show_default=True)
 def dev(host: str, port: int) -> None:
     """Run web and workers on embedded Redis and SQLite (what `make run` calls)."""
-    app = current_app._get_current_object()
-    app.config["REDIS_URL"] = redis_url(Path(app.instance_path))
+    app = current_app._get_current_object()  # create_app has started the embedded Redis
     seeded = prepare_database(app)
     click.echo(f"\nClaimPost is running at http://{host}:{port}/")
     click.echo(f"Demo login: {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}"

@@ -1,13 +1,10 @@
 """Health endpoint for load balancers and operators."""
 
-from pathlib import Path
-
 import redis
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from web.extensions import db
-from workers.broker import redis_url
 
 bp = Blueprint("health", __name__)
 
@@ -24,7 +21,7 @@ def _check(probe) -> str:
 def healthz():
     """200 when the database and the broker both answer, else 503 with what failed."""
     database = _check(lambda: db.session.execute(text("SELECT 1")))
-    url = current_app.config["REDIS_URL"] or redis_url(Path(current_app.instance_path))
+    url = current_app.config["REDIS_URL"]
     broker = _check(lambda: redis.Redis.from_url(url, socket_timeout=2).ping())
     ok = database == "ok" and broker == "ok"
     return jsonify(ok=ok, database=database, broker=broker), 200 if ok else 503

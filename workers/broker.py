@@ -27,8 +27,23 @@ def redis_url(instance_dir: Path) -> str:
     return url
 
 
+_broker: list[RedisBroker] = []
+
+
 def setup_broker(url: str) -> RedisBroker:
-    """Make a Redis broker the global Dramatiq broker; call before importing actor modules."""
-    broker = RedisBroker(url=url)
-    dramatiq.set_broker(broker)
-    return broker
+    """Make a Redis broker the global Dramatiq broker, once per process.
+
+    Actors bind to the broker that is global when their module is imported, so this runs
+    before any actor module is imported and later calls return the same broker.
+    """
+    if not _broker:
+        _broker.append(RedisBroker(url=url))
+        dramatiq.set_broker(_broker[0])
+    return _broker[0]
+
+
+def current_broker() -> RedisBroker:
+    """The broker setup_broker made (web.create_app sets it up)."""
+    if not _broker:
+        raise RuntimeError("setup_broker() has not run in this process")
+    return _broker[0]

@@ -1,6 +1,11 @@
-"""What `dramatiq workers.worker` loads: the broker first, then the actor modules."""
+"""What `dramatiq workers.worker` loads: the app (which sets up the broker), the actors and the
+worker middleware."""
 
-from web.config import INSTANCE_DIR
-from workers.broker import redis_url, setup_broker
+from web import create_app
+from workers.broker import current_broker
+from workers.middleware import AppContext, PeriodicSweep
 
-broker = setup_broker(redis_url(INSTANCE_DIR))
+app = create_app()
+broker = current_broker()
+broker.add_middleware(AppContext(app))
+broker.add_middleware(PeriodicSweep(app))

@@ -4,9 +4,11 @@ from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
-from models import Contact, HeadContract, ProgressClaim, Project, ProjectMember
+from models import Communication, Contact, HeadContract, ProgressClaim, Project, ProjectMember
 from web.admin.base import HomeView
 from web.admin.claims import ClaimView
+from web.admin.mailbox import MailboxView
+from web.admin.outbox import OutboxView
 from web.admin.projects import ContactView, HeadContractView, MemberView, ProjectView
 from web.extensions import db
 
@@ -23,6 +25,10 @@ def build_admin(app: Flask) -> Admin:
     admin.add_view(ClaimView(ProgressClaim, db, name="Claims", endpoint="claims"))
     admin.add_view(HeadContractView(HeadContract, db, name="Contracts", endpoint="contracts"))
     admin.add_view(ContactView(Contact, db, name="Directory", endpoint="directory"))
+    admin.add_view(
+        OutboxView(Communication, db, name="Outbox", endpoint="outbox", category="Operators")
+    )
+    admin.add_view(MailboxView(name="Mailbox", endpoint="mailbox", category="Operators"))
     admin.add_view(
         ProjectView(Project, db, name="Projects", endpoint="projects", category="Settings")
     )

@@ -2,7 +2,8 @@
 
 from decimal import Decimal, InvalidOperation
 
-from flask import abort, flash, redirect, request
+import sqlalchemy as sa
+from flask import abort, current_app, flash, jsonify, redirect, request
 from flask_admin import expose
 from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_login import current_user
@@ -11,10 +12,14 @@ from wtforms import DateField
 from wtforms.validators import DataRequired, ValidationError
 
 from models import BillingPermission, ClaimStatus, HeadContract, ProgressClaim
-from models.access import project_permission
+from models.access import can_see_email, project_permission
 from models.claim import STATUS_TRANSITIONS, change_claim_status, open_claim, set_claim_lines
+from models.communication import Communication
 from models.errors import DomainError
 from web.admin.base import ProjectScopedView, projects_where
+from web.admin.compose import ComposeForm
+from web.api import contact_json, search_directory
+from web.emails import send_claim_email
 from web.extensions import db
 
 
@@ -26,6 +31,11 @@ def contracts_open_for_claims():
         for contract in project.head_contracts
         if contract.accepts_claims
     ]
+
+
+def claim_emails(claim: ProgressClaim) -> list[Communication]:
+    return db.session.scalars(sa.select(Communication).where(
+        Communication.claim_id == claim.id).order_by(Communication.id.desc())).all()
 
 
 class NewClaimForm(FlaskForm):
@@ -105,6 +115,48 @@ class ClaimView(ProjectScopedView):
             status=ClaimStatus(claim.status),
             form=FlaskForm(),
         )
+
+    @expose("/<int:claim_id>/compose", methods=["GET", "POST"])
+    def compose(self, claim_id: int):
+        """Compose Email: pick people from the directory, write, attach, Send."""
+        claim = self.get_one(claim_id)
+        if not project_permission(current_user, claim.project).allows(
+                BillingPermission.STANDARD):
+            abort(403)
+        form = ComposeForm()
+        form.offer_directory(claim.project.directory)
+        if request.method == "GET":
+            form.subject.data = claim.subject
+            form.cc.data = [str(c.id) for c in claim.project.directory
+                            if c.email == current_user.email.lower()]
+        elif form.validate_on_submit():
+            try:
+                send_claim_email(claim, current_user, form.draft())
+            except DomainError as exc:
+                flash(str(exc), "error")
+            else:
+                flash("Communication Created", "warning")
+                return redirect(self.get_url(".details_view", id=claim.id, tab="emails"))
+        status = 400 if request.method == "POST" else 200
+        return self.render("admin/compose.html", claim=claim, form=form,
+                           max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"]), status
+
+    @expose("/<int:claim_id>/directory")
+    def directory(self, claim_id: int):
+        """The compose form's type-ahead: directory people matching ?q=."""
+        claim = self.get_one(claim_id)
+        contacts = db.session.scalars(search_directory(claim.project.id,
+                                                       request.args.get("q", "")))
+        return jsonify(contacts=[contact_json(c) for c in contacts])
+
+    @expose("/<int:claim_id>/emails/<int:email_id>")
+    def email_view(self, claim_id: int, email_id: int):
+        """One email exactly as sent: headers, the HTML as rendered, the text part, files."""
+        claim = self.get_one(claim_id)
+        email = db.session.get(Communication, email_id)
+        if email is None or email.claim_id != claim.id or not can_see_email(current_user, email):
+            abort(404)
+        return self.render("admin/email.html", claim=claim, email=email, terms=claim.terms)
 
     @expose("/<int:claim_id>/lines", methods=["POST"])
     def save_lines(self, claim_id: int):

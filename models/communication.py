@@ -1,0 +1,166 @@
+"""Claim emails ("communications"): who they go to, what was attached, and their life.
+
+An email moves queued -> rendered -> sending -> sent -> replied, or to failed / cancelled.
+Every move is a compare-and-set on the row, so two workers can never both move one email
+and a redelivered message for an email that has moved on is a no-op.
+"""
+
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String, Text, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from models.base import Base, Email, Str200, Timestamp, utcnow
+from models.claim import ProgressClaim
+from models.company import User
+from models.project import Contact
+
+
+class EmailState(StrEnum):
+    """Where a claim email is in its life; `sending` guards the SMTP conversation."""
+
+    QUEUED = "queued"
+    RENDERED = "rendered"
+    SENDING = "sending"
+    SENT = "sent"
+    REPLIED = "replied"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class RecipientKind(StrEnum):
+    TO = "to"
+    CC = "cc"
+    BCC = "bcc"
+
+
+class DeliveryStatus(StrEnum):
+    """What the receiving server said about one recipient."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    BOUNCED = "bounced"
+
+
+class Communication(Base):
+    """One email about a claim, and the snapshot of exactly what it said."""
+
+    __tablename__ = "communication"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("progress_claim.id"), index=True)
+    sender_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    private: Mapped[bool] = mapped_column(default=False)
+    subject: Mapped[str] = mapped_column(String(300))
+    message: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(20), default=EmailState.QUEUED, index=True)
+    state_changed_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    reply_token: Mapped[str] = mapped_column(String(64), unique=True)
+    message_id: Mapped[str] = mapped_column(String(300), unique=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    retry_at: Mapped[Timestamp | None]  # when a send that met transient trouble is retried
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # The snapshot taken at rendering: later edits to the claim do not change it.
+    html_body: Mapped[str | None] = mapped_column(Text)
+    text_body: Mapped[str | None] = mapped_column(Text)
+    figures_json: Mapped[str | None] = mapped_column(Text)
+    snapshot_sha256: Mapped[str | None] = mapped_column(String(64))
+    headers_text: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[Timestamp | None]
+
+    claim: Mapped[ProgressClaim] = relationship()
+    sender: Mapped[User] = relationship()
+    recipients: Mapped[list["Recipient"]] = relationship(
+        back_populates="communication", order_by="Recipient.id", cascade="all, delete-orphan")
+    attachments: Mapped[list["Attachment"]] = relationship(
+        back_populates="communication", order_by="Attachment.id", cascade="all, delete-orphan")
+    events: Mapped[list["EmailEvent"]] = relationship(
+        back_populates="communication", order_by="EmailEvent.id", cascade="all, delete-orphan")
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class Recipient(Base):
+    """A person an email went to, and what their mail server said."""
+
+    __tablename__ = "recipient"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    communication_id: Mapped[int] = mapped_column(ForeignKey("communication.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
+    email: Mapped[Email]
+    name: Mapped[Str200]
+    kind: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.PENDING)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    communication: Mapped[Communication] = relationship(back_populates="recipients")
+    contact: Mapped[Contact | None] = relationship()
+
+
+class Attachment(Base):
+    """A file sent with an email, stored once under its SHA-256 (see models/storage.py)."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    communication_id: Mapped[int] = mapped_column(ForeignKey("communication.id"), index=True)
+    filename: Mapped[Str200]
+    content_type: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    communication: Mapped[Communication] = relationship(back_populates="attachments")
+
+
+class EmailEvent(Base):
+    """A recorded move of an email's state: when, by whom, and why."""
+
+    __tablename__ = "email_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    communication_id: Mapped[int] = mapped_column(ForeignKey("communication.id"), index=True)
+    state: Mapped[str] = mapped_column(String(20))
+    at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200), default="system")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    communication: Mapped[Communication] = relationship(back_populates="events")
+
+
+def move(session: Session, communication_id: int, expected: set[EmailState], new: EmailState,
+         *, actor: str = "system", note: str = "", **values) -> bool:
+    """Compare-and-set the email from one of `expected` to `new`, recording the event.
+
+    Returns False, changing nothing, when the email is no longer in an expected state.
+    The caller commits.
+    """
+    now = utcnow()
+    result = session.execute(
+        update(Communication)
+        .where(Communication.id == communication_id,
+               Communication.state.in_([str(s) for s in expected]))
+        .values(state=new, state_changed_at=now, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    session.add(EmailEvent(communication_id=communication_id, state=new, at=now, actor=actor,
+                           note=note))
+    return True
+
+
+def retry(session: Session, communication_id: int, operator: str) -> bool:
+    """failed -> queued, with a fresh attempt count (operators). The caller commits, then
+    enqueues the render; an email rendered before keeps its snapshot."""
+    return move(session, communication_id, {EmailState.FAILED}, EmailState.QUEUED,
+                actor=operator, note="retried by an operator", attempts=0, retry_at=None)
+
+
+def cancel(session: Session, communication_id: int, operator: str) -> bool:
+    """queued/failed -> cancelled (operators): the email will not be sent."""
+    return move(session, communication_id, {EmailState.QUEUED, EmailState.FAILED},
+                EmailState.CANCELLED, actor=operator, note="cancelled by an operator")

@@ -1,0 +1,145 @@
+"""Composing a claim email: validate everything, then create it whole in state `queued`."""
+
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath, PureWindowsPath
+
+from sqlalchemy.orm import Session
+
+from models.access import require
+from models.claim import ProgressClaim
+from models.communication import (
+    Attachment,
+    Communication,
+    EmailEvent,
+    EmailState,
+    Recipient,
+    RecipientKind,
+)
+from models.company import User
+from models.errors import DomainError
+from models.project import BillingPermission, Contact
+from models.reply_token import new_message_id, new_reply_token
+from models.storage import FileStore
+
+EXECUTABLE_EXTENSIONS = {
+    "app", "apk", "bat", "cmd", "com", "cpl", "dll", "exe", "hta", "jar", "js", "jse", "lnk",
+    "msi", "msp", "pif", "ps1", "reg", "scr", "sh", "vb", "vbe", "vbs", "ws", "wsf", "wsh",
+}
+EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"#!")
+
+
+class ComposeError(DomainError):
+    """Raised when a composed email cannot be sent as it is; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass
+class Draft:
+    """What the user filled in on the compose form (or posted to the API)."""
+
+    to: list[str]
+    cc: list[str] = field(default_factory=list)
+    bcc: list[str] = field(default_factory=list)
+    private: bool = False
+    subject: str | None = None
+    message: str = ""
+    uploads: list[Upload] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    secret_key: str
+    mail_domain: str
+    max_attachment_bytes: int
+
+
+def safe_filename(name: str) -> str:
+    """The file's own name without any folder, control characters or quotes; never empty."""
+    name = PureWindowsPath(PurePosixPath(name or "").name).name
+    name = re.sub(r'[\x00-\x1f\x7f"\\/:*?<>|]', "_", name).strip(" .")
+    return name[:150] or "attachment"
+
+
+def _is_executable(upload: Upload, filename: str) -> bool:
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    return extension in EXECUTABLE_EXTENSIONS or upload.content.startswith(EXECUTABLE_MAGIC)
+
+
+def _header_safe(value: str, what: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise ComposeError(f"The {what} must be on one line.")
+    return value.strip()
+
+
+def _resolve(directory: list[Contact], wanted: str | int) -> Contact:
+    text = str(wanted).strip()
+    for contact in directory:
+        if (text.isdigit() and contact.id == int(text)) or contact.email == text.lower():
+            return contact
+    raise ComposeError(f"{text} is not in the project directory.")
+
+
+def _recipients(directory: list[Contact], draft: Draft) -> list[Recipient]:
+    if not draft.to:
+        raise ComposeError("Add at least one To recipient.")
+    chosen: dict[str, Recipient] = {}
+    for kind, wanted in ((RecipientKind.TO, draft.to), (RecipientKind.CC, draft.cc),
+                         (RecipientKind.BCC, draft.bcc)):
+        for value in wanted:
+            contact = _resolve(directory, value)
+            # One address gets one copy, in its most visible role (To before Cc before Bcc).
+            chosen.setdefault(contact.email, Recipient(
+                contact=contact, email=contact.email,
+                name=_header_safe(contact.name, "recipient's name"), kind=kind))
+    return list(chosen.values())
+
+
+def _attachments(draft: Draft, settings: MailSettings, store: FileStore) -> list[Attachment]:
+    total = sum(len(upload.content) for upload in draft.uploads)
+    if total > settings.max_attachment_bytes:
+        raise ComposeError(
+            f"The attachments come to {total:,} bytes; the limit for one email is "
+            f"{settings.max_attachment_bytes:,} bytes.")
+    attachments = []
+    for upload in draft.uploads:
+        filename = safe_filename(upload.filename)
+        if _is_executable(upload, filename):
+            raise ComposeError(f"{filename} looks like a program; programs cannot be attached.")
+        content_type = upload.content_type if re.fullmatch(
+            r"[\w.+-]+/[\w.+-]+", upload.content_type or "") else "application/octet-stream"
+        attachments.append(Attachment(filename=filename, content_type=content_type,
+                                      size=len(upload.content), sha256=""))
+    # Files are written only once everything is valid, so a refused email stores nothing.
+    for attachment, upload in zip(attachments, draft.uploads, strict=True):
+        attachment.sha256 = store.put(upload.content)
+    return attachments
+
+
+def compose_email(session: Session, claim: ProgressClaim, sender: User, draft: Draft,
+                  settings: MailSettings, store: FileStore) -> Communication:
+    """Create the email in state `queued` (not committed); raise ComposeError if it is invalid."""
+    require(sender, claim.project, BillingPermission.STANDARD)
+    subject = _header_safe(draft.subject or claim.subject, "subject")
+    if not subject:
+        raise ComposeError("The subject cannot be empty.")
+    if len(subject) > 300:
+        raise ComposeError("The subject is longer than 300 characters.")
+    recipients = _recipients(claim.project.directory, draft)
+    attachments = _attachments(draft, settings, store)
+    token = new_reply_token(settings.secret_key)
+    email = Communication(
+        claim=claim, sender=sender, private=draft.private, subject=subject,
+        message=draft.message or "", state=EmailState.QUEUED, reply_token=token,
+        message_id=new_message_id(token, settings.mail_domain),
+        recipients=recipients, attachments=attachments,
+        events=[EmailEvent(state=EmailState.QUEUED, actor=sender.name)],
+    )
+    session.add(email)
+    return email

@@ -1,0 +1,47 @@
+"""Reply tokens: random, stored with the email, and signed so a forged one is refused early.
+
+A token is lower-case base32 (mail clients that lower-case addresses do not break it):
+the key version, 16 random characters and a 16-character HMAC-SHA256 signature.
+"""
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+KEY_VERSION = "1"
+_RANDOM_BYTES = 10  # 16 base32 characters
+_SIGNATURE_BYTES = 10
+
+
+def _b32(data: bytes) -> str:
+    return base64.b32encode(data).decode().rstrip("=").lower()
+
+
+def _signature(secret: str, version: str, nonce: str) -> str:
+    mac = hmac.new(secret.encode(), f"{version}.{nonce}".encode(), hashlib.sha256).digest()
+    return _b32(mac[:_SIGNATURE_BYTES])
+
+
+def new_reply_token(secret: str) -> str:
+    """A fresh signed token for one email."""
+    nonce = _b32(secrets.token_bytes(_RANDOM_BYTES))
+    return f"{KEY_VERSION}{nonce}{_signature(secret, KEY_VERSION, nonce)}"
+
+
+def is_signed_reply_token(token: str, secret: str) -> bool:
+    """Whether `token` (any case) carries a valid signature of our key."""
+    token = token.lower()
+    if len(token) != 33 or not token.startswith(KEY_VERSION):
+        return False
+    nonce, signature = token[1:17], token[17:]
+    return hmac.compare_digest(signature, _signature(secret, KEY_VERSION, nonce))
+
+
+def new_message_id(token: str, mail_domain: str) -> str:
+    """An outbound Message-ID that carries the token, for clients that ignore Reply-To."""
+    return f"<{token}.{secrets.token_hex(8)}@{mail_domain}>"
+
+
+def reply_address(token: str, reply_domain: str) -> str:
+    return f"claims+{token}@{reply_domain}"

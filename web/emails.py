@@ -1,0 +1,80 @@
+"""Claim emails on the web side: compose and queue, retry, and the JSON resource."""
+
+from flask import current_app
+from flask_login import current_user
+
+from models.communication import Communication, cancel, retry
+from models.compose import Draft, MailSettings, compose_email
+from models.reply_token import reply_address
+from models.storage import FileStore
+from web.extensions import db
+
+
+def mail_settings() -> MailSettings:
+    config = current_app.config
+    return MailSettings(secret_key=config["SECRET_KEY"], mail_domain=config["MAIL_DOMAIN"],
+                        max_attachment_bytes=config["MAX_ATTACHMENT_BYTES"])
+
+
+def file_store() -> FileStore:
+    return FileStore(current_app.config["STORAGE_DIR"])
+
+
+def _enqueue_render(email_id: int) -> None:
+    from workers.actors import render_email
+
+    render_email.send(email_id)
+
+
+def send_claim_email(claim, sender, draft: Draft) -> Communication:
+    """Create the email in one transaction, commit, then enqueue it (a worker never sees an
+    uncommitted row). Raises ComposeError / PermissionDenied, creating nothing."""
+    try:
+        email = compose_email(db.session, claim, sender, draft, mail_settings(), file_store())
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    _enqueue_render(email.id)
+    return email
+
+
+def retry_email(email: Communication) -> bool:
+    """Operator Retry: failed -> queued, then enqueue. False if the email was not failed."""
+    if not retry(db.session, email.id, current_user.name):
+        db.session.rollback()
+        return False
+    db.session.commit()
+    _enqueue_render(email.id)
+    return True
+
+
+def cancel_email(email: Communication) -> bool:
+    """Operator Cancel: queued/failed -> cancelled. False if it had moved on."""
+    if not cancel(db.session, email.id, current_user.name):
+        db.session.rollback()
+        return False
+    db.session.commit()
+    return True
+
+
+def _time(value) -> str | None:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+
+def email_resource(email: Communication) -> dict:
+    """The email as the API shows it (CONTRACT.md's email resource)."""
+    return {
+        "id": email.id, "claim_id": email.claim_id, "state": email.state,
+        "subject": email.subject, "private": email.private, "message_id": email.message_id,
+        "reply_address": reply_address(email.reply_token, current_app.config["REPLY_DOMAIN"]),
+        "sender": {"name": email.sender.name, "email": email.sender.email},
+        "message": email.message, "attempts": email.attempts, "last_error": email.last_error,
+        "recipients": [{"email": r.email, "name": r.name, "kind": r.kind, "status": r.status,
+                        "detail": r.detail} for r in email.recipients],
+        "attachments": [{"filename": a.filename, "size": a.size, "sha256": a.sha256}
+                        for a in email.attachments],
+        "events": [{"state": e.state, "at": _time(e.at), "actor": e.actor, "note": e.note}
+                   for e in email.events],
+        "replies": [],
+    }

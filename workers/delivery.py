@@ -1,0 +1,30 @@
+"""One delivery attempt of a rendered email, and the backoff between attempts."""
+
+from email import policy
+
+from models.communication import Communication
+from models.reply_token import reply_address
+from models.storage import FileStore
+from workers.mime import build_message
+from workers.smtp import deliver, parse_smtp_url
+
+
+def backoff_ms(attempts: int, minimum: int, maximum: int) -> int:
+    """Exponential backoff: minimum, 2x, 4x … after each failed attempt, capped at maximum."""
+    return min(maximum, minimum * 2 ** max(attempts - 1, 0))
+
+
+def send_now(email: Communication, smtp_url: str, reply_domain: str,
+             store: FileStore) -> dict[str, tuple[int, str]]:
+    """Send the email to every recipient (Bcc only in the envelope); return the refusals.
+
+    The envelope sender is the email's own reply address, so bounces come back to it.
+    """
+    message = build_message(email, reply_domain, store)
+    return deliver(
+        parse_smtp_url(smtp_url),
+        envelope_from=reply_address(email.reply_token, reply_domain),
+        recipients=[recipient.email for recipient in email.recipients],
+        # The SMTP policy writes CRLF line ends, which servers require.
+        message=message.as_bytes(policy=policy.SMTP),
+    )

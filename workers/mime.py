@@ -1,0 +1,43 @@
+"""Building the MIME message of a claim email from its stored snapshot."""
+
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from models.base import utcnow
+from models.communication import Communication, RecipientKind
+from models.reply_token import reply_address
+from models.storage import FileStore
+
+
+def sender_address(email: Communication, reply_domain: str) -> Address:
+    """'Sender Name via Company' <claims+TOKEN@REPLY_DOMAIN>: replies come back to us."""
+    username, domain = reply_address(email.reply_token, reply_domain).split("@")
+    name = f"{email.sender.name} via {email.claim.project.company.name}"
+    return Address(display_name=name, username=username, domain=domain)
+
+
+def build_message(email: Communication, reply_domain: str, store: FileStore) -> EmailMessage:
+    """The message as sent: To/Cc headers (Bcc only in the envelope), text + HTML, files."""
+    message = EmailMessage()
+    sender = sender_address(email, reply_domain)
+    message["From"] = sender
+    message["Reply-To"] = sender
+    for kind, header in ((RecipientKind.TO, "To"), (RecipientKind.CC, "Cc")):
+        addresses = [Address(display_name=r.name, addr_spec=r.email)
+                     for r in email.recipients if r.kind == kind]
+        if addresses:
+            message[header] = addresses
+    message["Subject"] = email.subject
+    message["Date"] = format_datetime(email.sent_at or utcnow())
+    message["Message-ID"] = email.message_id
+    # Ask Exchange/Outlook not to answer with out-of-office or other auto-replies.
+    message["X-Auto-Response-Suppress"] = "OOF, AutoReply"
+    message["X-ClaimPost-Claim"] = str(email.claim_id)
+    message.set_content(email.text_body or "")
+    message.add_alternative(email.html_body or "", subtype="html")
+    for attachment in email.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        message.add_attachment(store.read(attachment.sha256), maintype=maintype,
+                               subtype=subtype, filename=attachment.filename)
+    return message
