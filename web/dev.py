@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -13,7 +14,10 @@ from sqlalchemy import select
 
 from models import Company
 from models.demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, seed_demo
+from web.config import MAIL_CATCHER_URL
 from web.extensions import db
+from workers.mailcatcher import start_mail_catcher
+from workers.smtp import parse_smtp_url
 
 
 def prepare_database(app: Flask) -> bool:
@@ -25,6 +29,19 @@ def prepare_database(app: Flask) -> bool:
         seed_demo(db.session)
         db.session.commit()
         return True
+
+
+def start_catcher(mailbox: Path):
+    """The built-in mail catcher on MAIL_CATCHER_URL's port, for when SMTP_URL is unset."""
+    server = parse_smtp_url(MAIL_CATCHER_URL)
+    try:
+        catcher = start_mail_catcher(mailbox, server.host, server.port)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot start the mail catcher on {server.host}:{server.port} ({exc}); "
+            "stop what uses that port or set SMTP_URL") from exc
+    click.echo(f"Mail catcher on {MAIL_CATCHER_URL}: see Operators > Mailbox.")
+    return catcher
 
 
 def child_processes(host: str, port: int) -> dict[str, list[str]]:
@@ -73,9 +90,16 @@ def supervise(commands: dict[str, list[str]]) -> int:
 def dev(host: str, port: int) -> None:
     """Run web and workers on embedded Redis and SQLite (what `make run` calls)."""
     app = current_app._get_current_object()  # create_app has started the embedded Redis
+    os.environ.setdefault("PUBLIC_URL", f"http://{host}:{port}")
+    catcher = None
+    if not os.environ.get("SMTP_URL"):
+        catcher = start_catcher(Path(app.config["MAILBOX_DIR"]))
     seeded = prepare_database(app)
     click.echo(f"\nClaimPost is running at http://{host}:{port}/")
     click.echo(f"Demo login: {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}"
                + (" (demo data just created)" if seeded else ""))
     click.echo("Press Ctrl-C to stop.\n")
-    sys.exit(supervise(child_processes(host, port)))
+    code = supervise(child_processes(host, port))
+    if catcher is not None:
+        catcher.stop()
+    sys.exit(code)

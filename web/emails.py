@@ -1,7 +1,6 @@
 """Claim emails on the web side: compose and queue, retry, and the JSON resource."""
 
 from flask import current_app
-from flask_login import current_user
 
 from models.communication import Communication, cancel, retry
 from models.compose import Draft, MailSettings, compose_email
@@ -39,9 +38,9 @@ def send_claim_email(claim, sender, draft: Draft) -> Communication:
     return email
 
 
-def retry_email(email: Communication) -> bool:
+def retry_email(email: Communication, operator: str) -> bool:
     """Operator Retry: failed -> queued, then enqueue. False if the email was not failed."""
-    if not retry(db.session, email.id, current_user.name):
+    if not retry(db.session, email.id, operator):
         db.session.rollback()
         return False
     db.session.commit()
@@ -49,9 +48,9 @@ def retry_email(email: Communication) -> bool:
     return True
 
 
-def cancel_email(email: Communication) -> bool:
+def cancel_email(email: Communication, operator: str) -> bool:
     """Operator Cancel: queued/failed -> cancelled. False if it had moved on."""
-    if not cancel(db.session, email.id, current_user.name):
+    if not cancel(db.session, email.id, operator):
         db.session.rollback()
         return False
     db.session.commit()

@@ -12,9 +12,12 @@ from models.base import utcnow
 from models.communication import Communication, DeliveryStatus, EmailState, move
 from models.storage import FileStore
 from web.extensions import db
+from workers.broker import current_broker
 from workers.delivery import backoff_ms, send_now
 from workers.errors import EmailDoesNotExist, PermanentDeliveryError, TransientDeliveryError
 from workers.render import snapshot
+
+current_broker()  # fails loudly if this module is imported before the broker is set up
 
 # Our own attempt counter in the database decides when sending fails; Dramatiq only carries
 # the retries, so its limit is just a backstop against a message looping for ever.

@@ -43,7 +43,7 @@ class OutboxView(ProjectScopedView):
 
     def _act(self, ids, verb: str, do) -> None:
         emails = self.get_query().filter(Communication.id.in_([int(i) for i in ids])).all()
-        done = [e.id for e in emails if do(e)]
+        done = [e.id for e in emails if do(e, current_user.name)]
         skipped = len(ids) - len(done)
         flash(f"{verb} {len(done)} email(s)" + (f"; {skipped} skipped (not in a state that "
               "allows it)" if skipped else "") + f", as {current_user.name}.",

@@ -1,0 +1,227 @@
+"""The life of a claim email through the real broker, a real worker and a real SMTP server."""
+
+import hashlib
+import json
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from models import BillingPermission, Communication, ProgressClaim, User
+from models.claim import set_claim_lines
+from models.compose import Draft, Upload
+from tests.conftest import wait_for
+from web.emails import retry_email, send_claim_email
+from web.extensions import db
+from workers.actors import send_email
+from workers.reconciler import sweep
+
+PDF = b"%PDF-1.4\n% a marked-up schedule\n" + bytes(range(256)) * 4
+
+
+@pytest.fixture
+def claim(demo) -> ProgressClaim:
+    claims = demo["projects"][0]["head_contracts"][0]["claims"]
+    return db.session.get(ProgressClaim, claims[2]["id"])
+
+
+@pytest.fixture
+def sender(demo) -> User:
+    return db.session.scalar(sa.select(User).where(User.email == "priya.pm@harbourside.example"))
+
+
+def draft(**changes) -> Draft:
+    values = {"to": ["olivia@owner.example"], "cc": ["priya.pm@harbourside.example"],
+              "bcc": ["quentin@qs.example"], "message": "Hi Olivia,\nOur October claim.",
+              "uploads": [Upload("Marked up <schedule>.pdf", "application/pdf", PDF)]}
+    return Draft(**{**values, **changes})
+
+
+def state_of(email_id: int) -> str:
+    db.session.expire_all()
+    return db.session.get(Communication, email_id).state
+
+
+def reaches(email_id: int, state: str) -> bool:
+    return state_of(email_id) == state
+
+
+def test_a_composed_email_arrives_as_the_client_sees_it(claim, sender, worker, smtp_server):
+    email = send_claim_email(claim, sender, draft())
+    wait_for(lambda: reaches(email.id, "sent"), what="the email to be sent")
+
+    [received] = smtp_server.received
+    token = email.reply_token
+    assert received.mail_from == f"claims+{token}@replies.localhost"
+    assert sorted(received.rcpt_tos) == ["olivia@owner.example", "priya.pm@harbourside.example",
+                                         "quentin@qs.example"]
+    message = received.message
+    [sender_address] = message["From"].addresses
+    assert sender_address.display_name == "Priya Patel via Harbourside Constructions Pty Ltd"
+    assert sender_address.addr_spec == f"claims+{token}@replies.localhost"
+    assert message["Reply-To"] == message["From"]
+    assert message["To"] == "Olivia Owner <olivia@owner.example>"
+    assert message["Cc"] == "Priya Patel <priya.pm@harbourside.example>"
+    assert message["Bcc"] is None and b"quentin" not in received.raw
+    assert message["Subject"] == ("Progress Claim #3 for Head Contract #HC-1 - "
+                                  "01/10/2026 - 31/10/2026")
+    assert message["Message-ID"].strip() == email.message_id
+    assert email.message_id.startswith(f"<{token}.")
+    assert message["X-Auto-Response-Suppress"] == "OOF, AutoReply"
+    assert b"\r\n" in received.raw
+
+    html = message.get_body(("html",)).get_content()
+    assert "<style" not in html and 'style="' in html  # premailer inlined the CSS
+    assert "233,822.11" in html and "Our October claim." in html
+    assert "/admin/claims/details/?id=" in html
+    text = message.get_body(("plain",)).get_content()
+    assert "233,822.11" in text and "Hi Olivia," in text
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_filename() == "Marked up _schedule_.pdf"
+    assert attachment.get_content() == PDF
+
+    db.session.expire_all()
+    stored = db.session.get(Communication, email.id)
+    assert [e.state for e in stored.events] == ["queued", "rendered", "sending", "sent"]
+    assert {r.email: r.status for r in stored.recipients} == {
+        "olivia@owner.example": "accepted", "priya.pm@harbourside.example": "accepted",
+        "quentin@qs.example": "accepted"}
+    assert stored.attachments[0].sha256 == hashlib.sha256(PDF).hexdigest()
+    assert stored.sent_at is not None
+
+
+def test_the_emails_tab_keeps_what_was_sent_when_the_claim_changes(claim, sender, worker):
+    email = send_claim_email(claim, sender, draft(uploads=[]))
+    wait_for(lambda: reaches(email.id, "sent"), what="the email to be sent")
+    db.session.expire_all()
+    sent = db.session.get(Communication, email.id)
+    html, figures = sent.html_body, sent.figures_json
+    assert json.loads(figures)["summary"]["current_payment_due"] == "233822.11"
+
+    set_claim_lines(sent.claim, {"9": (sent.claim.figures().lines[8].this_period + 1000, 0)})
+    db.session.commit()
+    db.session.expire_all()
+    again = db.session.get(Communication, email.id)
+    assert again.claim.figures().summary.current_payment_due != sent.claim.figures()
+    assert (again.html_body, again.figures_json) == (html, figures)
+
+
+def test_a_server_that_says_try_later_gets_the_email_on_a_later_attempt(
+        claim, sender, worker, smtp_server):
+    smtp_server.handler.data_replies = ["451 4.3.0 Try again later", "451 4.3.0 Still busy"]
+    email = send_claim_email(claim, sender, draft(uploads=[]))
+    wait_for(lambda: reaches(email.id, "sent"), what="the email to be sent after retries")
+    assert len(smtp_server.received) == 1
+    assert smtp_server.handler.data_attempts == 3
+    db.session.expire_all()
+    sent = db.session.get(Communication, email.id)
+    assert sent.attempts == 3
+    assert [e.state for e in sent.events] == [
+        "queued", "rendered", "sending", "rendered", "sending", "rendered", "sending", "sent"]
+    assert "451" in sent.events[3].note
+
+
+def test_transient_trouble_that_never_ends_fails_the_email(claim, sender, worker, smtp_server,
+                                                           mail_config):
+    mail_config["SEND_MAX_ATTEMPTS"] = 2
+    smtp_server.handler.data_replies = ["451 busy"] * 10
+    email = send_claim_email(claim, sender, draft(uploads=[]))
+    wait_for(lambda: reaches(email.id, "failed"), what="the email to fail")
+    db.session.expire_all()
+    failed = db.session.get(Communication, email.id)
+    assert failed.attempts == 2 and "451 busy" in failed.last_error
+    assert smtp_server.received == []
+
+
+def test_a_refusal_for_every_recipient_fails_at_once_and_an_operator_retry_sends_it(
+        claim, sender, worker, smtp_server):
+    smtp_server.handler.rcpt_reply = "550 5.1.1 No such user"
+    email = send_claim_email(claim, sender, draft(uploads=[]))
+    wait_for(lambda: reaches(email.id, "failed"), what="the email to fail")
+    db.session.expire_all()
+    failed = db.session.get(Communication, email.id)
+    assert failed.attempts == 1 and "550" in failed.last_error
+    assert {r.status for r in failed.recipients} == {"rejected"}
+    snapshot = failed.snapshot_sha256
+
+    smtp_server.handler.rcpt_reply = None  # the server is healthy again
+    assert retry_email(failed, "Alex Admin")
+    wait_for(lambda: reaches(email.id, "sent"), what="the retried email to be sent")
+    db.session.expire_all()
+    sent = db.session.get(Communication, email.id)
+    assert len(smtp_server.received) == 1
+    assert sent.snapshot_sha256 == snapshot  # a retry sends what was first rendered
+    retried = [e for e in sent.events if e.actor == "Alex Admin"]
+    assert [e.state for e in retried] == ["queued"]
+    assert {r.status for r in sent.recipients} == {"accepted"}
+
+
+def test_a_partial_refusal_is_recorded_per_recipient(claim, sender, worker, smtp_server):
+    class RefuseQuentin(type(smtp_server.handler)):
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            if address.startswith("quentin"):
+                return "550 5.1.1 Mailbox unavailable"
+            return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+    smtp_server.handler.__class__ = RefuseQuentin
+    email = send_claim_email(claim, sender, draft(uploads=[]))
+    wait_for(lambda: reaches(email.id, "sent"), what="the email to be sent")
+    db.session.expire_all()
+    statuses = {r.email: (r.status, r.detail[:3])
+                for r in db.session.get(Communication, email.id).recipients}
+    assert statuses["quentin@qs.example"] == ("rejected", "550")
+    assert statuses["olivia@owner.example"] == ("accepted", "250")
+
+
+def test_the_same_send_message_delivered_twice_makes_one_smtp_transaction(
+        claim, sender, worker, smtp_server, broker):
+    email = send_claim_email(claim, sender, draft(uploads=[]))
+    wait_for(lambda: reaches(email.id, "sent"), what="the email to be sent")
+    send_email.send(email.id)
+    send_email.send(email.id)
+    broker.join("email", timeout=10_000)
+    worker.join()
+    assert len(smtp_server.received) == 1
+
+
+def test_losing_the_broker_loses_no_email(claim, sender, broker, app, mail_config,
+                                          smtp_server, request):
+    emails = [send_claim_email(claim, sender, draft(uploads=[], subject=f"Claim copy {n}"))
+              for n in range(3)]
+    broker.flush_all()  # Redis flushed: the queued messages are gone
+    assert {state_of(e.id) for e in emails} == {"queued"}
+
+    request.getfixturevalue("worker")
+    assert sorted(sweep(older_than=timedelta(0))) == sorted(e.id for e in emails)
+    for email in emails:
+        wait_for(lambda email=email: reaches(email.id, "sent"), what="every email to be sent")
+    assert sorted(r.message["Subject"] for r in smtp_server.received) == [
+        "Claim copy 0", "Claim copy 1", "Claim copy 2"]
+
+
+def test_the_reconciler_leaves_fresh_and_finished_emails_alone(claim, sender, broker):
+    email = send_claim_email(claim, sender, draft(uploads=[]))
+    assert sweep(older_than=timedelta(minutes=2)) == []
+    db.session.get(Communication, email.id).state = "sent"
+    db.session.commit()
+    assert sweep(older_than=timedelta(0)) == []
+
+
+def test_an_email_interrupted_while_sending_is_sent_again(claim, sender, broker, request,
+                                                          smtp_server):
+    email = send_claim_email(claim, sender, draft(uploads=[]))
+    broker.flush_all()
+    db.session.get(Communication, email.id).state = "sending"  # its worker died mid-send
+    db.session.commit()
+    request.getfixturevalue("worker")
+    assert sweep(older_than=timedelta(0)) == [email.id]
+    wait_for(lambda: reaches(email.id, "sent"), what="the email to be sent")
+    assert len(smtp_server.received) == 1
+
+
+def test_read_only_users_cannot_send(claim, make_user, broker):
+    reader = make_user("reader@harbourside.example", claim.project.id,
+                       BillingPermission.READ_ONLY)
+    with pytest.raises(Exception, match="standard permission"):
+        send_claim_email(claim, reader, draft())
+    assert db.session.scalar(sa.select(sa.func.count(Communication.id))) == 0
