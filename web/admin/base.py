@@ -19,6 +19,8 @@ class LoginRequired:
         return current_user.is_authenticated
 
     def inaccessible_callback(self, name, **kwargs):
+        if current_user.is_authenticated:
+            abort(403)  # signed in, but this page is not for them
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 

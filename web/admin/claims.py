@@ -114,6 +114,9 @@ class ClaimView(ProjectScopedView):
             else [],
             status=ClaimStatus(claim.status),
             form=FlaskForm(),
+            emails=[e for e in claim_emails(claim) if can_see_email(current_user, e)],
+            may_send=permission.allows(BillingPermission.STANDARD),
+            tab=request.args.get("tab", "detail"),
         )
 
     @expose("/<int:claim_id>/compose", methods=["GET", "POST"])
