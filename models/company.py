@@ -10,7 +10,6 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from models.base import Base, Email, Str200, Timestamp, utcnow
 from models.terminology import DEFAULT_TERMINOLOGY
 
-
 # werkzeug's default (scrypt); the test suite lowers the cost to keep itself fast.
 PASSWORD_HASH_METHOD = "scrypt"
 

@@ -81,7 +81,8 @@ def _header_safe(value: str, what: str) -> str:
 def _resolve(directory: list[Contact], wanted: str | int) -> Contact:
     text = str(wanted).strip()
     for contact in directory:
-        if (text.isdigit() and contact.id == int(text)) or contact.email == text.lower():
+        is_id = text.isascii() and text.isdigit()
+        if (is_id and contact.id == int(text)) or contact.email == text.lower():
             return contact
     raise ComposeError(f"{text} is not in the project directory.")
 

@@ -72,14 +72,17 @@ def test_send_creates_the_communication_and_shows_the_banner(login, claim_id, br
 @pytest.mark.parametrize("fields, message", [
     ({}, "Add at least one To recipient."),
     ({"subject": "Claim\r\nBcc: victim@example.com"}, "The subject must be on one line."),
-    ({"attachments": (io.BytesIO(b"MZ\x90\x00"), "invoice.pdf")}, "looks like a program"),
-    ({"attachments": (io.BytesIO(b"echo hi"), "run.bat")}, "looks like a program"),
+    ({"attachments": (b"MZ\x90\x00", "invoice.pdf")}, "looks like a program"),
+    ({"attachments": (b"echo hi", "run.bat")}, "looks like a program"),
 ])
 def test_a_bad_email_is_refused_with_a_message_and_nothing_is_created(
         login, claim_id, broker, fields, message):
     client = login(PM, DEMO_PASSWORD)
     if fields:
         fields = {"to": contact_id("olivia@owner.example"), **fields}
+    if "attachments" in fields:
+        content, filename = fields["attachments"]
+        fields["attachments"] = (io.BytesIO(content), filename)
     response = compose(client, claim_id, **fields)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)

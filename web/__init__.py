@@ -20,6 +20,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True})
     if test_config:
         app.config.update(test_config)
+    # Uploads beyond the attachment limit (plus room for the form's other fields) are refused
+    # by Werkzeug before they are read.
+    if app.config["MAX_CONTENT_LENGTH"] is None:
+        app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_ATTACHMENT_BYTES"] + 2**20
 
     # The broker is set up before any actor module is imported (actors bind to it).
     app.config["REDIS_URL"] = app.config["REDIS_URL"] or redis_url(Path(app.instance_path))

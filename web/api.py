@@ -1,16 +1,35 @@
 """The JSON API under /api/v1, authenticated by bearer tokens."""
 
-from typing import NoReturn
+import json
+from typing import Any, NoReturn
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, g, jsonify, request
-from sqlalchemy.orm import contains_eager
-from werkzeug.datastructures import WWWAuthenticate
-from werkzeug.exceptions import HTTPException, Unauthorized
+from flask import Blueprint, abort, current_app, g, jsonify, request
+from sqlalchemy.orm import contains_eager, selectinload
+from werkzeug.datastructures import FileStorage, WWWAuthenticate
+from werkzeug.exceptions import (
+    BadRequest,
+    HTTPException,
+    RequestEntityTooLarge,
+    Unauthorized,
+    UnsupportedMediaType,
+)
 
 from models import ApiToken, Contact, HeadContract, ProgressClaim, Project, User
-from models.access import visible_claims, visible_projects
+from models.access import (
+    can_see_email,
+    project_permission,
+    require,
+    visible_claims,
+    visible_emails,
+    visible_projects,
+)
+from models.communication import Communication
 from models.company import hash_token
+from models.compose import ComposeError, Draft, Upload
+from models.errors import PermissionDenied
+from models.project import BillingPermission
+from web.emails import email_resource, retry_email, send_claim_email
 from web.extensions import db
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -81,6 +100,18 @@ def _json_error(error: HTTPException):
 def api_error(error: HTTPException):
     """Errors raised inside the API's views (400, 401, 403, 404, ...) answer JSON."""
     return _json_error(error)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error: RequestEntityTooLarge):
+    """A body over the request limit (MAX_CONTENT_LENGTH, or Flask's form limits): 413 JSON."""
+    limit = current_app.config["MAX_ATTACHMENT_BYTES"]
+    return _json_error(
+        RequestEntityTooLarge(
+            f"The request is too large. The attachments of one email may come to at most "
+            f"{limit:,} bytes, and the JSON payload must be small."
+        )
+    )
 
 
 @bp.app_errorhandler(404)
@@ -176,3 +207,152 @@ def directory(project_id: int):
     project = visible_project_or_404(project_id)
     contacts = db.session.scalars(search_directory(project.id, request.args.get("q", "")))
     return jsonify(contacts=[contact_json(contact) for contact in contacts])
+
+
+# --- claim emails ---------------------------------------------------------------------------
+
+DRAFT_FIELDS = ("to", "cc", "bcc", "private", "subject", "message")
+
+
+def _email_query() -> sa.Select[tuple[Communication]]:
+    """Emails with what their resource shows, loaded in a few queries rather than one per row."""
+    return visible_emails(g.api_user).options(
+        selectinload(Communication.sender),
+        selectinload(Communication.recipients),
+        selectinload(Communication.attachments),
+        selectinload(Communication.events),
+    )
+
+
+def visible_email_or_404(email_id: int) -> Communication:
+    """The email if the caller may see it; 404 alike for missing and hidden emails."""
+    email = db.session.get(Communication, email_id) if 0 < email_id <= MAX_ID else None
+    if email is None or not can_see_email(g.api_user, email):
+        abort(404, f"There is no email {email_id}.")
+    return email
+
+
+def _recipient_list(body: dict, name: str) -> list[str]:
+    """to / cc / bcc: a list of directory e-mail addresses (strings) or contact ids."""
+    value = body.get(name, [])
+    if not isinstance(value, list):
+        abort(400, f"{name} must be a list of e-mail addresses or contact ids.")
+    for item in value:
+        # bool is an int in Python, but `true` names no contact.
+        if isinstance(item, bool) or not isinstance(item, str | int):
+            abort(400, f"{name} must hold only e-mail addresses (strings) or contact ids.")
+    return [str(item) for item in value]
+
+
+def draft_from_json(body: Any, uploads: list[Upload]) -> Draft:
+    """Check the shape of the posted email (400 naming the field) and make it a Draft.
+
+    What the values mean (are the recipients in the directory, is the subject one line, ...)
+    is models.compose's to judge."""
+    if not isinstance(body, dict):
+        abort(400, "The email must be a JSON object.")
+    unknown = sorted(set(body) - set(DRAFT_FIELDS))
+    if unknown:
+        abort(400, f"Unknown field {unknown[0]}; the fields are {', '.join(DRAFT_FIELDS)}.")
+    private = body.get("private", False)
+    if not isinstance(private, bool):
+        abort(400, "private must be true or false.")
+    subject = body.get("subject")
+    if subject is not None and not isinstance(subject, str):
+        abort(400, "subject must be a string (or left out for the claim's subject line).")
+    message = body.get("message", "")
+    if not isinstance(message, str):
+        abort(400, "message must be a string.")
+    return Draft(
+        to=_recipient_list(body, "to"),
+        cc=_recipient_list(body, "cc"),
+        bcc=_recipient_list(body, "bcc"),
+        private=private,
+        subject=subject,
+        message=message,
+        uploads=uploads,
+    )
+
+
+def _read_uploads(files: list[FileStorage]) -> list[Upload]:
+    """The posted attachments, refusing (400) once together they pass MAX_ATTACHMENT_BYTES
+    without reading the rest into memory."""
+    limit = current_app.config["MAX_ATTACHMENT_BYTES"]
+    uploads, total = [], 0
+    for file in files:
+        if not file.filename:
+            continue  # an empty file input of an HTML form
+        content = file.read(limit - total + 1)
+        total += len(content)
+        if total > limit:
+            abort(
+                400,
+                f"The attachments come to more than {limit:,} bytes; "
+                f"the limit for one email is {limit:,} bytes.",
+            )
+        uploads.append(Upload(file.filename, file.mimetype, content))
+    return uploads
+
+
+def draft_from_request() -> Draft:
+    """The email posted as JSON, or as multipart/form-data (a `payload` JSON field and
+    `attachments` files)."""
+    if request.mimetype == "multipart/form-data":
+        payload = request.form.get("payload")
+        if payload is None:
+            abort(400, "Put the email as JSON in the form field payload.")
+        try:
+            body = json.loads(payload)
+        except ValueError as exc:
+            abort(400, f"payload is not valid JSON: {exc}.")
+        return draft_from_json(body, _read_uploads(request.files.getlist("attachments")))
+    if request.is_json:
+        try:
+            body = request.get_json()
+        except BadRequest:
+            abort(400, "The body is not valid JSON.")
+        return draft_from_json(body, [])
+    raise UnsupportedMediaType(
+        "Send the email as application/json, or as multipart/form-data with a payload field "
+        "and attachments files."
+    )
+
+
+@bp.post("/claims/<int:claim_id>/emails")
+def send_email(claim_id: int):
+    """Compose an email about the claim and queue it for sending: 202 with the email."""
+    claim = visible_claim_or_404(claim_id)
+    try:
+        # Checked before the body is read: a caller who may not send learns nothing more.
+        require(g.api_user, claim.project, BillingPermission.STANDARD)
+        draft = draft_from_request()
+        email = send_claim_email(claim, g.api_user, draft)
+    except PermissionDenied as exc:
+        abort(403, str(exc))
+    except ComposeError as exc:
+        abort(400, str(exc))
+    return jsonify(email_resource(email)), 202
+
+
+@bp.get("/claims/<int:claim_id>/emails")
+def list_emails(claim_id: int):
+    """The claim's emails that the caller may see, newest first."""
+    claim = visible_claim_or_404(claim_id)
+    emails = db.session.scalars(_email_query().where(Communication.claim_id == claim.id))
+    return jsonify(emails=[email_resource(email) for email in emails])
+
+
+@bp.get("/emails/<int:email_id>")
+def get_email(email_id: int):
+    return jsonify(email_resource(visible_email_or_404(email_id)))
+
+
+@bp.post("/emails/<int:email_id>/retry")
+def retry_failed_email(email_id: int):
+    """Operators (billing admins of the project): put a failed email back in the queue."""
+    email = visible_email_or_404(email_id)
+    if not project_permission(g.api_user, email.claim.project).allows(BillingPermission.ADMIN):
+        abort(403, "Only a billing admin of the project can retry an email.")
+    if not retry_email(email, g.api_user.name):  # rolled back: the state below is read afresh
+        abort(409, f"only a failed email can be retried; this one is {email.state}")
+    return jsonify(email_resource(email)), 202
