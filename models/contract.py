@@ -75,6 +75,17 @@ class HeadContract(Base):
         ]
         return sov, approved
 
+    def billed_items_missing(self) -> set[str]:
+        """Items that claims bill but that are no longer a line or an approved change order.
+
+        Removing or un-approving them would make every later claim's figures unreadable.
+        """
+        sov, change_orders = self.billable_lines()
+        billable = {line.item for line in sov + change_orders}
+        billed = {line.item for claim in self.claims for line in claim.lines
+                  if line.work_this_period or line.materials_stored}
+        return billed - billable
+
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
 

@@ -1,11 +1,13 @@
 """The back office: login, CSRF, project scoping and the billing-tool permissions per role."""
 
+import re
 from decimal import Decimal
+from html import unescape as html_unescape
 
 import pytest
 import sqlalchemy as sa
 
-from models import BillingPermission, ClaimLine, Company, ProgressClaim, User
+from models import BillingPermission, ClaimLine, Company, HeadContract, ProgressClaim, User
 from tests.conftest import PASSWORD, csrf_token_from
 from web.extensions import db
 
@@ -269,3 +271,48 @@ def test_only_company_admins_create_projects(login, users):
                   {"number": f"P-{email[:2]}", "name": "New site"})
         listing = client.get("/admin/projects/").get_data(as_text=True)
         assert (f"P-{email[:2]}" in listing) is allowed
+
+
+def form_values(html: str) -> dict[str, str]:
+    """The values a browser would submit for the first form with inputs on the page."""
+    values = {}
+    for tag in re.finditer(r"<(input|select|textarea)\b[^>]*>", html):
+        attrs = dict(re.findall(r'(\w[\w-]*)="([^"]*)"', tag.group(0)))
+        name = attrs.get("name")
+        if not name or attrs.get("type") in ("submit", "button", "file"):
+            continue
+        if tag.group(1) == "select":
+            body = html[tag.end():html.index("</select>", tag.end())]
+            chosen = re.search(r'<option[^>]*selected[^>]*value="([^"]*)"|'
+                               r'<option[^>]*value="([^"]*)"[^>]*selected', body)
+            values[name] = next((g for g in chosen.groups() if g is not None), "") if chosen \
+                else ""
+        elif attrs.get("type") == "checkbox":
+            if "checked" in tag.group(0):
+                values[name] = attrs.get("value", "y")
+        elif tag.group(1) == "textarea":
+            values[name] = html[tag.end():html.index("</textarea>", tag.end())]
+        else:
+            values[name] = html_unescape(attrs.get("value", ""))
+    return values
+
+
+def test_a_billed_variation_cannot_be_unapproved(login, users, demo):
+    contract_id = demo["projects"][0]["head_contracts"][0]["id"]
+    client = login("boss@harbourside.example")
+    url = f"/admin/contracts/edit/?id={contract_id}"
+    values = form_values(client.get(url).get_data(as_text=True))
+    status_field = next(k for k, v in values.items()
+                        if k.startswith("change_orders-") and k.endswith("-status"))
+    values[status_field] = "rejected"
+    response = client.post(url, data=values)
+    assert "Claims bill V-01" in response.get_data(as_text=True)
+    db.session.expire_all()
+    contract = db.session.get(HeadContract, contract_id)
+    assert [co.status for co in contract.change_orders] == ["approved", "approved"]
+    # The same form, unchanged, saves: the check refuses only what breaks billed claims.
+    values[status_field] = "approved"
+    values["title"] = "Main works (stage 1)"
+    assert client.post(url, data=values).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(HeadContract, contract_id).title == "Main works (stage 1)"

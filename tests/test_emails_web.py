@@ -155,6 +155,8 @@ def test_the_email_page_shows_what_was_sent_with_the_message_escaped(
     assert "<script>alert" not in page
     assert "&amp;lt;script&amp;gt;alert" in page  # escaped in the email, escaped again here
     assert "accepted" in page and "History" in page
+    headers = page[page.index('id="email-headers"'):]
+    assert "X-Auto-Response-Suppress: OOF, AutoReply" in headers and "Message-ID: &lt;" in headers
 
 
 def test_operators_retry_and_cancel_from_the_outbox(login, claim_id, broker, make_user, demo):

@@ -58,7 +58,7 @@ def send_email(email_id: int) -> None:
     db.session.refresh(email)
     config = current_app.config
     try:
-        refused = send_now(email, config["SMTP_URL"], config["REPLY_DOMAIN"],
+        refused, headers = send_now(email, config["SMTP_URL"], config["REPLY_DOMAIN"],
                            FileStore(config["STORAGE_DIR"]))
     except TransientDeliveryError as exc:
         _after_transient_trouble(email, str(exc))
@@ -74,7 +74,7 @@ def send_email(email_id: int) -> None:
         recipient.status = DeliveryStatus.ACCEPTED if code < 400 else DeliveryStatus.REJECTED
         recipient.detail = f"{code} {text}"
     move(db.session, email_id, {EmailState.SENDING}, EmailState.SENT,
-         sent_at=utcnow(), last_error=None)
+         sent_at=utcnow(), last_error=None, headers_text=headers)
     db.session.commit()
 
 

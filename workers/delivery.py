@@ -15,16 +15,18 @@ def backoff_ms(attempts: int, minimum: int, maximum: int) -> int:
 
 
 def send_now(email: Communication, smtp_url: str, reply_domain: str,
-             store: FileStore) -> dict[str, tuple[int, str]]:
-    """Send the email to every recipient (Bcc only in the envelope); return the refusals.
+             store: FileStore) -> tuple[dict[str, tuple[int, str]], str]:
+    """Send the email to every recipient (Bcc only in the envelope).
 
-    The envelope sender is the email's own reply address, so bounces come back to it.
+    Returns the refusals and the header block as sent. The envelope sender is the email's own
+    reply address, so bounces come back to it.
     """
     message = build_message(email, reply_domain, store)
+    headers = "".join(f"{name}: {value}\n" for name, value in message.items())
     return deliver(
         parse_smtp_url(smtp_url),
         envelope_from=reply_address(email.reply_token, reply_domain),
         recipients=[recipient.email for recipient in email.recipients],
         # The SMTP policy writes CRLF line ends, which servers require.
         message=message.as_bytes(policy=policy.SMTP),
-    )
+    ), headers

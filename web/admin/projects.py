@@ -159,3 +159,9 @@ class HeadContractView(ProjectScopedView):
         super().on_model_change(form, model, is_created)
         if model.client_contact is not None and model.client_contact.project is not model.project:
             raise ValidationError("The client must be in this project's directory.")
+        db.session.flush()  # apply the inline rows' deletions before checking what is left
+        db.session.refresh(model)
+        if missing := model.billed_items_missing():
+            raise ValidationError(
+                f"Claims bill {', '.join(sorted(missing))}: a billed line cannot be removed and "
+                "a billed change order must stay approved.")
