@@ -14,6 +14,7 @@ from tests.conftest import wait_for
 from web.emails import retry_email, send_claim_email
 from web.extensions import db
 from workers.actors import send_email
+from workers.middleware import PeriodicSweep
 from workers.reconciler import sweep
 
 PDF = b"%PDF-1.4\n% a marked-up schedule\n" + bytes(range(256)) * 4
@@ -225,3 +226,30 @@ def test_read_only_users_cannot_send(claim, make_user, broker):
     with pytest.raises(Exception, match="standard permission"):
         send_claim_email(claim, reader, draft())
     assert db.session.scalar(sa.select(sa.func.count(Communication.id))) == 0
+
+
+def test_claimpost_sweep_re_enqueues_what_the_broker_lost(app, claim, sender, broker, request,
+                                                          smtp_server):
+    email = send_claim_email(claim, sender, draft(uploads=[]))
+    broker.flush_all()
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["sweep"]).output == "Re-enqueued 0 email(s).\n"  # still fresh
+    request.getfixturevalue("worker")
+    result = runner.invoke(args=["sweep", "--older-than", "0"])
+    assert result.exit_code == 0 and result.output == f"Re-enqueued 1 email(s): {email.id}\n"
+    wait_for(lambda: reaches(email.id, "sent"), what="the swept email to be sent")
+    assert len(smtp_server.received) == 1
+
+
+def test_each_worker_runs_the_reconciler_periodically(app, claim, sender, broker, mail_config,
+                                                      smtp_server, request):
+    email = send_claim_email(claim, sender, draft(uploads=[]))
+    broker.flush_all()
+    mail_config.update(SWEEP_INTERVAL_SECONDS=0.1, RECONCILE_AFTER_SECONDS=0)
+    request.getfixturevalue("worker")
+    periodic = PeriodicSweep(app)
+    periodic.after_worker_boot(broker, None)
+    try:
+        wait_for(lambda: reaches(email.id, "sent"), what="the periodic sweep to send it")
+    finally:
+        periodic.before_worker_shutdown(broker, None)

@@ -2,10 +2,11 @@
 
 import json
 import sys
+from datetime import timedelta
 from decimal import Decimal
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import func, select
 
@@ -122,9 +123,35 @@ def create_token(email: str) -> None:
     click.echo(token)
 
 
+@click.command("sweep")
+@click.option(
+    "--older-than",
+    type=int,
+    default=None,
+    help="Seconds an email must have been untouched (default RECONCILE_AFTER_SECONDS).",
+)
+@with_appcontext
+def sweep_command(older_than: int | None) -> None:
+    """One pass of the reconciler: re-enqueue emails stuck in queued/rendered/sending."""
+    from workers.reconciler import sweep
+
+    seconds = current_app.config["RECONCILE_AFTER_SECONDS"] if older_than is None else older_than
+    ids = sweep(timedelta(seconds=seconds))
+    click.echo(
+        f"Re-enqueued {len(ids)} email(s)" + (f": {', '.join(map(str, ids))}" if ids else ".")
+    )
+
+
 def init_app(app: Flask) -> None:
     """Register ClaimPost's commands on the app."""
-    for command in (seed_demo_command, import_command, create_user, create_token, dev):
+    for command in (
+        seed_demo_command,
+        import_command,
+        create_user,
+        create_token,
+        dev,
+        sweep_command,
+    ):
         app.cli.add_command(command)
 
 
