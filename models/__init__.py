@@ -19,9 +19,20 @@ from models.contract import (
     ContractStatus,
     HeadContract,
 )
+from models.inbound import (
+    ClaimDecision,
+    InboundMessage,
+    InboundStatus,
+    MatchMethod,
+    Reply,
+    ReplyAttachment,
+    ReplyKind,
+)
 from models.project import BillingPermission, Contact, Project, ProjectMember
 
 __all__ = [
+    "ClaimDecision", "InboundMessage", "InboundStatus", "MatchMethod", "Reply",
+    "ReplyAttachment", "ReplyKind",
     "Attachment", "Communication", "DeliveryStatus", "EmailEvent", "EmailState", "Recipient",
     "RecipientKind",
     "ApiToken",

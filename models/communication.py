@@ -5,6 +5,7 @@ Every move is a compare-and-set on the row, so two workers can never both move o
 and a redelivered message for an email that has moved on is a no-op.
 """
 
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String, Text, update
@@ -43,6 +44,11 @@ class DeliveryStatus(StrEnum):
     BOUNCED = "bounced"
 
 
+# Recipients a (re)send goes to: not yet accepted by their server. A retry after a failure
+# sends to the refused ones again; those already accepted never get a second copy.
+UNDELIVERED = {DeliveryStatus.PENDING, DeliveryStatus.REJECTED}
+
+
 class Communication(Base):
     """One email about a claim, and the snapshot of exactly what it said."""
 
@@ -78,6 +84,8 @@ class Communication(Base):
         back_populates="communication", order_by="Attachment.id", cascade="all, delete-orphan")
     events: Mapped[list["EmailEvent"]] = relationship(
         back_populates="communication", order_by="EmailEvent.id", cascade="all, delete-orphan")
+    replies: Mapped[list["Reply"]] = relationship(  # noqa: F821 (models/inbound.py)
+        back_populates="communication", order_by="Reply.received_at")
 
     def __str__(self) -> str:
         return self.subject
@@ -132,17 +140,21 @@ class EmailEvent(Base):
 
 
 def move(session: Session, communication_id: int, expected: set[EmailState], new: EmailState,
-         *, actor: str = "system", note: str = "", **values) -> bool:
+         *, actor: str = "system", note: str = "", changed_before: datetime | None = None,
+         **values) -> bool:
     """Compare-and-set the email from one of `expected` to `new`, recording the event.
 
-    Returns False, changing nothing, when the email is no longer in an expected state.
-    The caller commits.
+    With `changed_before`, only if it has been in that state since before then. Returns
+    False, changing nothing, when the email is no longer as expected. The caller commits.
     """
     now = utcnow()
+    conditions = [Communication.id == communication_id,
+                  Communication.state.in_([str(s) for s in expected])]
+    if changed_before is not None:
+        conditions.append(Communication.state_changed_at < changed_before)
     result = session.execute(
         update(Communication)
-        .where(Communication.id == communication_id,
-               Communication.state.in_([str(s) for s in expected]))
+        .where(*conditions)
         .values(state=new, state_changed_at=now, **values)
         .execution_options(synchronize_session=False)
     )
@@ -161,6 +173,8 @@ def retry(session: Session, communication_id: int, operator: str) -> bool:
 
 
 def cancel(session: Session, communication_id: int, operator: str) -> bool:
-    """queued/failed -> cancelled (operators): the email will not be sent."""
-    return move(session, communication_id, {EmailState.QUEUED, EmailState.FAILED},
+    """queued/rendered/failed -> cancelled (operators): the email will not be sent (one
+    waiting between attempts included); one being sent right now can no longer be stopped."""
+    return move(session, communication_id,
+                {EmailState.QUEUED, EmailState.RENDERED, EmailState.FAILED},
                 EmailState.CANCELLED, actor=operator, note="cancelled by an operator")

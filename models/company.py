@@ -22,6 +22,9 @@ class Company(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[Str200]
     terminology: Mapped[str] = mapped_column(String(20), default=DEFAULT_TERMINOLOGY)
+    # Whether a client's written decision moves the claim's status at once, or waits for a
+    # billing admin's one-click "Apply decision".
+    decisions_move_status: Mapped[bool] = mapped_column(default=False)
 
     users: Mapped[list["User"]] = relationship(back_populates="company")
 

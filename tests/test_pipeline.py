@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from models import BillingPermission, Communication, ProgressClaim, User
 from models.claim import set_claim_lines
 from models.compose import Draft, Upload
+from models.storage import FileStore
 from tests.conftest import wait_for
 from web.emails import retry_email, send_claim_email
 from web.extensions import db
@@ -157,7 +158,8 @@ def test_a_refusal_for_every_recipient_fails_at_once_and_an_operator_retry_sends
     assert {r.status for r in sent.recipients} == {"accepted"}
 
 
-def test_a_partial_refusal_is_recorded_per_recipient(claim, sender, worker, smtp_server):
+def test_a_recipient_refused_for_good_is_recorded_and_the_others_get_it(
+        claim, sender, worker, smtp_server):
     class RefuseQuentin(type(smtp_server.handler)):
         async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
             if address.startswith("quentin"):
@@ -215,7 +217,8 @@ def test_an_email_interrupted_while_sending_is_sent_again(claim, sender, broker,
     db.session.get(Communication, email.id).state = "sending"  # its worker died mid-send
     db.session.commit()
     request.getfixturevalue("worker")
-    assert sweep(older_than=timedelta(0)) == [email.id]
+    assert sweep(older_than=timedelta(0)) == []  # it may still be talking to the server
+    assert sweep(older_than=timedelta(0), sending_older_than=timedelta(0)) == [email.id]
     wait_for(lambda: reaches(email.id, "sent"), what="the email to be sent")
     assert len(smtp_server.received) == 1
 
@@ -253,3 +256,41 @@ def test_each_worker_runs_the_reconciler_periodically(app, claim, sender, broker
         wait_for(lambda: reaches(email.id, "sent"), what="the periodic sweep to send it")
     finally:
         periodic.before_worker_shutdown(broker, None)
+
+
+def test_a_greylisted_recipient_gets_the_email_on_a_later_attempt_and_no_one_gets_two(
+        claim, sender, worker, smtp_server):
+    greylisted = {"quentin@qs.example": 1}
+
+    class Greylist(type(smtp_server.handler)):
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            if greylisted.get(address, 0) > 0:
+                greylisted[address] -= 1
+                return "451 4.7.1 Greylisted, try again later"
+            return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+    smtp_server.handler.__class__ = Greylist
+    email = send_claim_email(claim, sender, draft(uploads=[]))
+    wait_for(lambda: reaches(email.id, "sent"), what="the email to be sent to everyone")
+    assert [sorted(r.rcpt_tos) for r in smtp_server.received] == [
+        ["olivia@owner.example", "priya.pm@harbourside.example"], ["quentin@qs.example"]]
+    db.session.expire_all()
+    assert {r.status for r in db.session.get(Communication, email.id).recipients} == {
+        "accepted"}
+
+
+def test_a_fault_that_is_not_the_servers_fails_the_email_instead_of_looping(
+        app, claim, sender, worker, smtp_server):
+    email = send_claim_email(claim, sender, draft())
+    stored = db.session.get(Communication, email.id).attachments[0].sha256
+    path = FileStore(app.config["STORAGE_DIR"]).path(stored)
+    content = path.read_bytes()
+    path.unlink()  # e.g. a worker whose STORAGE_DIR lacks the file
+    try:
+        wait_for(lambda: reaches(email.id, "failed"), what="the email to fail")
+    finally:
+        path.write_bytes(content)
+    db.session.expire_all()
+    failed = db.session.get(Communication, email.id)
+    assert failed.attempts == 1 and "FileNotFoundError" in failed.last_error
+    assert smtp_server.received == []

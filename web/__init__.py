@@ -36,13 +36,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from web import api, auth, cli, formatting, health
+    from web import api, auth, cli, formatting, health, inbound
     from web.admin import build_admin
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
+    app.register_blueprint(inbound.bp)
+    csrf.exempt(inbound.bp)  # authenticated by its HMAC signature, not a session
     cli.init_app(app)
     formatting.init_app(app)
     build_admin(app)

@@ -1,7 +1,11 @@
 """The `claimpost` command line: a Flask CLI group (`db` comes from Flask-Migrate)."""
 
 import json
+import mailbox
+import signal
 import sys
+import tempfile
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
@@ -142,6 +146,52 @@ def sweep_command(older_than: int | None) -> None:
     )
 
 
+@click.command("inbound-smtp")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=2525, show_default=True)
+@with_appcontext
+def inbound_smtp_command(host: str, port: int) -> None:
+    """The inbound SMTP listener for replies; runs until Ctrl-C / SIGTERM."""
+    from workers.inbound_smtp import start_inbound_smtp
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    listener = start_inbound_smtp(current_app._get_current_object(), host, port)
+    click.echo(f"Inbound SMTP listening on {host}:{port}")
+    stop.wait()
+    listener.stop()
+
+
+def _messages_in(source) -> list[bytes]:
+    """The raw messages of an .eml file (one) or an mbox file (each), given its bytes."""
+    data = source.read()
+    if not data.startswith(b"From "):
+        return [data]
+    with tempfile.NamedTemporaryFile(suffix=".mbox") as tmp:
+        tmp.write(data)
+        tmp.flush()
+        box = mailbox.mbox(tmp.name, create=False)
+        return [box.get_bytes(key) for key in box.keys()]
+
+
+@click.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.File("rb"))
+@with_appcontext
+def ingest_command(paths) -> None:
+    """Feed raw messages (.eml files, mbox files, or - for stdin) into the reply pipeline."""
+    from workers.intake import take_in
+
+    new = duplicates = 0
+    for source in paths:
+        for raw in _messages_in(source):
+            message, created = take_in(raw, "ingest")
+            new, duplicates = new + created, duplicates + (not created)
+            click.echo(f"{source.name}: message {message.id} "
+                       f"{'stored' if created else 'already stored'}")
+    click.echo(f"{new} new, {duplicates} already stored.")
+
+
 def init_app(app: Flask) -> None:
     """Register ClaimPost's commands on the app."""
     for command in (
@@ -151,6 +201,8 @@ def init_app(app: Flask) -> None:
         create_token,
         dev,
         sweep_command,
+        inbound_smtp_command,
+        ingest_command,
     ):
         app.cli.add_command(command)
 

@@ -36,6 +36,8 @@ def from_environment() -> dict:
         "SECRET_KEY": secret_key(INSTANCE_DIR),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         "INBOUND_WEBHOOK_SECRET": os.environ.get("INBOUND_WEBHOOK_SECRET"),
+        # Where the Mailbox's "Reply as recipient" sends replies: the inbound SMTP listener.
+        "INBOUND_SMTP_URL": os.environ.get("INBOUND_SMTP_URL", "smtp://127.0.0.1:2525"),
         "STORAGE_DIR": os.environ.get("STORAGE_DIR", str(INSTANCE_DIR / "files")),
         # Where the built-in mail catcher keeps what it receives (the Mailbox page).
         "MAILBOX_DIR": os.environ.get("MAILBOX_DIR", str(INSTANCE_DIR / "mailbox")),

@@ -44,10 +44,12 @@ def start_catcher(mailbox: Path):
     return catcher
 
 
-def child_processes(host: str, port: int) -> dict[str, list[str]]:
+def child_processes(host: str, port: int, inbound_port: int) -> dict[str, list[str]]:
     """The commands of the processes `dev` supervises (the Procfile's, on local defaults)."""
     bin_dir = os.path.dirname(sys.executable)
     return {
+        "inbound": [os.path.join(bin_dir, "claimpost"), "inbound-smtp", "--host", host,
+                    "--port", str(inbound_port)],
         "web": [os.path.join(bin_dir, "gunicorn"), "--bind", f"{host}:{port}", "--workers",
                 "2", "--access-logfile", "-", "web.wsgi:app"],
         "worker": [os.path.join(bin_dir, "dramatiq"), "--processes", "1", "--threads", "4",
@@ -87,10 +89,14 @@ def supervise(commands: dict[str, list[str]]) -> int:
 @click.command("dev")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
-def dev(host: str, port: int) -> None:
+@click.option("--inbound-port", default=2525, show_default=True,
+              help="Port of the inbound SMTP listener for replies.")
+def dev(host: str, port: int, inbound_port: int) -> None:
     """Run web and workers on embedded Redis and SQLite (what `make run` calls)."""
     app = current_app._get_current_object()  # create_app has started the embedded Redis
     os.environ.setdefault("PUBLIC_URL", f"http://{host}:{port}")
+    os.environ.setdefault("INBOUND_SMTP_URL", f"smtp://{host}:{inbound_port}")
+    app.config["INBOUND_SMTP_URL"] = os.environ["INBOUND_SMTP_URL"]
     catcher = None
     if not os.environ.get("SMTP_URL"):
         catcher = start_catcher(Path(app.config["MAILBOX_DIR"]))
@@ -99,7 +105,7 @@ def dev(host: str, port: int) -> None:
     click.echo(f"Demo login: {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}"
                + (" (demo data just created)" if seeded else ""))
     click.echo("Press Ctrl-C to stop.\n")
-    code = supervise(child_processes(host, port))
+    code = supervise(child_processes(host, port, inbound_port))
     if catcher is not None:
         catcher.stop()
     sys.exit(code)

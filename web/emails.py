@@ -75,5 +75,17 @@ def email_resource(email: Communication) -> dict:
                         for a in email.attachments],
         "events": [{"state": e.state, "at": _time(e.at), "actor": e.actor, "note": e.note}
                    for e in email.events],
-        "replies": [],
+        "replies": [reply_resource(reply) for reply in email.replies],
+    }
+
+
+def reply_resource(reply) -> dict:
+    """A reply as the API shows it: the stripped text, the whole text, and what it decided."""
+    return {
+        "id": reply.id, "from": reply.from_address, "name": reply.from_name,
+        "received_at": _time(reply.received_at), "text": reply.text,
+        "full_text": reply.full_text, "sender_verified": reply.sender_verified,
+        "kind": reply.kind, "decision": reply.decision, "reason": reply.reason,
+        "attachments": [{"filename": a.filename, "size": a.size, "sha256": a.sha256,
+                         "refused": a.refused} for a in reply.attachments],
     }

@@ -7,15 +7,25 @@ from datetime import timedelta
 
 import dramatiq
 from flask import current_app
+from sqlalchemy import update
 
 from models.base import utcnow
-from models.communication import Communication, DeliveryStatus, EmailState, move
+from models.communication import (
+    UNDELIVERED,
+    Communication,
+    DeliveryStatus,
+    EmailState,
+    Recipient,
+    move,
+)
+from models.inbound import InboundMessage, InboundStatus
 from models.storage import FileStore
 from web.extensions import db
 from workers.broker import current_broker
 from workers.delivery import backoff_ms, send_now
 from workers.errors import EmailDoesNotExist, PermanentDeliveryError, TransientDeliveryError
 from workers.render import snapshot
+from workers.replies import process
 
 current_broker()  # fails loudly if this module is imported before the broker is set up
 
@@ -48,7 +58,9 @@ def render_email(email_id: int) -> None:
 
 @dramatiq.actor(actor_name="email.send", queue_name="email", max_retries=BACKSTOP_RETRIES)
 def send_email(email_id: int) -> None:
-    """rendered -> sending -> sent; transient trouble goes back to rendered and retries."""
+    """rendered -> sending -> sent, to every recipient the server has not accepted yet;
+    transient trouble (for the message or for some recipients) goes back to rendered and
+    retries those; anything else fails the email with the error, never loops."""
     email = _load(email_id)
     if not move(db.session, email_id, {EmailState.RENDERED}, EmailState.SENDING,
                 attempts=Communication.attempts + 1, retry_at=None):
@@ -57,31 +69,45 @@ def send_email(email_id: int) -> None:
     db.session.commit()
     db.session.refresh(email)
     config = current_app.config
+    pending = [r for r in email.recipients if r.status in UNDELIVERED]
     try:
-        refused, headers = send_now(email, config["SMTP_URL"], config["REPLY_DOMAIN"],
-                           FileStore(config["STORAGE_DIR"]))
+        refused, headers = send_now(email, [r.email for r in pending], config["SMTP_URL"],
+                                    config["REPLY_DOMAIN"], FileStore(config["STORAGE_DIR"]))
     except TransientDeliveryError as exc:
         _after_transient_trouble(email, str(exc))
         return
-    except PermanentDeliveryError as exc:
-        _record_refusals(email, str(exc))
-        move(db.session, email_id, {EmailState.SENDING}, EmailState.FAILED, last_error=str(exc),
-             note=str(exc))
-        db.session.commit()
+    except Exception as exc:  # a 5xx for all, or a fault of ours: fail visibly, do not loop
+        _fail(email, pending, exc)
         return
-    for recipient in email.recipients:
-        code, text = refused.get(recipient.email, (250, "accepted"))
-        recipient.status = DeliveryStatus.ACCEPTED if code < 400 else DeliveryStatus.REJECTED
-        recipient.detail = f"{code} {text}"
-    move(db.session, email_id, {EmailState.SENDING}, EmailState.SENT,
-         sent_at=utcnow(), last_error=None, headers_text=headers)
+    _record_results(pending, refused)
+    still_pending = [r.email for r in pending if r.status == DeliveryStatus.PENDING]
+    db.session.execute(update(Communication).where(Communication.id == email_id)
+                       .values(headers_text=headers, sent_at=utcnow()))
+    if still_pending:
+        _after_transient_trouble(email, f"will retry {', '.join(still_pending)}")
+        return
+    move(db.session, email_id, {EmailState.SENDING}, EmailState.SENT, last_error=None)
     db.session.commit()
 
 
-def _record_refusals(email: Communication, detail: str) -> None:
-    for recipient in email.recipients:
+def _record_results(pending: list[Recipient], refused: dict[str, tuple[int, str]]) -> None:
+    """Accepted, refused for good (5xx), or still pending (4xx: tried again later)."""
+    for recipient in pending:
+        code, text = refused.get(recipient.email, (250, "accepted"))
+        recipient.detail = f"{code} {text}"
+        recipient.status = (DeliveryStatus.ACCEPTED if code < 400 else
+                            DeliveryStatus.PENDING if code < 500 else DeliveryStatus.REJECTED)
+
+
+def _fail(email: Communication, pending: list[Recipient], exc: Exception) -> None:
+    error = str(exc) if isinstance(exc, PermanentDeliveryError) else \
+        f"{type(exc).__name__}: {exc}"
+    for recipient in pending:
         recipient.status = DeliveryStatus.REJECTED
-        recipient.detail = detail
+        recipient.detail = error
+    move(db.session, email.id, {EmailState.SENDING}, EmailState.FAILED, last_error=error,
+         note=error)
+    db.session.commit()
 
 
 def _after_transient_trouble(email: Communication, error: str) -> None:
@@ -98,3 +124,22 @@ def _after_transient_trouble(email: Communication, error: str) -> None:
          note=f"attempt {email.attempts}: {error}; retrying")
     db.session.commit()
     raise dramatiq.Retry(f"email {email.id}: {error}", delay=delay)
+
+
+@dramatiq.actor(actor_name="inbound.process", queue_name="inbound", max_retries=5)
+def process_inbound(inbound_id: int) -> None:
+    """stored -> matched / unmatched / auto_reply / bounce; a message that breaks the
+    processing is kept as `failed` with the error, for an operator."""
+    inbound = db.session.get(InboundMessage, inbound_id)
+    if inbound is None or inbound.status != InboundStatus.STORED:
+        return  # gone, or already processed: a redelivery is a no-op
+    try:
+        process(inbound)
+        db.session.commit()
+    except Exception as exc:  # keep the mail and say why; never lose it
+        db.session.rollback()
+        inbound = db.session.get(InboundMessage, inbound_id)
+        inbound.status = InboundStatus.FAILED
+        inbound.error = f"{type(exc).__name__}: {exc}"
+        inbound.processed_at = utcnow()
+        db.session.commit()

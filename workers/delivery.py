@@ -14,9 +14,9 @@ def backoff_ms(attempts: int, minimum: int, maximum: int) -> int:
     return min(maximum, minimum * 2 ** max(attempts - 1, 0))
 
 
-def send_now(email: Communication, smtp_url: str, reply_domain: str,
+def send_now(email: Communication, recipients: list[str], smtp_url: str, reply_domain: str,
              store: FileStore) -> tuple[dict[str, tuple[int, str]], str]:
-    """Send the email to every recipient (Bcc only in the envelope).
+    """Send the email to `recipients` (Bcc only ever in the envelope).
 
     Returns the refusals and the header block as sent. The envelope sender is the email's own
     reply address, so bounces come back to it.
@@ -26,7 +26,7 @@ def send_now(email: Communication, smtp_url: str, reply_domain: str,
     return deliver(
         parse_smtp_url(smtp_url),
         envelope_from=reply_address(email.reply_token, reply_domain),
-        recipients=[recipient.email for recipient in email.recipients],
+        recipients=recipients,
         # The SMTP policy writes CRLF line ends, which servers require.
         message=message.as_bytes(policy=policy.SMTP),
     ), headers

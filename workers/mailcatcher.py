@@ -3,9 +3,11 @@
 
 import json
 import time
+from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -60,3 +62,22 @@ def caught_messages(mailbox: Path) -> list[CaughtMessage]:
         return []
     names = sorted((p.stem for p in mailbox.glob("*.json")), reverse=True)
     return [CaughtMessage(mailbox, name) for name in names]
+
+
+def reply_as_recipient(caught: CaughtMessage, sender: str, body: str) -> EmailMessage:
+    """The reply a recipient's mail client would write: to Reply-To, threaded by
+    In-Reply-To/References, with the original quoted below the answer."""
+    original = caught.message
+    reply = EmailMessage()
+    reply["From"] = sender
+    reply["To"] = original["Reply-To"] or original["From"]
+    subject = str(original["Subject"] or "")
+    reply["Subject"] = subject if subject.lower().startswith("re:") else f"Re: {subject}"
+    reply["Date"] = format_datetime(datetime.now(UTC))
+    reply["Message-ID"] = make_msgid(domain="mailbox.localhost")
+    if original["Message-ID"]:
+        reply["In-Reply-To"] = original["Message-ID"]
+        reply["References"] = original["Message-ID"]
+    quoted = "\n".join(f"> {line}" for line in (caught.part("plain") or "").splitlines())
+    reply.set_content(f"{body}\n\nOn {original['Date']}, {original['From']} wrote:\n{quoted}\n")
+    return reply

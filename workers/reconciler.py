@@ -9,29 +9,36 @@ from models.base import utcnow
 from models.communication import Communication, EmailState, move
 from web.extensions import db
 
+# A send still `sending` after this long has certainly been abandoned: Dramatiq's time limit
+# (10 minutes by default) stops an actor well before, and each SMTP step times out sooner.
+SENDING_ABANDONED_AFTER = timedelta(minutes=15)
 
-def sweep(older_than: timedelta) -> list[int]:
+
+def sweep(older_than: timedelta,
+          sending_older_than: timedelta = SENDING_ABANDONED_AFTER) -> list[int]:
     """Re-enqueue the emails nobody has moved for `older_than`; return their ids.
 
-    An email interrupted while `sending` (a worker died mid-conversation) goes back to
-    `rendered` and is sent again: at least once, never lost.
+    An email abandoned while `sending` (its worker died mid-conversation) goes back to
+    `rendered` and is sent again to the recipients not yet accepted: at least once, never lost.
     """
     from workers.actors import render_email, send_email
 
-    cutoff = utcnow() - older_than
-    stale = (Communication.state_changed_at < cutoff) & or_(
+    now = utcnow()
+    cutoff, sending_cutoff = now - older_than, now - sending_older_than
+    waiting = Communication.state.in_([EmailState.QUEUED, EmailState.RENDERED]) & (
+        Communication.state_changed_at < cutoff) & or_(
         Communication.retry_at.is_(None), Communication.retry_at < cutoff)
+    abandoned = (Communication.state == EmailState.SENDING) & (
+        Communication.state_changed_at < sending_cutoff)
     rows = db.session.execute(
-        select(Communication.id, Communication.state).where(
-            stale, Communication.state.in_(
-                [EmailState.QUEUED, EmailState.RENDERED, EmailState.SENDING]))
-    ).all()
+        select(Communication.id, Communication.state).where(waiting | abandoned)).all()
+    reenqueue = []
     for email_id, state in rows:
-        if state == EmailState.SENDING:
-            move(db.session, email_id, {EmailState.SENDING}, EmailState.RENDERED,
-                 note="sending was interrupted; sending again")
+        if state != EmailState.SENDING or move(
+                db.session, email_id, {EmailState.SENDING}, EmailState.RENDERED,
+                changed_before=sending_cutoff, note="sending was abandoned; sending again"):
+            reenqueue.append((email_id, state))
     db.session.commit()
-    for email_id, state in rows:
-        actor = render_email if state == EmailState.QUEUED else send_email
-        actor.send(email_id)
-    return [email_id for email_id, _ in rows]
+    for email_id, state in reenqueue:
+        (render_email if state == EmailState.QUEUED else send_email).send(email_id)
+    return [email_id for email_id, _ in reenqueue]

@@ -4,9 +4,18 @@ from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
-from models import Communication, Contact, HeadContract, ProgressClaim, Project, ProjectMember
+from models import (
+    Communication,
+    Contact,
+    HeadContract,
+    InboundMessage,
+    ProgressClaim,
+    Project,
+    ProjectMember,
+)
 from web.admin.base import HomeView
 from web.admin.claims import ClaimView
+from web.admin.inbound import InboundView
 from web.admin.mailbox import MailboxView
 from web.admin.outbox import OutboxView
 from web.admin.projects import ContactView, HeadContractView, MemberView, ProjectView
@@ -27,6 +36,9 @@ def build_admin(app: Flask) -> Admin:
     admin.add_view(ContactView(Contact, db, name="Directory", endpoint="directory"))
     admin.add_view(
         OutboxView(Communication, db, name="Outbox", endpoint="outbox", category="Operators")
+    )
+    admin.add_view(
+        InboundView(InboundMessage, db, name="Inbound", endpoint="inbound", category="Operators")
     )
     admin.add_view(MailboxView(name="Mailbox", endpoint="mailbox", category="Operators"))
     admin.add_view(

@@ -14,8 +14,10 @@ from wtforms.validators import DataRequired, ValidationError
 from models import BillingPermission, ClaimStatus, HeadContract, ProgressClaim
 from models.access import can_see_email, project_permission
 from models.claim import STATUS_TRANSITIONS, change_claim_status, open_claim, set_claim_lines
+from models.claim_decision import apply_decision
 from models.communication import Communication
 from models.errors import DomainError
+from models.inbound import ClaimDecision
 from web.admin.base import ProjectScopedView, projects_where
 from web.admin.compose import ComposeForm
 from web.api import contact_json, search_directory
@@ -36,6 +38,11 @@ def contracts_open_for_claims():
 def claim_emails(claim: ProgressClaim) -> list[Communication]:
     return db.session.scalars(sa.select(Communication).where(
         Communication.claim_id == claim.id).order_by(Communication.id.desc())).all()
+
+
+def claim_decisions(claim: ProgressClaim) -> list[ClaimDecision]:
+    return db.session.scalars(sa.select(ClaimDecision).where(
+        ClaimDecision.claim_id == claim.id).order_by(ClaimDecision.decided_at.desc())).all()
 
 
 class NewClaimForm(FlaskForm):
@@ -101,6 +108,7 @@ class ClaimView(ProjectScopedView):
         """The claim page: Detail (summary and line table) and Emails tabs."""
         claim = self.get_one(request.args.get("id"))
         permission = project_permission(current_user, claim.project)
+        emails = [e for e in claim_emails(claim) if can_see_email(current_user, e)]
         return self.render(
             "admin/claim.html",
             claim=claim,
@@ -114,7 +122,10 @@ class ClaimView(ProjectScopedView):
             else [],
             status=ClaimStatus(claim.status),
             form=FlaskForm(),
-            emails=[e for e in claim_emails(claim) if can_see_email(current_user, e)],
+            emails=emails,
+            decisions=[d for d in claim_decisions(claim)
+                       if d.reply.communication_id in {e.id for e in emails}],
+            may_apply=permission.allows(BillingPermission.ADMIN),
             may_send=permission.allows(BillingPermission.STANDARD),
             tab=request.args.get("tab", "detail"),
         )
@@ -160,6 +171,23 @@ class ClaimView(ProjectScopedView):
         if email is None or email.claim_id != claim.id or not can_see_email(current_user, email):
             abort(404)
         return self.render("admin/email.html", claim=claim, email=email, terms=claim.terms)
+
+    @expose("/<int:claim_id>/decisions/<int:decision_id>/apply", methods=["POST"])
+    def apply_decision(self, claim_id: int, decision_id: int):
+        """Apply the client's written decision to the claim's status (billing-tool admins)."""
+        claim = self._claim_needing(claim_id, BillingPermission.ADMIN)
+        decision = db.session.get(ClaimDecision, decision_id)
+        if decision is None or decision.claim_id != claim.id or not can_see_email(
+                current_user, decision.reply.communication):
+            abort(404)
+        try:
+            apply_decision(decision, current_user.name)
+            db.session.commit()
+            flash(f"Claim #{claim.number} is now {ClaimStatus(claim.status).label}.", "success")
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        return redirect(self.get_url(".details_view", id=claim_id))
 
     @expose("/<int:claim_id>/lines", methods=["POST"])
     def save_lines(self, claim_id: int):

@@ -1,13 +1,25 @@
 """The Mailbox page: what the built-in mail catcher received, as the recipient would see it."""
 
+from email import policy
 from pathlib import Path
 
-from flask import abort, current_app, request
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
 
 from web.admin.base import LoginRequired
-from workers.mailcatcher import CaughtMessage, caught_messages
+from workers.errors import PermanentDeliveryError, TransientDeliveryError
+from workers.mailcatcher import CaughtMessage, caught_messages, reply_as_recipient
+from workers.smtp import deliver, parse_smtp_url
+
+ANSWERS = {"approve": "Approved.", "reject": "Rejected: {text}", "free": "{text}"}
+
+
+def reply_text(answer: str, text: str) -> str:
+    """The body of a canned reply: approve, reject with a reason, or free text."""
+    if answer not in ANSWERS:
+        abort(400)
+    return ANSWERS[answer].format(text=text.strip())
 
 
 class MailboxView(LoginRequired, BaseView):
@@ -23,6 +35,29 @@ class MailboxView(LoginRequired, BaseView):
     def index(self):
         """Caught messages, newest first."""
         return self.render("admin/mailbox.html", messages=caught_messages(self._mailbox()))
+
+    @expose("/reply", methods=["POST"])
+    def reply(self):
+        """Reply as one of the recipients, through the inbound SMTP listener (the whole loop)."""
+        try:
+            caught = CaughtMessage(self._mailbox(), request.form.get("name", ""))
+        except FileNotFoundError:
+            abort(404)
+        sender = request.form.get("sender", "")
+        if sender not in caught.envelope["rcpt_tos"]:
+            abort(400)
+        body = reply_text(request.form.get("answer", ""), request.form.get("text", ""))
+        message = reply_as_recipient(caught, sender, body)
+        try:
+            deliver(parse_smtp_url(current_app.config["INBOUND_SMTP_URL"]), sender,
+                    [addr.addr_spec for addr in message["To"].addresses],
+                    message.as_bytes(policy=policy.SMTP))
+        except (TransientDeliveryError, PermanentDeliveryError) as exc:
+            flash(f"The inbound listener did not take the reply: {exc}", "error")
+        else:
+            flash(f"Replied as {sender}. The reply appears on the claim's Emails tab.",
+                  "success")
+        return redirect(url_for(".message", name=caught.name))
 
     @expose("/message")
     def message(self):

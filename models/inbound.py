@@ -1,0 +1,126 @@
+"""Mail that came back: every received message kept raw, the replies matched to our emails,
+and the client's written decisions on claims."""
+
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, Email, Str200, Timestamp, utcnow
+from models.claim import ProgressClaim
+from models.communication import Communication
+
+
+class InboundStatus(StrEnum):
+    """Where a received message is: stored, then processed into one of the others."""
+
+    STORED = "stored"
+    MATCHED = "matched"
+    UNMATCHED = "unmatched"
+    AUTO_REPLY = "auto_reply"
+    BOUNCE = "bounce"
+    FAILED = "failed"
+
+
+class MatchMethod(StrEnum):
+    """How a received message was tied to one of our emails (in the order they are tried)."""
+
+    TOKEN_ENVELOPE = "token_envelope"
+    TOKEN_HEADER = "token_header"
+    IN_REPLY_TO = "in_reply_to"
+    REFERENCES = "references"
+    OPERATOR = "operator"
+
+
+class ReplyKind(StrEnum):
+    REPLY = "reply"
+    AUTO_REPLY = "auto_reply"
+    BOUNCE = "bounce"
+
+
+class InboundMessage(Base):
+    """A received message, stored raw (by SHA-256) before anything acknowledges it."""
+
+    __tablename__ = "inbound_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)  # Message-ID or content hash
+    raw_sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    via: Mapped[str] = mapped_column(String(10))  # smtp, webhook, ingest
+    envelope_from: Mapped[str] = mapped_column(String(300), default="")
+    envelope_to: Mapped[str] = mapped_column(Text, default="")  # one address per line
+    received_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(20), default=InboundStatus.STORED, index=True)
+    match_method: Mapped[str | None] = mapped_column(String(20))
+    communication_id: Mapped[int | None] = mapped_column(ForeignKey("communication.id"))
+    subject: Mapped[str] = mapped_column(Text, default="")
+    from_address: Mapped[str] = mapped_column(String(300), default="")
+    error: Mapped[str | None] = mapped_column(Text)
+    processed_at: Mapped[Timestamp | None]
+    operator_note: Mapped[str] = mapped_column(Text, default="")  # who reprocessed / assigned
+
+    communication: Mapped[Communication | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.subject or '(no subject)'}"
+
+
+class Reply(Base):
+    """A received message matched to one of our emails, as the Emails tab shows it."""
+
+    __tablename__ = "reply"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inbound_id: Mapped[int] = mapped_column(ForeignKey("inbound_message.id"), unique=True)
+    communication_id: Mapped[int] = mapped_column(ForeignKey("communication.id"), index=True)
+    from_address: Mapped[Email]
+    from_name: Mapped[Str200]
+    received_at: Mapped[Timestamp]
+    kind: Mapped[str] = mapped_column(String(12))
+    text: Mapped[str] = mapped_column(Text, default="")
+    full_text: Mapped[str] = mapped_column(Text, default="")
+    sender_verified: Mapped[bool] = mapped_column(default=False)
+    decision: Mapped[str | None] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    inbound: Mapped[InboundMessage] = relationship()
+    communication: Mapped[Communication] = relationship(back_populates="replies")
+    attachments: Mapped[list["ReplyAttachment"]] = relationship(
+        back_populates="reply", order_by="ReplyAttachment.id", cascade="all, delete-orphan")
+
+
+class ReplyAttachment(Base):
+    """A file that came with a reply; over-limit files are recorded as refused, not stored."""
+
+    __tablename__ = "reply_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reply_id: Mapped[int] = mapped_column(ForeignKey("reply.id"), index=True)
+    filename: Mapped[Str200]
+    content_type: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int]
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    refused: Mapped[bool] = mapped_column(default=False)
+
+    reply: Mapped[Reply] = relationship(back_populates="attachments")
+
+
+class ClaimDecision(Base):
+    """The client's written decision on a claim, from a verified reply."""
+
+    __tablename__ = "claim_decision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("progress_claim.id"), index=True)
+    reply_id: Mapped[int] = mapped_column(ForeignKey("reply.id"), unique=True)
+    outcome: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    person_name: Mapped[Str200]
+    person_email: Mapped[Email]
+    decided_at: Mapped[Timestamp]
+    applied_at: Mapped[Timestamp | None]
+    applied_by: Mapped[str | None] = mapped_column(String(200))
+
+    claim: Mapped[ProgressClaim] = relationship()
+    reply: Mapped[Reply] = relationship()

@@ -1,0 +1,331 @@
+"""Replies coming back: the SMTP listener, the webhook and `ingest`, matched to our emails,
+classified, verified, and turned into the client's written decision."""
+
+import hashlib
+import hmac
+import re
+import smtplib
+import time
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from models import (
+    ClaimDecision,
+    Communication,
+    Company,
+    InboundMessage,
+    ProgressClaim,
+    Reply,
+    User,
+)
+from models.compose import Draft
+from tests.conftest import wait_for
+from tests.mail import free_port
+from web.emails import send_claim_email
+from web.extensions import db
+from workers.inbound_smtp import start_inbound_smtp
+
+FIXTURES = Path(__file__).parent / "fixtures" / "inbound"
+FIXTURE_TOKEN = b"1abcdefghijklmnopawynzkbvltpjlzum"
+SECRET = "webhook-secret"
+
+
+@pytest.fixture
+def sent(demo, worker, smtp_server) -> Communication:
+    """The demo's claim 3, emailed to Olivia (To), Priya (Cc) and Quentin (Bcc), and sent."""
+    claims = demo["projects"][0]["head_contracts"][0]["claims"]
+    claim = db.session.get(ProgressClaim, claims[2]["id"])
+    sender = db.session.scalar(sa.select(User).where(User.email == "priya.pm@harbourside.example"))
+    email = send_claim_email(claim, sender, Draft(
+        to=["olivia@owner.example"], cc=["priya.pm@harbourside.example"],
+        bcc=["quentin@qs.example"], message="Our October claim."))
+    wait_for(lambda: state(email.id) == "sent", what="the claim email to be sent")
+    return db.session.get(Communication, email.id)
+
+
+@pytest.fixture
+def listener(app):
+    """The real inbound SMTP listener on a free port."""
+    port = free_port()
+    controller = start_inbound_smtp(app, "127.0.0.1", port)
+    yield port
+    controller.stop()
+
+
+def state(email_id: int) -> str:
+    db.session.expire_all()
+    return db.session.get(Communication, email_id).state
+
+
+def reply_address(email: Communication) -> str:
+    return f"claims+{email.reply_token}@replies.localhost"
+
+
+def reply_to(email: Communication, body: str, sender: str = "Olivia Owner <olivia@owner.example>",
+             to: str | None = None, **headers) -> bytes:
+    """A reply as a mail client writes it, threaded on our Message-ID."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to or reply_address(email)
+    message["Subject"] = f"Re: {email.subject}"
+    message["Message-ID"] = f"<{time.time_ns()}@mail.owner.example>"
+    message["In-Reply-To"] = email.message_id
+    message["References"] = email.message_id
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(f"{body}\n\nOn Tue, 3 Nov 2026, Priya wrote:\n> Our October claim.\n")
+    return bytes(message)
+
+
+def personalised(fixture: str, email: Communication) -> bytes:
+    """A stored real-client fixture, re-addressed to the email this test sent."""
+    raw = (FIXTURES / fixture).read_bytes()
+    raw = re.sub(rb"(?i)" + FIXTURE_TOKEN + rb"\.[0-9a-f]{8}@replies\.localhost",
+                 email.message_id.strip("<>").encode(), raw)
+    return re.sub(rb"(?i)" + FIXTURE_TOKEN, email.reply_token.encode(), raw)
+
+
+def smtp_send(port: int, raw: bytes, rcpt: str, mail_from: str = "olivia@owner.example"):
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+        return client.sendmail(mail_from, [rcpt], raw)
+
+
+def replies_of(email_id: int) -> list[Reply]:
+    db.session.expire_all()
+    return db.session.scalars(sa.select(Reply).where(Reply.communication_id == email_id)
+                              .order_by(Reply.id)).all()
+
+
+def wait_for_replies(email_id: int, count: int = 1) -> list[Reply]:
+    return wait_for(lambda: (r := replies_of(email_id)) and len(r) >= count and r,
+                    what=f"{count} reply(ies)")
+
+
+def inbound_rows() -> list[InboundMessage]:
+    db.session.expire_all()
+    return db.session.scalars(sa.select(InboundMessage).order_by(InboundMessage.id)).all()
+
+
+# --- the SMTP listener ---------------------------------------------------------------------
+
+def test_an_approval_by_smtp_is_recorded_as_the_clients_written_decision(sent, listener):
+    smtp_send(listener, reply_to(sent, "Approved.\n\nThanks, Olivia"), reply_address(sent))
+    [reply] = wait_for_replies(sent.id)
+    assert (reply.from_address, reply.kind, reply.sender_verified) == (
+        "olivia@owner.example", "reply", True)
+    assert (reply.decision, reply.text.splitlines()[0]) == ("approved", "Approved.")
+    assert "> Our October claim." in reply.full_text and "Our October claim" not in reply.text
+    assert reply.inbound.match_method == "token_envelope"
+    assert state(sent.id) == "replied"
+    [decision] = db.session.scalars(sa.select(ClaimDecision)).all()
+    assert (decision.outcome, decision.person_name, decision.applied_at) == (
+        "approved", "Olivia Owner", None)
+    assert db.session.get(ProgressClaim, sent.claim_id).status == "draft"  # waits for an admin
+
+
+def test_a_rejection_moves_the_claim_when_the_company_says_so(sent, listener):
+    db.session.get(Company, sent.claim.project.company_id).decisions_move_status = True
+    db.session.commit()
+    smtp_send(listener, reply_to(sent, "Rejected: line 14 is over-claimed.\nPlease revise."),
+              reply_address(sent))
+    [reply] = wait_for_replies(sent.id)
+    assert (reply.decision, reply.reason) == ("rejected",
+                                              "line 14 is over-claimed.\nPlease revise.")
+    decision = db.session.scalar(sa.select(ClaimDecision))
+    assert decision.applied_by == "ClaimPost (company setting)"
+    assert db.session.get(ProgressClaim, sent.claim_id).status == "revise_and_resubmit"
+
+
+@pytest.mark.parametrize("shape", [
+    "claims+{t}@replies.localhost", "CLAIMS+{T}@REPLIES.LOCALHOST", "claims.{t}@replies.localhost",
+    "claims-{t}@replies.localhost",
+])
+def test_reply_addresses_survive_lower_casing_and_rewritten_separators(sent, listener, shape):
+    address = shape.format(t=sent.reply_token, T=sent.reply_token.upper())
+    smtp_send(listener, reply_to(sent, "Thanks, received.", to=address), address)
+    [reply] = wait_for_replies(sent.id)
+    assert reply.decision is None and reply.sender_verified
+
+
+@pytest.mark.parametrize("address", [
+    "claims+{forged}@replies.localhost", "someone@replies.localhost",
+    "claims+{t}@elsewhere.example",
+])
+def test_forged_or_foreign_addresses_are_refused_at_rcpt(sent, listener, address):
+    forged = "1" + "a" * 32
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+        smtp_send(listener, b"Subject: hi\r\n\r\nhello\r\n",
+                  address.format(forged=forged, t=sent.reply_token))
+    assert [code for code, _ in refused.value.recipients.values()] == [550]
+    assert inbound_rows() == []
+
+
+def test_oversized_mail_is_refused_with_552(app, sent):
+    app.config["MAX_ATTACHMENT_BYTES"] = 1000
+    port = free_port()
+    controller = start_inbound_smtp(app, "127.0.0.1", port)  # limit = 1000 * 4/3 + 1 MiB
+    app.config["MAX_ATTACHMENT_BYTES"] = 25 * 1024 * 1024
+    try:
+        with pytest.raises(smtplib.SMTPException) as refused:
+            smtp_send(port, reply_to(sent, "x" * (2 * 2**20)), reply_address(sent))
+    finally:
+        controller.stop()
+    assert "552" in str(refused.value)
+    assert inbound_rows() == []
+
+
+def test_the_same_message_twice_is_stored_and_processed_once(sent, listener):
+    raw = reply_to(sent, "Approved")
+    smtp_send(listener, raw, reply_address(sent))
+    smtp_send(listener, raw, reply_address(sent))
+    wait_for_replies(sent.id)
+    time.sleep(0.3)
+    assert len(inbound_rows()) == 1 and len(replies_of(sent.id)) == 1
+
+
+def test_a_stranger_is_kept_unverified_and_decides_nothing(sent, listener):
+    smtp_send(listener, reply_to(sent, "Approved", sender="Mallory <mallory@evil.example>"),
+              reply_address(sent), mail_from="mallory@evil.example")
+    [reply] = wait_for_replies(sent.id)
+    assert (reply.sender_verified, reply.decision) == (False, None)
+    assert db.session.scalar(sa.select(sa.func.count(ClaimDecision.id))) == 0
+
+
+def test_a_bcc_recipient_and_a_directory_member_are_verified(sent, listener):
+    smtp_send(listener, reply_to(sent, "Approve", sender="quentin@qs.example"),
+              reply_address(sent))
+    smtp_send(listener, reply_to(sent, "Looks fine", sender="ava@architects.example"),
+              reply_address(sent))
+    replies = wait_for_replies(sent.id, 2)
+    assert {(r.from_address, r.sender_verified) for r in replies} == {
+        ("quentin@qs.example", True), ("ava@architects.example", True)}
+
+
+# --- real clients' messages, through `claimpost ingest` -------------------------------------
+
+def ingest(app, tmp_path, raw: bytes) -> str:
+    path = tmp_path / f"{time.time_ns()}.eml"
+    path.write_bytes(raw)
+    result = app.test_cli_runner().invoke(args=["ingest", str(path)])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("fixture, decision, first_line", [
+    ("gmail_reply_approved.eml", "approved", "Approved."),
+    ("outlook_desktop_rejected.eml", "rejected", "Rejected: line 14 over-claimed"),
+    ("ios_mail_reply.eml", "approved", "Approve"),
+])
+def test_real_client_replies_are_matched_and_read(app, sent, tmp_path, fixture, decision,
+                                                  first_line):
+    ingest(app, tmp_path, personalised(fixture, sent))
+    [reply] = wait_for_replies(sent.id)
+    assert reply.text.splitlines()[0].strip() == first_line
+    assert (reply.kind, reply.sender_verified, reply.decision) == ("reply", True, decision)
+
+
+@pytest.mark.parametrize("fixture", ["apple_mail_reply.eml", "thunderbird_reply.eml",
+                                     "outlook_web_question.eml"])
+def test_other_clients_replies_land_on_the_email(app, sent, tmp_path, fixture):
+    ingest(app, tmp_path, personalised(fixture, sent))
+    [reply] = wait_for_replies(sent.id)
+    assert reply.kind == "reply" and reply.text.strip() and len(reply.text) < len(reply.full_text)
+
+
+def test_a_german_out_of_office_is_an_auto_reply_and_changes_nothing(app, sent, tmp_path):
+    ingest(app, tmp_path, personalised("german_out_of_office.eml", sent))
+    [reply] = wait_for_replies(sent.id)
+    assert (reply.kind, reply.decision) == ("auto_reply", None)
+    assert state(sent.id) == "sent"
+
+
+def test_a_bounce_marks_the_recipient_bounced(app, sent, tmp_path):
+    ingest(app, tmp_path, personalised("dsn_bounce.eml", sent))
+    [reply] = wait_for_replies(sent.id)
+    assert reply.kind == "bounce"
+    db.session.expire_all()
+    olivia = next(r for r in db.session.get(Communication, sent.id).recipients
+                  if r.email == "olivia@owner.example")
+    assert olivia.status == "bounced" and "5.1.1" in olivia.detail
+
+
+@pytest.mark.parametrize("fixture, method", [
+    ("no_token_in_reply_to.eml", "in_reply_to"), ("comma_references.eml", "references"),
+])
+def test_replies_that_lost_the_token_thread_back_by_message_id(app, sent, tmp_path, fixture,
+                                                                method):
+    # As if forwarded through a list that rewrote the address: no reply address left at all.
+    raw = personalised(fixture, sent).replace(reply_address(sent).encode(),
+                                              b"accounts@harbourside.example")
+    ingest(app, tmp_path, raw)
+    [reply] = wait_for_replies(sent.id)
+    assert reply.inbound.match_method == method
+
+
+def test_a_malformed_message_is_stored_flagged_and_crashes_nothing(app, sent, tmp_path):
+    output = ingest(app, tmp_path, (FIXTURES / "malformed.eml").read_bytes())
+    assert "1 new" in output
+    [message] = wait_for(lambda: [m for m in inbound_rows() if m.status != "stored"] or None,
+                         what="the malformed message to be processed")
+    assert message.status in ("unmatched", "failed", "matched") and message.error
+
+
+def test_ingest_reads_mbox_files_and_counts_duplicates(app, sent, tmp_path):
+    first, second = reply_to(sent, "Approved"), reply_to(sent, "Question about line 3")
+    mbox = b"".join(b"From olivia@owner.example Tue Nov  3 10:00:00 2026\n" + raw + b"\n"
+                    for raw in (first, second))
+    path = tmp_path / "replies.mbox"
+    path.write_bytes(mbox)
+    runner = app.test_cli_runner()
+    assert "2 new, 0 already stored." in runner.invoke(args=["ingest", str(path)]).output
+    assert "0 new, 2 already stored." in runner.invoke(args=["ingest", str(path)]).output
+    wait_for_replies(sent.id, 2)
+
+
+# --- the webhook ---------------------------------------------------------------------------
+
+def signed(body: bytes, timestamp: int | None = None, secret: str = SECRET) -> dict:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    signature = hmac.new(secret.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return {"X-ClaimPost-Timestamp": ts, "X-ClaimPost-Signature": signature,
+            "Content-Type": "message/rfc822"}
+
+
+@pytest.fixture
+def webhook(app):
+    app.config["INBOUND_WEBHOOK_SECRET"] = SECRET
+    yield app.test_client()
+    app.config["INBOUND_WEBHOOK_SECRET"] = None
+
+
+def test_the_webhook_stores_a_signed_message_and_refuses_replays(webhook, sent):
+    body = reply_to(sent, "Approved")
+    headers = signed(body)
+    response = webhook.post("/inbound/mime", data=body, headers=headers)
+    assert response.status_code == 202 and response.get_json()["duplicate"] is False
+    assert webhook.post("/inbound/mime", data=body, headers=headers).status_code == 401
+    [reply] = wait_for_replies(sent.id)
+    assert reply.decision == "approved"
+
+
+@pytest.mark.parametrize("tamper", ["body", "secret", "stale", "future", "missing"])
+def test_the_webhook_refuses_bad_signatures(webhook, sent, tamper):
+    body = reply_to(sent, "Approved")
+    headers = {
+        "body": lambda: signed(body + b"x"), "secret": lambda: signed(body, secret="guess"),
+        "stale": lambda: signed(body, int(time.time()) - 301),
+        "future": lambda: signed(body, int(time.time()) + 301),
+        "missing": lambda: {"Content-Type": "message/rfc822"},
+    }[tamper]()
+    response = webhook.post("/inbound/mime", data=body, headers=headers)
+    assert response.status_code == 401 and "error" in response.get_json()
+    assert inbound_rows() == []
+
+
+def test_the_webhook_is_off_without_a_secret(app, sent):
+    body = reply_to(sent, "Approved")
+    assert app.test_client().post("/inbound/mime", data=body,
+                                  headers=signed(body)).status_code == 404

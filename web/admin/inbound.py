@@ -1,0 +1,105 @@
+"""The operators' Inbound view: every received message, with Reprocess and Assign to email."""
+
+from flask import abort, current_app, flash, redirect, request
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla import ModelView
+from flask_login import current_user
+from markupsafe import Markup, escape
+from sqlalchemy import select
+from workers.inbound_parse import parse_mail
+
+from models import Communication, InboundMessage, InboundStatus, MatchMethod
+from models.access import can_see_email
+from models.base import utcnow
+from web.admin.base import LoginRequired
+from web.extensions import db
+from workers.intake import read_raw
+from workers.replies import Match, attach
+
+# Messages whose processing can be run again without duplicating a reply.
+REPROCESSABLE = {InboundStatus.UNMATCHED, InboundStatus.FAILED}
+
+
+def _email_link(view, context, message, name) -> Markup:
+    if message.communication is None:
+        return Markup("")
+    return escape(f"#{message.communication_id} {message.communication.subject}")
+
+
+class InboundView(LoginRequired, ModelView):
+    """Company admins only: unmatched mail is tied to no project, so only they may triage it."""
+
+    can_create = can_edit = can_delete = False
+    can_view_details = True
+    details_template = "admin/inbound_details.html"
+    column_list = [
+        "id",
+        "received_at",
+        "via",
+        "from_address",
+        "subject",
+        "status",
+        "match_method",
+        "communication",
+        "error",
+        "operator_note",
+    ]
+    column_labels = {"communication": "Email", "operator_note": "Operator"}
+    column_filters = ["status", "via", "match_method", "received_at"]
+    column_searchable_list = ["subject", "from_address", "dedupe_key"]
+    column_default_sort = ("id", True)
+    column_formatters = {"communication": _email_link}
+
+    def is_accessible(self) -> bool:
+        return super().is_accessible() and current_user.is_admin
+
+    @action("reprocess", "Reprocess", "Run matching again on the selected messages?")
+    def action_reprocess(self, ids):
+        from workers.actors import process_inbound
+
+        messages = db.session.scalars(
+            select(InboundMessage).where(
+                InboundMessage.id.in_([int(i) for i in ids]),
+                InboundMessage.status.in_([str(s) for s in REPROCESSABLE]),
+            )
+        ).all()
+        for message in messages:
+            message.status = InboundStatus.STORED
+            message.operator_note = (
+                f"reprocessed by {current_user.name} at {utcnow():%Y-%m-%d %H:%M} UTC"
+            )
+        db.session.commit()
+        for message in messages:
+            process_inbound.send(message.id)
+        flash(
+            f"Reprocessing {len(messages)} message(s); {len(ids) - len(messages)} skipped "
+            "(only unmatched or failed messages are reprocessed).",
+            "success",
+        )
+
+    @expose("/raw/")
+    def raw_view(self):
+        """The message exactly as received, as text."""
+        message = db.session.get(InboundMessage, request.args.get("id", type=int) or 0)
+        if message is None:
+            abort(404)
+        return current_app.response_class(read_raw(message), mimetype="text/plain")
+
+    @expose("/assign/", methods=["POST"])
+    def assign(self):
+        """Attach an unmatched message to one of our emails as its reply."""
+        message = db.session.get(InboundMessage, request.form.get("id", type=int) or 0)
+        email = db.session.get(Communication, request.form.get("email_id", type=int) or 0)
+        if message is None:
+            abort(404)
+        if email is None or not can_see_email(current_user, email):
+            flash("No such email.", "error")
+        elif message.status != InboundStatus.UNMATCHED:
+            flash("Only an unmatched message can be assigned.", "error")
+        else:
+            attach(message, parse_mail(read_raw(message)), Match(email, MatchMethod.OPERATOR))
+            message.operator_note = f"assigned to email #{email.id} by {current_user.name}"
+            db.session.commit()
+            flash(f"Message #{message.id} is now a reply to email #{email.id}.", "success")
+        return redirect(self.get_url(".details_view", id=message.id))

@@ -1,0 +1,54 @@
+"""`POST /inbound/mime`: raw replies pushed by a mail provider, signed with HMAC-SHA256."""
+
+import hashlib
+import hmac
+import time
+
+import redis
+from flask import Blueprint, abort, current_app, jsonify, request
+
+from workers.inbound_smtp import inbound_size_limit
+from workers.intake import take_in
+
+bp = Blueprint("inbound_mime", __name__)
+
+WINDOW_SECONDS = 300
+
+
+def _valid_signature(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
+    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + body,
+                        hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature.lower())
+
+
+def _first_use(signature: str) -> bool:
+    """Replay protection: each signature is accepted once within the time window."""
+    client = redis.Redis.from_url(current_app.config["REDIS_URL"])
+    return bool(client.set(f"claimpost:inbound-signature:{signature}", 1, nx=True,
+                           ex=2 * WINDOW_SECONDS))
+
+
+@bp.route("/inbound/mime", methods=["POST"])
+def receive_mime():
+    """Store a raw RFC 5322 message (202 once stored durably); 401 for a bad or replayed
+    signature; 404 while INBOUND_WEBHOOK_SECRET is unset."""
+    secret = current_app.config["INBOUND_WEBHOOK_SECRET"]
+    if not secret:
+        abort(404)
+    request.max_content_length = inbound_size_limit(current_app.config["MAX_ATTACHMENT_BYTES"])
+    timestamp = request.headers.get("X-ClaimPost-Timestamp", "")
+    signature = request.headers.get("X-ClaimPost-Signature", "")
+    body = request.get_data(cache=False)
+    if not timestamp.isascii() or not timestamp.isdigit() or \
+            abs(time.time() - int(timestamp)) > WINDOW_SECONDS:
+        return jsonify(error="missing or stale X-ClaimPost-Timestamp"), 401
+    if not _valid_signature(secret, timestamp, body, signature):
+        return jsonify(error="bad X-ClaimPost-Signature"), 401
+    if not _first_use(signature):
+        return jsonify(error="this signature was already used (replay)"), 401
+    if request.mimetype != "message/rfc822":
+        return jsonify(error="the body must be Content-Type: message/rfc822"), 415
+    if not body.strip():
+        return jsonify(error="the message is empty"), 400
+    message, created = take_in(body, "webhook")
+    return jsonify(id=message.id, duplicate=not created), 202

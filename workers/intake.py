@@ -1,0 +1,58 @@
+"""Taking mail in: store the raw bytes durably, one row per distinct message, then enqueue.
+
+The three ways in (the SMTP listener, the webhook, `claimpost ingest`) all come through
+`take_in`, and acknowledge the sender only after it returns.
+"""
+
+from email import policy
+from email.parser import BytesParser
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from models.inbound import InboundMessage
+from models.storage import FileStore
+from web.extensions import db
+from workers.inbound_parse import content_key
+
+
+def _message_id(raw: bytes) -> str | None:
+    try:
+        value = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)["Message-ID"]
+    except Exception:  # a broken header is the processing step's to report, not intake's
+        return None
+    message_id = str(value or "").strip()[:290]
+    return message_id or None
+
+
+def take_in(raw: bytes, via: str, envelope_from: str = "",
+            envelope_to: list[str] | None = None) -> tuple[InboundMessage, bool]:
+    """Store the message and commit; enqueue its processing if it is new.
+
+    Returns the stored row and whether it was new: the same message delivered twice (same
+    Message-ID, or the same bytes when it has none) is stored and processed once.
+    """
+    key = content_key(raw, _message_id(raw))
+    existing = db.session.scalar(select(InboundMessage).where(InboundMessage.dedupe_key == key))
+    if existing is not None:
+        return existing, False
+    sha256 = FileStore(current_app.config["STORAGE_DIR"]).put(raw)  # bytes on disk first
+    message = InboundMessage(dedupe_key=key, raw_sha256=sha256, size=len(raw), via=via,
+                             envelope_from=envelope_from or "",
+                             envelope_to="\n".join(envelope_to or []))
+    db.session.add(message)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same message, stored a moment ago by another connection
+        db.session.rollback()
+        return db.session.scalar(
+            select(InboundMessage).where(InboundMessage.dedupe_key == key)), False
+    from workers.actors import process_inbound
+
+    process_inbound.send(message.id)
+    return message, True
+
+
+def read_raw(message: InboundMessage) -> bytes:
+    return FileStore(current_app.config["STORAGE_DIR"]).read(message.raw_sha256)

@@ -1,0 +1,167 @@
+"""Processing a received message: match it to our email, classify it, and record the reply,
+the bounce or the client's decision. Never answers anything (no mail loops)."""
+
+import re
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+
+from models.base import utcnow
+from models.claim_decision import record_decision
+from models.communication import Communication, DeliveryStatus, EmailState, move
+from models.decision import read_decision
+from models.inbound import (
+    InboundMessage,
+    InboundStatus,
+    MatchMethod,
+    Reply,
+    ReplyAttachment,
+    ReplyKind,
+)
+from models.reply_token import is_signed_reply_token
+from models.storage import FileStore
+from web.extensions import db
+from workers.inbound_parse import ParsedMail, parse_mail
+from workers.intake import read_raw
+
+# claims+TOKEN@, claims.TOKEN@ or claims-TOKEN@ (some list servers rewrite the "+").
+TOKEN_ADDRESS = re.compile(r"^claims[+.\-]([0-9a-z]{33})@(.+)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Match:
+    communication: Communication
+    method: MatchMethod
+
+
+def token_of(address: str, reply_domain: str, secret: str) -> str | None:
+    """The signed reply token in one of our reply addresses, or None."""
+    found = TOKEN_ADDRESS.match(address.strip().strip("<>"))
+    if not found or found.group(2).lower() != reply_domain.lower():
+        return None
+    token = found.group(1).lower()
+    return token if is_signed_reply_token(token, secret) else None
+
+
+def _by_token(addresses: list[str]) -> Communication | None:
+    config = current_app.config
+    for address in addresses:
+        if token := token_of(address, config["REPLY_DOMAIN"], config["SECRET_KEY"]):
+            email = db.session.scalar(
+                select(Communication).where(Communication.reply_token == token))
+            if email is not None:
+                return email
+    return None
+
+
+def _by_message_ids(ids: list[str]) -> Communication | None:
+    for message_id in ids:
+        email = db.session.scalar(
+            select(Communication).where(Communication.message_id == message_id))
+        if email is not None:
+            return email
+    return None
+
+
+def find_email(inbound: InboundMessage, parsed: ParsedMail) -> Match | None:
+    """Token in the envelope, then in To/Cc/Delivered-To/X-Original-To, then In-Reply-To,
+    then References."""
+    attempts = [
+        (MatchMethod.TOKEN_ENVELOPE, lambda: _by_token(inbound.envelope_to.split())),
+        (MatchMethod.TOKEN_HEADER, lambda: _by_token(parsed.recipient_addresses)),
+        (MatchMethod.IN_REPLY_TO, lambda: _by_message_ids(parsed.in_reply_to)),
+        (MatchMethod.REFERENCES, lambda: _by_message_ids(parsed.references)),
+    ]
+    for method, attempt in attempts:
+        if (email := attempt()) is not None:
+            return Match(email, method)
+    return None
+
+
+def sender_is_known(email: Communication, address: str | None) -> bool:
+    """The client's word counts only from a recipient of the email or a project directory
+    member."""
+    if not address:
+        return False
+    known = {r.email for r in email.recipients} | {c.email for c in email.claim.project.directory}
+    return address.lower() in known
+
+
+def _from_us(parsed: ParsedMail) -> bool:
+    return bool(parsed.from_address and token_of(
+        parsed.from_address, current_app.config["REPLY_DOMAIN"], current_app.config["SECRET_KEY"]))
+
+
+def _store_attachments(reply: Reply, parsed: ParsedMail) -> None:
+    store = FileStore(current_app.config["STORAGE_DIR"])
+    budget = current_app.config["MAX_ATTACHMENT_BYTES"]
+    for attachment in parsed.attachments:
+        size = len(attachment.content)
+        refused = size > budget
+        budget -= 0 if refused else size
+        reply.attachments.append(ReplyAttachment(
+            filename=attachment.filename[:200] or "attachment",
+            content_type=attachment.content_type[:200], size=size, refused=refused,
+            sha256=None if refused else store.put(attachment.content)))
+
+
+def _mark_bounced(email: Communication, parsed: ParsedMail) -> None:
+    for report in parsed.bounces:
+        for recipient in email.recipients:
+            if recipient.email == report.recipient:
+                recipient.status = DeliveryStatus.BOUNCED
+                recipient.detail = f"{report.status} {report.diagnostic}".strip()
+
+
+def _kind(parsed: ParsedMail) -> ReplyKind:
+    if parsed.kind == "bounce":
+        return ReplyKind.BOUNCE
+    if parsed.kind == "auto_reply" or _from_us(parsed):
+        return ReplyKind.AUTO_REPLY
+    return ReplyKind.REPLY
+
+
+def process(inbound: InboundMessage) -> None:
+    """Turn a stored message into a reply on its email (or leave it unmatched for triage)."""
+    parsed = parse_mail(read_raw(inbound))
+    inbound.subject = parsed.subject[:1000]
+    inbound.from_address = (parsed.from_address or "")[:300]
+    inbound.error = "; ".join(parsed.problems) or None
+    match = find_email(inbound, parsed)
+    if match is None:
+        inbound.status = InboundStatus.UNMATCHED
+        inbound.processed_at = utcnow()
+        return
+    attach(inbound, parsed, match)
+
+
+def attach(inbound: InboundMessage, parsed: ParsedMail, match: Match) -> Reply:
+    """Record the message as a reply to the matched email, with what follows from it."""
+    email, kind = match.communication, _kind(parsed)
+    verified = kind == ReplyKind.REPLY and sender_is_known(email, parsed.from_address)
+    decision = read_decision(parsed.text) if verified else None
+    reply = Reply(
+        inbound=inbound, communication=email, from_address=(parsed.from_address or "")[:254],
+        from_name=parsed.from_name[:200], received_at=parsed.sent_at or inbound.received_at,
+        kind=kind, text=parsed.text, full_text=parsed.full_text, sender_verified=verified,
+        decision=decision.outcome if decision else None,
+        reason=decision.reason if decision else "")
+    db.session.add(reply)
+    _store_attachments(reply, parsed)
+    if kind == ReplyKind.BOUNCE:
+        _mark_bounced(email, parsed)
+    if kind == ReplyKind.REPLY:
+        move(db.session, email.id, {EmailState.SENT}, EmailState.REPLIED,
+             note=f"reply from {reply.from_address}")
+    if decision is not None:
+        db.session.flush()
+        db.session.add(record_decision(reply))
+    inbound.communication = email
+    inbound.match_method = match.method
+    inbound.status = {ReplyKind.REPLY: InboundStatus.MATCHED,
+                      ReplyKind.AUTO_REPLY: InboundStatus.AUTO_REPLY,
+                      ReplyKind.BOUNCE: InboundStatus.BOUNCE}[kind]
+    inbound.processed_at = utcnow()
+    return reply
+
