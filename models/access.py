@@ -76,3 +76,9 @@ def visible_emails(user: User) -> Select[tuple[Communication]]:
                    Communication.id.in_(addressed), HeadContract.project_id.in_(administered)))
         .order_by(Communication.id.desc())
     )
+
+
+def may_see_bcc(user: User, email: Communication) -> bool:
+    """Blind copies are blind: only the sender and the project's billing admins see them."""
+    return email.sender_id == user.id or project_permission(
+        user, email.claim.project).allows(BillingPermission.ADMIN)

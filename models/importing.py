@@ -79,6 +79,8 @@ class _Field:
             raise self.fail("must be a non-empty string")
         if len(self.value) > max_length:
             raise self.fail(f"must be at most {max_length} characters")
+        if any(ord(c) < 32 or c == "\x7f" for c in self.value):
+            raise self.fail("must be one line, without control characters")
         return self.value.strip()
 
     def email(self) -> str:

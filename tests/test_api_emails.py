@@ -693,3 +693,17 @@ def test_a_recipient_that_only_looks_like_a_number_is_refused_not_a_crash(
     assert response.status_code == 400
     assert response.get_json() == {"error": "² is not in the project directory."}
     assert email_count() == 0
+
+
+def test_blind_copies_are_shown_only_to_the_sender_and_billing_admins(api, users, claim_id,
+                                                                      broker):
+    response = send(api(users["standard"]), claim_id, to=["quentin@qs.example"],
+                    bcc=["fiona@harbourside.example"])
+    email_id = response.get_json()["id"]
+
+    def kinds(role: str) -> list[str]:
+        email = api(users[role]).get(f"/api/v1/emails/{email_id}").get_json()
+        return sorted(r["kind"] for r in email["recipients"])
+
+    assert kinds("standard") == kinds("project_admin") == ["bcc", "to"]
+    assert kinds("quentin") == kinds("fiona") == kinds("read_only") == ["to"]

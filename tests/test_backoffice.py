@@ -316,3 +316,29 @@ def test_a_billed_variation_cannot_be_unapproved(login, users, demo):
     assert client.post(url, data=values).status_code == 302
     db.session.expire_all()
     assert db.session.get(HeadContract, contract_id).title == "Main works (stage 1)"
+
+
+def test_a_contract_with_claims_cannot_be_deleted(login, users, demo):
+    contract_id = demo["projects"][0]["head_contracts"][0]["id"]
+    client = login("boss@harbourside.example")
+    response = post_form(client, "/admin/contracts/", "/admin/contracts/delete/",
+                         {"id": contract_id})
+    assert "has claims (and their emails); it cannot be deleted" in client.get(
+        response.location).get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(ProgressClaim.id))) == 3
+
+
+@pytest.mark.parametrize("url", [
+    "/admin/claims/details/?id=99999999999999999999",
+    "/admin/claims/99999999999/emails/99999999999999999999",
+    "/admin/claims/details/?id=abc",
+])
+def test_absurd_ids_are_not_found_rather_than_errors(login, users, url):
+    assert login("boss@harbourside.example").get(url).status_code == 404
+
+
+def test_an_absurdly_large_amount_is_refused_with_a_message(login, users, demo):
+    claim_id = claim_ids(demo)[2]
+    client = login("pm@harbourside.example")
+    response = save_line(client, claim_id, "9", "1e400")
+    assert "is not an amount" in client.get(response.location).get_data(as_text=True)

@@ -11,6 +11,7 @@ from models.storage import FileStore
 from tests.conftest import csrf_token_from, wait_for
 from tests.mail import free_port
 from web.extensions import db
+from workers.actors import render_email
 from workers.mailcatcher import start_mail_catcher
 
 PM = "priya.pm@harbourside.example"  # standard member of the demo project
@@ -202,3 +203,14 @@ def test_the_mailbox_shows_caught_mail_as_the_recipient_sees_it(
     assert "srcdoc=" in message and "233,822.11" in message
     assert "X-Auto-Response-Suppress" in message
     assert login(PM, DEMO_PASSWORD).get("/admin/mailbox/").status_code == 403
+
+
+def test_a_broker_outage_after_saving_still_confirms_and_the_reconciler_sends_it(
+        login, claim_id, broker, monkeypatch):
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(render_email, "send", broker_down)
+    response = compose(login(PM, DEMO_PASSWORD), claim_id, to=contact_id("olivia@owner.example"))
+    assert response.status_code == 302  # the user sees "Communication Created", sends no copy
+    assert [e.state for e in db.session.scalars(sa.select(Communication))] == ["queued"]

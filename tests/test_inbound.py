@@ -26,6 +26,7 @@ from tests.conftest import wait_for
 from tests.mail import free_port
 from web.emails import send_claim_email
 from web.extensions import db
+from workers.actors import process_inbound
 from workers.inbound_smtp import start_inbound_smtp
 
 FIXTURES = Path(__file__).parent / "fixtures" / "inbound"
@@ -329,3 +330,18 @@ def test_the_webhook_is_off_without_a_secret(app, sent):
     body = reply_to(sent, "Approved")
     assert app.test_client().post("/inbound/mime", data=body,
                                   headers=signed(body)).status_code == 404
+
+
+def test_mail_received_while_the_broker_is_down_is_stored_and_processed_later(
+        app, sent, listener, monkeypatch):
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(process_inbound, "send", broker_down)
+    smtp_send(listener, reply_to(sent, "Approved"), reply_address(sent))  # still 250
+    assert [m.status for m in inbound_rows()] == ["stored"]
+    monkeypatch.undo()
+    result = app.test_cli_runner().invoke(args=["sweep", "--older-than", "0"])
+    assert "Re-enqueued 1 received message(s)." in result.output
+    [reply] = wait_for_replies(sent.id)
+    assert reply.decision == "approved"

@@ -331,7 +331,7 @@ def send_email(claim_id: int):
         abort(403, str(exc))
     except ComposeError as exc:
         abort(400, str(exc))
-    return jsonify(email_resource(email)), 202
+    return jsonify(email_resource(email, g.api_user)), 202
 
 
 @bp.get("/claims/<int:claim_id>/emails")
@@ -339,12 +339,12 @@ def list_emails(claim_id: int):
     """The claim's emails that the caller may see, newest first."""
     claim = visible_claim_or_404(claim_id)
     emails = db.session.scalars(_email_query().where(Communication.claim_id == claim.id))
-    return jsonify(emails=[email_resource(email) for email in emails])
+    return jsonify(emails=[email_resource(email, g.api_user) for email in emails])
 
 
 @bp.get("/emails/<int:email_id>")
 def get_email(email_id: int):
-    return jsonify(email_resource(visible_email_or_404(email_id)))
+    return jsonify(email_resource(visible_email_or_404(email_id), g.api_user))
 
 
 @bp.post("/emails/<int:email_id>/retry")
@@ -355,4 +355,4 @@ def retry_failed_email(email_id: int):
         abort(403, "Only a billing admin of the project can retry an email.")
     if not retry_email(email, g.api_user.name):  # rolled back: the state below is read afresh
         abort(409, f"only a failed email can be retried; this one is {email.state}")
-    return jsonify(email_resource(email)), 202
+    return jsonify(email_resource(email, g.api_user)), 202

@@ -88,6 +88,8 @@ def create_user(email: str, name: str, password: str, admin: bool, company_name:
         _fail(f"a user with e-mail {email} already exists")
     if len(password) < 8:
         _fail("the password must be at least 8 characters")
+    if not name.strip() or any(ord(c) < 32 for c in name):
+        _fail("the name must be one line of text")
     company = _company(company_name, email)
     user = User(company=company, email=email, name=name, is_admin=admin)
     user.set_password(password)
@@ -136,14 +138,16 @@ def create_token(email: str) -> None:
 )
 @with_appcontext
 def sweep_command(older_than: int | None) -> None:
-    """One pass of the reconciler: re-enqueue emails stuck in queued/rendered/sending."""
-    from workers.reconciler import sweep
+    """One pass of the reconciler: re-enqueue stuck emails and unprocessed received mail."""
+    from workers.reconciler import sweep, sweep_inbound
 
     seconds = current_app.config["RECONCILE_AFTER_SECONDS"] if older_than is None else older_than
     ids = sweep(timedelta(seconds=seconds))
     click.echo(
         f"Re-enqueued {len(ids)} email(s)" + (f": {', '.join(map(str, ids))}" if ids else ".")
     )
+    if inbound := sweep_inbound(timedelta(seconds=seconds)):
+        click.echo(f"Re-enqueued {len(inbound)} received message(s).")
 
 
 @click.command("inbound-smtp")

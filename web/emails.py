@@ -1,12 +1,18 @@
 """Claim emails on the web side: compose and queue, retry, and the JSON resource."""
 
+import logging
+
 from flask import current_app
 
-from models.communication import Communication, cancel, retry
+from models.access import may_see_bcc
+from models.communication import Communication, RecipientKind, cancel, retry
+from models.company import User
 from models.compose import Draft, MailSettings, compose_email
 from models.reply_token import reply_address
 from models.storage import FileStore
 from web.extensions import db
+
+log = logging.getLogger(__name__)
 
 
 def mail_settings() -> MailSettings:
@@ -20,9 +26,14 @@ def file_store() -> FileStore:
 
 
 def _enqueue_render(email_id: int) -> None:
+    """Enqueue after the commit; if the broker is down, the email is safe in the database and
+    the reconciler enqueues it later, so the user is not told it failed (and sends no copy)."""
     from workers.actors import render_email
 
-    render_email.send(email_id)
+    try:
+        render_email.send(email_id)
+    except Exception:
+        log.warning("could not enqueue email %s; the reconciler will", email_id, exc_info=True)
 
 
 def send_claim_email(claim, sender, draft: Draft) -> Communication:
@@ -61,8 +72,10 @@ def _time(value) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
 
-def email_resource(email: Communication) -> dict:
-    """The email as the API shows it (CONTRACT.md's email resource)."""
+def email_resource(email: Communication, viewer: User) -> dict:
+    """The email as the API shows it to `viewer` (CONTRACT.md's email resource); Bcc
+    recipients only to those who may see them."""
+    show_bcc = may_see_bcc(viewer, email)
     return {
         "id": email.id, "claim_id": email.claim_id, "state": email.state,
         "subject": email.subject, "private": email.private, "message_id": email.message_id,
@@ -70,7 +83,8 @@ def email_resource(email: Communication) -> dict:
         "sender": {"name": email.sender.name, "email": email.sender.email},
         "message": email.message, "attempts": email.attempts, "last_error": email.last_error,
         "recipients": [{"email": r.email, "name": r.name, "kind": r.kind, "status": r.status,
-                        "detail": r.detail} for r in email.recipients],
+                        "detail": r.detail} for r in email.recipients
+                       if r.kind != RecipientKind.BCC or show_bcc],
         "attachments": [{"filename": a.filename, "size": a.size, "sha256": a.sha256}
                         for a in email.attachments],
         "events": [{"state": e.state, "at": _time(e.at), "actor": e.actor, "note": e.note}

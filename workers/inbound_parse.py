@@ -5,6 +5,7 @@ whatever was wrong with a message (bad charset, broken base64, missing headers..
 ParsedMail.problems and everything readable is still returned, so no reply is ever lost.
 """
 
+import base64
 import hashlib
 import mimetypes
 import re
@@ -13,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
-from email.errors import MessageDefect
+from email.errors import InvalidBase64LengthDefect, MessageDefect
 from email.message import Message
 from email.parser import BytesParser
 from email.utils import collapse_rfc2231_value, getaddresses, parseaddr, parsedate_to_datetime
@@ -458,7 +459,24 @@ def _part_bytes(part: Message) -> bytes:
     payload = part.get_payload()
     if isinstance(payload, list):
         return b"".join(p.as_bytes() for p in payload)
-    return part.get_payload(decode=True) or b""
+    return _decoded_payload(part)
+
+
+def _decoded_payload(part: Message) -> bytes:
+    """The part's bytes with its transfer encoding undone.
+
+    When base64 is too broken even for the library's lenient decoder it hands back the encoded
+    text; decode instead up to the last whole 4-character group, so a truncated upload keeps
+    what did arrive.
+    """
+    data = part.get_payload(decode=True)
+    if not isinstance(data, bytes):
+        return str(part.get_payload() or "").encode("utf-8", "surrogateescape")
+    if any(isinstance(d, InvalidBase64LengthDefect) for d in part.defects):
+        encoded = str(part.get_payload()).encode("utf-8", "surrogateescape")
+        encoded = re.sub(rb"[^A-Za-z0-9+/]", b"", encoded)
+        return base64.b64decode(encoded[: len(encoded) // 4 * 4])
+    return data
 
 
 def _safe_filename(name: str | None) -> str:
@@ -492,9 +510,7 @@ def _body(leaves: list[tuple[Message, bool]], problems: list[str]) -> tuple[str,
 
 def _part_text(part: Message, problems: list[str]) -> str:
     """A text part decoded (transfer encoding, charset, format=flowed), with \\n line ends."""
-    data = part.get_payload(decode=True)
-    if not isinstance(data, bytes):
-        data = str(part.get_payload() or "").encode("utf-8", "surrogateescape")
+    data = _decoded_payload(part)
     where = f"{part.get_content_type()} part"
     text = _decode(data, part.get_content_charset() or "us-ascii", where, problems)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -615,7 +631,9 @@ class _HtmlText(HTMLParser):
         if tag in _BLOCK_TAGS or tag in ("br", "hr"):
             self._break(force=tag == "br")
         if self.quote_at is None and _starts_quote(tag, dict(attrs)):
-            self.quote_at = len(self.lines)
+            at = len(self.lines)
+            # Outlook web puts an <hr> right above the quoted mail: it belongs to the quote.
+            self.quote_at = at - 1 if at and self.lines[-1] == OUTLOOK_SEPARATOR else at
         if tag == "hr":
             self.lines.append(OUTLOOK_SEPARATOR)
         elif tag == "blockquote":

@@ -4,6 +4,7 @@ The three ways in (the SMTP listener, the webhook, `claimpost ingest`) all come 
 `take_in`, and acknowledge the sender only after it returns.
 """
 
+import logging
 from email import policy
 from email.parser import BytesParser
 
@@ -15,6 +16,8 @@ from models.inbound import InboundMessage
 from models.storage import FileStore
 from web.extensions import db
 from workers.inbound_parse import content_key
+
+log = logging.getLogger(__name__)
 
 
 def _message_id(raw: bytes) -> str | None:
@@ -50,7 +53,11 @@ def take_in(raw: bytes, via: str, envelope_from: str = "",
             select(InboundMessage).where(InboundMessage.dedupe_key == key)), False
     from workers.actors import process_inbound
 
-    process_inbound.send(message.id)
+    try:
+        process_inbound.send(message.id)
+    except Exception:  # stored is what we promised; the reconciler enqueues it later
+        log.warning("could not enqueue inbound %s; the reconciler will", message.id,
+                    exc_info=True)
     return message, True
 
 

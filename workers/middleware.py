@@ -8,7 +8,7 @@ import dramatiq
 from flask import Flask
 
 from web.extensions import db
-from workers.reconciler import sweep
+from workers.reconciler import sweep, sweep_inbound
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,8 @@ class PeriodicSweep(dramatiq.Middleware):
                 try:
                     if ids := sweep(older_than):
                         log.info("reconciler re-enqueued emails %s", ids)
+                    if ids := sweep_inbound(older_than):
+                        log.info("reconciler re-enqueued inbound messages %s", ids)
                 except Exception:  # the sweep must keep running; the next pass retries
                     log.exception("reconciler pass failed")
                 finally:

@@ -1,5 +1,5 @@
-"""The reconciler: re-enqueue emails stuck in queued/rendered/sending, so losing the broker
-(Redis flushed or restarted) loses no email."""
+"""The reconciler: re-enqueue emails stuck in queued/rendered/sending and received mail not yet
+processed, so losing the broker (Redis flushed or restarted) loses nothing."""
 
 from datetime import timedelta
 
@@ -7,6 +7,7 @@ from sqlalchemy import or_, select
 
 from models.base import utcnow
 from models.communication import Communication, EmailState, move
+from models.inbound import InboundMessage, InboundStatus
 from web.extensions import db
 
 # A send still `sending` after this long has certainly been abandoned: Dramatiq's time limit
@@ -42,3 +43,15 @@ def sweep(older_than: timedelta,
     for email_id, state in reenqueue:
         (render_email if state == EmailState.QUEUED else send_email).send(email_id)
     return [email_id for email_id, _ in reenqueue]
+
+
+def sweep_inbound(older_than: timedelta) -> list[int]:
+    """Re-enqueue received messages stored but not processed for `older_than`."""
+    from workers.actors import process_inbound
+
+    ids = db.session.scalars(select(InboundMessage.id).where(
+        InboundMessage.status == InboundStatus.STORED,
+        InboundMessage.received_at < utcnow() - older_than)).all()
+    for inbound_id in ids:
+        process_inbound.send(inbound_id)
+    return list(ids)

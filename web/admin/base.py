@@ -11,6 +11,8 @@ from models import BillingPermission, Project
 from models.access import project_permission, visible_projects
 from web.extensions import db
 
+MAX_ID = 2**31 - 1
+
 
 class LoginRequired:
     """Mixin: only signed-in users; others go to the login page and come back."""
@@ -58,7 +60,11 @@ class ProjectScopedView(LoginRequired, ModelView):
         return self.scope(super().get_count_query())
 
     def get_one(self, id):
-        model = super().get_one(str(id)) if id is not None else None
+        # Ids are 32-bit integer columns: anything else names no row (and must not reach the
+        # database driver, which overflows on huge numbers).
+        if id is None or not str(id).isascii() or not str(id).isdigit() or int(id) > MAX_ID:
+            abort(404)
+        model = super().get_one(str(id))
         if model is None or not project_permission(current_user, self.project_of(model)).allows(
             BillingPermission.READ_ONLY
         ):

@@ -12,13 +12,13 @@ from wtforms import DateField
 from wtforms.validators import DataRequired, ValidationError
 
 from models import BillingPermission, ClaimStatus, HeadContract, ProgressClaim
-from models.access import can_see_email, project_permission
+from models.access import can_see_email, may_see_bcc, project_permission
 from models.claim import STATUS_TRANSITIONS, change_claim_status, open_claim, set_claim_lines
 from models.claim_decision import apply_decision
 from models.communication import Communication
 from models.errors import DomainError
 from models.inbound import ClaimDecision
-from web.admin.base import ProjectScopedView, projects_where
+from web.admin.base import MAX_ID, ProjectScopedView, projects_where
 from web.admin.compose import ComposeForm
 from web.api import contact_json, search_directory
 from web.emails import send_claim_email
@@ -33,6 +33,10 @@ def contracts_open_for_claims():
         for contract in project.head_contracts
         if contract.accepts_claims
     ]
+
+
+# Money columns hold 12 digits before the point.
+MAX_AMOUNT = Decimal(10) ** 12
 
 
 def claim_emails(claim: ProgressClaim) -> list[Communication]:
@@ -128,6 +132,7 @@ class ClaimView(ProjectScopedView):
             may_apply=permission.allows(BillingPermission.ADMIN),
             may_send=permission.allows(BillingPermission.STANDARD),
             tab=request.args.get("tab", "detail"),
+            may_see_bcc=may_see_bcc,
         )
 
     @expose("/<int:claim_id>/compose", methods=["GET", "POST"])
@@ -167,10 +172,11 @@ class ClaimView(ProjectScopedView):
     def email_view(self, claim_id: int, email_id: int):
         """One email exactly as sent: headers, the HTML as rendered, the text part, files."""
         claim = self.get_one(claim_id)
-        email = db.session.get(Communication, email_id)
+        email = db.session.get(Communication, email_id) if email_id <= MAX_ID else None
         if email is None or email.claim_id != claim.id or not can_see_email(current_user, email):
             abort(404)
-        return self.render("admin/email.html", claim=claim, email=email, terms=claim.terms)
+        return self.render("admin/email.html", claim=claim, email=email, terms=claim.terms,
+                           may_see_bcc=may_see_bcc)
 
     @expose("/<int:claim_id>/decisions/<int:decision_id>/apply", methods=["POST"])
     def apply_decision(self, claim_id: int, decision_id: int):
@@ -234,6 +240,8 @@ def _amount(field: str) -> Decimal:
         value = Decimal(raw)
     except InvalidOperation:
         raise ValidationError(f"{raw!r} is not an amount.") from None
-    if not value.is_finite() or value.as_tuple().exponent < -2:
+    if not value.is_finite() or abs(value) >= MAX_AMOUNT:
+        raise ValidationError(f"{raw!r} is not an amount.")
+    if value.as_tuple().exponent < -2:
         raise ValidationError(f"{raw!r} is not an amount in dollars and cents.")
     return value

@@ -7,18 +7,24 @@ from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
-from workers.inbound_parse import parse_mail
 
 from models import Communication, InboundMessage, InboundStatus, MatchMethod
 from models.access import can_see_email
 from models.base import utcnow
-from web.admin.base import LoginRequired
+from web.admin.base import MAX_ID, LoginRequired
 from web.extensions import db
+from workers.inbound_parse import parse_mail
 from workers.intake import read_raw
 from workers.replies import Match, attach
 
 # Messages whose processing can be run again without duplicating a reply.
 REPROCESSABLE = {InboundStatus.UNMATCHED, InboundStatus.FAILED}
+
+
+def _id(value: str | None) -> int:
+    """A row id from a request, or 0 (no row) for anything that is not one."""
+    value = (value or "").strip()
+    return int(value) if value.isascii() and value.isdigit() and int(value) <= MAX_ID else 0
 
 
 def _email_link(view, context, message, name) -> Markup:
@@ -60,7 +66,7 @@ class InboundView(LoginRequired, ModelView):
 
         messages = db.session.scalars(
             select(InboundMessage).where(
-                InboundMessage.id.in_([int(i) for i in ids]),
+                InboundMessage.id.in_([int(i) for i in ids if i.isdigit() and int(i) <= MAX_ID]),
                 InboundMessage.status.in_([str(s) for s in REPROCESSABLE]),
             )
         ).all()
@@ -81,7 +87,7 @@ class InboundView(LoginRequired, ModelView):
     @expose("/raw/")
     def raw_view(self):
         """The message exactly as received, as text."""
-        message = db.session.get(InboundMessage, request.args.get("id", type=int) or 0)
+        message = db.session.get(InboundMessage, _id(request.args.get("id")))
         if message is None:
             abort(404)
         return current_app.response_class(read_raw(message), mimetype="text/plain")
@@ -89,8 +95,8 @@ class InboundView(LoginRequired, ModelView):
     @expose("/assign/", methods=["POST"])
     def assign(self):
         """Attach an unmatched message to one of our emails as its reply."""
-        message = db.session.get(InboundMessage, request.form.get("id", type=int) or 0)
-        email = db.session.get(Communication, request.form.get("email_id", type=int) or 0)
+        message = db.session.get(InboundMessage, _id(request.form.get("id")))
+        email = db.session.get(Communication, _id(request.form.get("email_id")))
         if message is None:
             abort(404)
         if email is None or not can_see_email(current_user, email):

@@ -6,8 +6,12 @@ from pathlib import Path
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
+from sqlalchemy import select
 
+from models.access import can_see_email
+from models.communication import Communication
 from web.admin.base import LoginRequired
+from web.extensions import db
 from workers.errors import PermanentDeliveryError, TransientDeliveryError
 from workers.mailcatcher import CaughtMessage, caught_messages, reply_as_recipient
 from workers.smtp import deliver, parse_smtp_url
@@ -28,21 +32,35 @@ class MailboxView(LoginRequired, BaseView):
     def is_accessible(self) -> bool:
         return super().is_accessible() and current_user.is_admin
 
+    def _visible(self, caught: CaughtMessage) -> bool:
+        """One company's admin sees only the caught copies of emails they may see."""
+        message_id = str(caught.message["Message-ID"] or "").strip()
+        email = db.session.scalar(select(Communication).where(
+            Communication.message_id == message_id))
+        return email is not None and can_see_email(current_user, email)
+
+    def _caught(self, name: str) -> CaughtMessage:
+        try:
+            caught = CaughtMessage(self._mailbox(), name)
+        except FileNotFoundError:
+            abort(404)
+        if not self._visible(caught):
+            abort(404)
+        return caught
+
     def _mailbox(self) -> Path:
         return Path(current_app.config["MAILBOX_DIR"])
 
     @expose("/")
     def index(self):
         """Caught messages, newest first."""
-        return self.render("admin/mailbox.html", messages=caught_messages(self._mailbox()))
+        messages = [m for m in caught_messages(self._mailbox()) if self._visible(m)]
+        return self.render("admin/mailbox.html", messages=messages)
 
     @expose("/reply", methods=["POST"])
     def reply(self):
         """Reply as one of the recipients, through the inbound SMTP listener (the whole loop)."""
-        try:
-            caught = CaughtMessage(self._mailbox(), request.form.get("name", ""))
-        except FileNotFoundError:
-            abort(404)
+        caught = self._caught(request.form.get("name", ""))
         sender = request.form.get("sender", "")
         if sender not in caught.envelope["rcpt_tos"]:
             abort(400)
@@ -62,8 +80,5 @@ class MailboxView(LoginRequired, BaseView):
     @expose("/message")
     def message(self):
         """One caught message: rendered HTML (sandboxed), text, headers, attachments."""
-        try:
-            caught = CaughtMessage(self._mailbox(), request.args.get("name", ""))
-        except FileNotFoundError:
-            abort(404)
+        caught = self._caught(request.args.get("name", ""))
         return self.render("admin/mailbox_message.html", caught=caught)

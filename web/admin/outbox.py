@@ -6,7 +6,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from models import BillingPermission, Communication, HeadContract, ProgressClaim
-from web.admin.base import ProjectScopedView, projects_where
+from web.admin.base import MAX_ID, ProjectScopedView, projects_where
 from web.emails import cancel_email, retry_email
 
 
@@ -42,7 +42,8 @@ class OutboxView(ProjectScopedView):
                 .filter(HeadContract.project_id.in_(administered)))
 
     def _act(self, ids, verb: str, do) -> None:
-        emails = self.get_query().filter(Communication.id.in_([int(i) for i in ids])).all()
+        wanted = [int(i) for i in ids if i.isascii() and i.isdigit() and int(i) <= MAX_ID]
+        emails = self.get_query().filter(Communication.id.in_(wanted)).all()
         done = [e.id for e in emails if do(e, current_user.name)]
         skipped = len(ids) - len(done)
         flash(f"{verb} {len(done)} email(s)" + (f"; {skipped} skipped (not in a state that "

@@ -45,6 +45,11 @@ class ProjectView(ProjectScopedView):
         if not current_user.is_admin:
             raise ValidationError("Only company admins can create or change projects.")
 
+    def on_model_delete(self, model):
+        super().on_model_delete(model)
+        if model.head_contracts:
+            raise ValidationError("A project with contracts cannot be deleted.")
+
     def build_new_instance(self):
         project = super().build_new_instance()
         project.company_id = current_user.company_id
@@ -165,3 +170,9 @@ class HeadContractView(ProjectScopedView):
             raise ValidationError(
                 f"Claims bill {', '.join(sorted(missing))}: a billed line cannot be removed and "
                 "a billed change order must stay approved.")
+
+    def on_model_delete(self, model):
+        super().on_model_delete(model)
+        if model.claims:
+            raise ValidationError(
+                f"Contract {model.number} has claims (and their emails); it cannot be deleted.")
