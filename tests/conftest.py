@@ -15,13 +15,25 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 import models.company
-from models import ApiToken, Base, BillingPermission, Company, ProjectMember, User
+from models import (
+    ApiToken,
+    Base,
+    BillingPermission,
+    Communication,
+    Company,
+    ProgressClaim,
+    ProjectMember,
+    User,
+)
+from models.compose import Draft
 from models.demo import demo_import
 from models.importing import import_file
-from tests.mail import SmtpServer
+from tests.mail import SmtpServer, free_port
 from web import create_app
+from web.emails import send_claim_email
 from web.extensions import db
 from workers.broker import current_broker, setup_broker, start_embedded_redis
+from workers.inbound_smtp import start_inbound_smtp
 from workers.middleware import AppContext
 
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -223,3 +235,29 @@ def wait_for(condition, timeout: float = 20.0, what: str = "condition"):
             return result
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def sent(demo, worker, smtp_server) -> Communication:
+    """The demo's claim 3, emailed to Olivia (To), Priya (Cc) and Quentin (Bcc), and sent."""
+    claims = demo["projects"][0]["head_contracts"][0]["claims"]
+    claim = db.session.get(ProgressClaim, claims[2]["id"])
+    sender = db.session.scalar(sa.select(User).where(User.email == "priya.pm@harbourside.example"))
+    email = send_claim_email(claim, sender, Draft(
+        to=["olivia@owner.example"], cc=["priya.pm@harbourside.example"],
+        bcc=["quentin@qs.example"], message="Our October claim."))
+    def sent_yet():
+        db.session.expire_all()
+        return db.session.get(Communication, email.id).state == "sent"
+
+    wait_for(sent_yet, what="the claim email to be sent")
+    return db.session.get(Communication, email.id)
+
+
+@pytest.fixture
+def listener(app):
+    """The real inbound SMTP listener on a free port."""
+    port = free_port()
+    controller = start_inbound_smtp(app, "127.0.0.1", port)
+    yield port
+    controller.stop()

@@ -19,12 +19,9 @@ from models import (
     InboundMessage,
     ProgressClaim,
     Reply,
-    User,
 )
-from models.compose import Draft
 from tests.conftest import wait_for
 from tests.mail import free_port
-from web.emails import send_claim_email
 from web.extensions import db
 from workers.actors import process_inbound
 from workers.inbound_smtp import start_inbound_smtp
@@ -32,28 +29,6 @@ from workers.inbound_smtp import start_inbound_smtp
 FIXTURES = Path(__file__).parent / "fixtures" / "inbound"
 FIXTURE_TOKEN = b"1abcdefghijklmnopawynzkbvltpjlzum"
 SECRET = "webhook-secret"
-
-
-@pytest.fixture
-def sent(demo, worker, smtp_server) -> Communication:
-    """The demo's claim 3, emailed to Olivia (To), Priya (Cc) and Quentin (Bcc), and sent."""
-    claims = demo["projects"][0]["head_contracts"][0]["claims"]
-    claim = db.session.get(ProgressClaim, claims[2]["id"])
-    sender = db.session.scalar(sa.select(User).where(User.email == "priya.pm@harbourside.example"))
-    email = send_claim_email(claim, sender, Draft(
-        to=["olivia@owner.example"], cc=["priya.pm@harbourside.example"],
-        bcc=["quentin@qs.example"], message="Our October claim."))
-    wait_for(lambda: state(email.id) == "sent", what="the claim email to be sent")
-    return db.session.get(Communication, email.id)
-
-
-@pytest.fixture
-def listener(app):
-    """The real inbound SMTP listener on a free port."""
-    port = free_port()
-    controller = start_inbound_smtp(app, "127.0.0.1", port)
-    yield port
-    controller.stop()
 
 
 def state(email_id: int) -> str:

@@ -11,7 +11,7 @@ import mimetypes
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
 from email.errors import InvalidBase64LengthDefect, MessageDefect
@@ -76,7 +76,27 @@ def parse_mail(raw: bytes) -> ParsedMail:
         return _parse(bytes(raw), problems)
     except Exception as exc:  # a parser bug must not lose the mail: keep it, say why it is empty
         problems.append(f"unparseable message: {type(exc).__name__}: {exc}")
-        return ParsedMail(None, [], [], None, "", [], "", None, REPLY, "", "", [], [], problems)
+        return _unreadable(problems)
+
+
+def _unreadable(problems: list[str]) -> ParsedMail:
+    """An empty reply: stored and shown to an operator with its problems, never matched."""
+    return ParsedMail(
+        message_id=None,
+        in_reply_to=[],
+        references=[],
+        from_address=None,
+        from_name="",
+        recipient_addresses=[],
+        subject="",
+        sent_at=None,
+        kind=REPLY,
+        full_text="",
+        text="",
+        attachments=[],
+        bounces=[],
+        problems=problems,
+    )
 
 
 def content_key(raw: bytes, message_id: str | None) -> str:
@@ -89,31 +109,34 @@ def _parse(raw: bytes, problems: list[str]) -> ParsedMail:
     if not raw.strip():
         problems.append("empty message")
     msg = BytesParser(policy=policy.default).parsebytes(raw)
-    headers = _attempt(problems, "headers", {}, _header_fields, msg, problems)
+    headers = _attempt(problems, "headers", _HeaderFields(), _header_fields, msg, problems)
     bounce = _attempt(problems, "content type", False, _is_delivery_report, msg)
-    leaves = _attempt(problems, "MIME structure", [], lambda: list(_leaves(msg)))
+    leaves: list[tuple[Message, bool]] = _attempt(
+        problems, "MIME structure", [], lambda: list(_leaves(msg))
+    )
     full_text, reply_text = _attempt(problems, "body", ("", ""), _body, leaves, problems)
-    attachments = _attempt(problems, "attachments", [], _attachments, leaves, problems)
-    references = headers.get("references", [])
+    attachments: list[InboundAttachment] = _attempt(
+        problems, "attachments", [], _attachments, leaves, problems
+    )
+    references = headers.references
     bounces: list[BounceReport] = []
     if bounce:
         bounces = _attempt(problems, "delivery report", [], _bounce_reports, msg)
-        returned = _attempt(problems, "returned message", [], _returned_ids, msg)
+        returned: list[str] = _attempt(problems, "returned message", [], _returned_ids, msg)
         references = _unique(references + returned)
-    subject = headers.get("subject", "")
-    auto = _attempt(problems, "auto-reply check", False, _is_auto_reply, msg, subject)
+    auto = _attempt(problems, "auto-reply check", False, _is_auto_reply, msg, headers.subject)
     text = _attempt(problems, "quote stripping", reply_text, strip_quotes, reply_text)
     # Last: decoding the parts above is what records their defects (broken base64...).
     problems.extend(_attempt(problems, "defects", [], _defects, msg))
     return ParsedMail(
-        message_id=headers.get("message_id"),
-        in_reply_to=headers.get("in_reply_to", []),
+        message_id=headers.message_id,
+        in_reply_to=headers.in_reply_to,
         references=references,
-        from_address=headers.get("from_address"),
-        from_name=headers.get("from_name", ""),
-        recipient_addresses=headers.get("recipients", []),
-        subject=subject,
-        sent_at=headers.get("sent_at"),
+        from_address=headers.from_address,
+        from_name=headers.from_name,
+        recipient_addresses=headers.recipients,
+        subject=headers.subject,
+        sent_at=headers.sent_at,
         kind=BOUNCE if bounce else AUTO_REPLY if auto else REPLY,
         full_text=full_text,
         text=text,
@@ -135,7 +158,19 @@ def _attempt(problems: list[str], what: str, default: T, fn: Callable[..., T], *
 # --------------------------------------------------------------------------------------- headers
 
 
-def _header_fields(msg: Message, problems: list[str]) -> dict:
+@dataclass(frozen=True)
+class _HeaderFields:
+    message_id: str | None = None
+    in_reply_to: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
+    from_name: str = ""
+    from_address: str | None = None
+    recipients: list[str] = field(default_factory=list)
+    subject: str = ""
+    sent_at: datetime | None = None
+
+
+def _header_fields(msg: Message, problems: list[str]) -> _HeaderFields:
     """Everything ParsedMail takes from the top-level header."""
     from_name, from_address = _from(msg, problems)
     message_id = None
@@ -145,16 +180,16 @@ def _header_fields(msg: Message, problems: list[str]) -> dict:
         problems.append(f"Message-ID header has no msg-id: {raw_id!r}")
     else:
         message_id = ids[0]
-    return {
-        "message_id": message_id,
-        "in_reply_to": _msg_ids(" ".join(_headers(msg, "In-Reply-To", problems))),
-        "references": _msg_ids(" ".join(_headers(msg, "References", problems))),
-        "from_name": from_name,
-        "from_address": from_address,
-        "recipients": _recipients(msg, problems),
-        "subject": _header(msg, "Subject", problems) or "",
-        "sent_at": _sent_at(_header(msg, "Date", problems), problems),
-    }
+    return _HeaderFields(
+        message_id=message_id,
+        in_reply_to=_msg_ids(" ".join(_headers(msg, "In-Reply-To", problems))),
+        references=_msg_ids(" ".join(_headers(msg, "References", problems))),
+        from_name=from_name,
+        from_address=from_address,
+        recipients=_recipients(msg, problems),
+        subject=_header(msg, "Subject", problems) or "",
+        sent_at=_sent_at(_header(msg, "Date", problems), problems),
+    )
 
 
 def _headers(msg: Message, name: str, problems: list[str]) -> list[str]:
@@ -169,12 +204,12 @@ def _headers(msg: Message, name: str, problems: list[str]) -> list[str]:
         if text != raw:
             problems.append(f"{name} header: raw 8-bit bytes")
         try:
-            header = msg.policy.header_factory(key, re.sub(r"\r?\n", "", text))
+            header = policy.default.header_factory(key, re.sub(r"\r?\n", "", text))
             value = str(header)
             if name.lower() in ("from", "to", "cc", "subject"):
                 problems.extend(f"{name} header: {_defect_text(d)}" for d in header.defects)
         except Exception as exc:  # a header the library cannot parse still has its raw text
-            problems.append(f"{name} header: {type(exc).__name__}")
+            problems.append(f"{name} header: unparseable ({type(exc).__name__}), raw text used")
             value = text
         if "\ufffd" in value:
             problems.append(f"{name} header: undecodable characters")
@@ -264,7 +299,7 @@ def _unique(items: list[str]) -> list[str]:
 
 def _defects(msg: Message) -> list[str]:
     """The MIME structure defects the parser met (bad boundaries, broken base64...)."""
-    found = []
+    found: list[str] = []
     for part, where in _parts_with_names(msg):
         found.extend(f"{where}: {_defect_text(d)}" for d in part.defects)
     return found
@@ -272,8 +307,8 @@ def _defects(msg: Message) -> list[str]:
 
 def _parts_with_names(msg: Message) -> Iterator[tuple[Message, str]]:
     yield msg, "message"
-    if msg.get_content_maintype() == "multipart" and isinstance(msg.get_payload(), list):
-        for index, part in enumerate(msg.get_payload(), 1):
+    if msg.get_content_maintype() == "multipart":
+        for index, part in enumerate(_children(msg), 1):
             for sub, where in _parts_with_names(part):
                 yield sub, f"part {index} ({part.get_content_type()})" if sub is part else where
 
@@ -344,8 +379,7 @@ _RETURNED_TYPES = (
 
 
 def _report_parts(msg: Message) -> list[Message]:
-    payload = msg.get_payload() if _is_delivery_report(msg) else []
-    return payload if isinstance(payload, list) else []
+    return _children(msg) if _is_delivery_report(msg) else []
 
 
 def _bounce_reports(msg: Message) -> list[BounceReport]:
@@ -361,11 +395,10 @@ def _bounce_reports(msg: Message) -> list[BounceReport]:
 
 def _status_blocks(part: Message) -> list[dict[str, str]]:
     """The header blocks of a message/delivery-status part, keys lower-cased, values unfolded."""
-    payload = part.get_payload()
-    if isinstance(payload, list):  # the parser splits the blocks into header-only messages
-        blocks = payload
+    if part.is_multipart():  # the parser splits the blocks into header-only messages
+        blocks = _children(part)
     else:
-        text = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+        text = _decoded_payload(part).decode("utf-8", "replace")
         blocks = [
             BytesParser(policy=policy.default).parsebytes(block.encode(), headersonly=True)
             for block in re.split(r"\r?\n\s*\r?\n", text)
@@ -394,12 +427,12 @@ def _returned_ids(msg: Message) -> list[str]:
         ctype = part.get_content_type()
         if ctype not in _RETURNED_TYPES:
             continue
-        payload = part.get_payload()
-        if isinstance(payload, list) and payload:
-            original = payload[0]
+        if children := _children(part):
+            original = children[0]
         else:  # headers only, or an encoded message/rfc822 the parser left as text
-            data = part.get_payload(decode=True) or b""
-            original = BytesParser(policy=policy.default).parsebytes(data, headersonly=True)
+            original = BytesParser(policy=policy.default).parsebytes(
+                _decoded_payload(part), headersonly=True
+            )
         ignored: list[str] = []  # the original's header problems are not this message's
         values = [
             " ".join(_headers(original, name, ignored))
@@ -415,13 +448,21 @@ def _returned_ids(msg: Message) -> list[str]:
 def _leaves(part: Message, in_report: bool = False) -> Iterator[tuple[Message, bool]]:
     """(leaf part, is one of a DSN's report parts), in order. A message/* part is a leaf:
     a forwarded mail is one attachment, and a bounce's returned mail is not our body."""
-    payload = part.get_payload()
-    if part.get_content_maintype() == "multipart" and isinstance(payload, list):
+    if part.get_content_maintype() == "multipart" and part.is_multipart():
         report = part.get_content_type() == "multipart/report"
-        for child in payload:
+        for child in _children(part):
             yield from _leaves(child, report)
     else:
         yield part, in_report
+
+
+def _children(part: Message) -> list[Message]:
+    """Sub-parts of a multipart (or the message in a message/rfc822), else []."""
+    # is_multipart() first: get_payload() on a leaf can raise for a nonsense charset parameter
+    if not part.is_multipart():
+        return []
+    payload = part.get_payload()
+    return [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
 
 
 def _is_report_part(part: Message, in_report: bool) -> bool:
@@ -456,9 +497,8 @@ def _attachments(
 
 def _part_bytes(part: Message) -> bytes:
     """The decoded content; an attached message as its bytes."""
-    payload = part.get_payload()
-    if isinstance(payload, list):
-        return b"".join(p.as_bytes() for p in payload)
+    if part.is_multipart():
+        return b"".join(p.as_bytes() for p in _children(part))
     return _decoded_payload(part)
 
 
@@ -471,12 +511,20 @@ def _decoded_payload(part: Message) -> bytes:
     """
     data = part.get_payload(decode=True)
     if not isinstance(data, bytes):
-        return str(part.get_payload() or "").encode("utf-8", "surrogateescape")
+        return _undecoded(part).encode("utf-8", "surrogateescape")
     if any(isinstance(d, InvalidBase64LengthDefect) for d in part.defects):
-        encoded = str(part.get_payload()).encode("utf-8", "surrogateescape")
+        encoded = _undecoded(part).encode("utf-8", "surrogateescape")
         encoded = re.sub(rb"[^A-Za-z0-9+/]", b"", encoded)
         return base64.b64decode(encoded[: len(encoded) // 4 * 4])
     return data
+
+
+def _undecoded(part: Message) -> str:
+    """The payload text as stored, transfer encoding not undone."""
+    try:
+        return str(part.get_payload() or "")
+    except (LookupError, ValueError):  # a charset parameter Python cannot even look up
+        return ""
 
 
 def _safe_filename(name: str | None) -> str:
@@ -500,11 +548,12 @@ def _body(leaves: list[tuple[Message, bool]], problems: list[str]) -> tuple[str,
         if not _is_attachment(part, in_report) and not _is_report_part(part, in_report)
     ]
     plain = [p for p in bodies if p.get_content_subtype() != "html"]
-    if plain:
-        text = "\n".join(_part_text(p, problems) for p in plain).strip()
+    html = [p for p in bodies if p.get_content_subtype() == "html"]
+    text = "\n".join(_part_text(p, problems) for p in plain).strip()
+    if text or not html:  # some clients send an empty text/plain beside the real HTML
         return text, text
-    html = "\n".join(_part_text(p, problems) for p in bodies)
-    full_text, before_quote = _html_text(html)
+    markup = "\n".join(_part_text(p, problems) for p in html)
+    full_text, before_quote = _html_text(markup)
     return full_text, before_quote or full_text
 
 
@@ -558,53 +607,21 @@ def _unflow(text: str, delsp: bool) -> str:
 
 # ------------------------------------------------------------------------------------ HTML text
 
-_BLOCK_TAGS = {
-    "address",
-    "article",
-    "blockquote",
-    "body",
-    "center",
-    "dd",
-    "div",
-    "dl",
-    "dt",
-    "footer",
-    "form",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "header",
-    "html",
-    "li",
-    "ol",
-    "p",
-    "pre",
-    "section",
-    "table",
-    "tr",
-    "ul",
-}
-_SKIP_TAGS = {"head", "script", "style", "title", "template"}
+_BLOCK_TAGS = frozenset(
+    "address article blockquote body center dd div dl dt footer form h1 h2 h3 h4 h5 h6 header"
+    " html li ol p pre section table tr ul".split()
+)
+_SKIP_TAGS = frozenset({"head", "script", "style", "title", "template"})
 # Where clients start the quoted mail (or the signature) in HTML: Outlook web/desktop/new,
 # Gmail, Thunderbird, Yahoo, Apple Mail/iOS (<blockquote type="cite">, checked separately).
-_QUOTE_IDS = {
-    "divrplyfwdmsg",
-    "appendonsend",
-    "olk_src_body_section",
-    "mail-editor-reference-message-container",
-}
-_QUOTE_CLASSES = {
-    "gmail_quote",
-    "gmail_quote_container",
-    "gmail_signature",
-    "moz-cite-prefix",
-    "moz-signature",
-    "yahoo_quoted",
-    "protonmail_quote",
-}
+_QUOTE_IDS = frozenset(
+    "divrplyfwdmsg appendonsend olk_src_body_section"
+    " mail-editor-reference-message-container".split()
+)
+_QUOTE_CLASSES = frozenset(
+    "gmail_quote gmail_quote_container gmail_signature moz-cite-prefix moz-signature"
+    " yahoo_quoted protonmail_quote".split()
+)
 # Outlook's plain-text separator; an <hr> becomes one so the text rules see the same thing.
 OUTLOOK_SEPARATOR = "_" * 32
 
@@ -672,6 +689,11 @@ class _HtmlText(HTMLParser):
         if data:
             self._line.append(data)
 
+    def finish(self) -> None:
+        """Flush the last line once all the HTML is fed."""
+        self.close()
+        self._break()
+
     def _break(self, force: bool = False) -> None:
         """End the current line; an empty one only for <br> (blank lines are <br>s or &nbsp;)."""
         text = "".join(self._line).replace("\xa0", " ")
@@ -694,8 +716,7 @@ def _html_text(html: str) -> tuple[str, str]:
     """(the HTML as text, the text before the quoted mail or "" when no quote was marked)."""
     parser = _HtmlText()
     parser.feed(html)
-    parser.close()
-    parser._break()
+    parser.finish()
     before = parser.lines[: parser.quote_at] if parser.quote_at is not None else []
     return _tidy(parser.lines), _tidy(before)
 
@@ -731,6 +752,7 @@ _MOBILE_SIGNATURE = re.compile(
 )
 _MAX_SIGNATURE_LINE = 60  # "Sent from my iPhone", not a sentence that starts the same way
 _MAX_ATTRIBUTION_LINES = 3  # Gmail and others wrap a long "On ... wrote:" line
+_MAX_ATTRIBUTION_CHARS = 400
 
 
 def strip_quotes(text: str) -> str:
@@ -775,6 +797,8 @@ def _attribution_length(lines: list[str], index: int) -> int:
         if count > 1 and _ATTRIBUTION_START.match(block[-1].strip()):
             return 0
         joined = " ".join(line.strip() for line in block)
+        if len(joined) > _MAX_ATTRIBUTION_CHARS:  # not an attribution; and keeps the regex cheap
+            return 0
         if _ATTRIBUTION.match(joined) and re.search(r"\d", joined):
             return count
     return 0
