@@ -539,3 +539,18 @@ def test_errors_outside_the_api_stay_html(app, demo):
     response = app.test_client().get("/no-such-page")
     assert response.status_code == 404
     assert not response.is_json
+
+
+def test_metrics_count_emails_and_mail_for_company_admins(app, demo, make_user, make_token):
+    admin = make_user("ops@harbourside.example", admin=True)
+    client = app.test_client()
+    assert client.get("/metrics").status_code == 401
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {make_token(admin)}"
+    response = client.get("/metrics")
+    assert response.status_code == 200 and response.mimetype == "text/plain"
+    text = response.get_data(as_text=True)
+    assert "# TYPE claimpost_emails gauge" in text
+    assert 'claimpost_recipients{status="bounced"} 0' in text
+    member = make_user("pm2@harbourside.example")
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {make_token(member)}"
+    assert client.get("/metrics").status_code == 403

@@ -342,3 +342,17 @@ def test_an_absurdly_large_amount_is_refused_with_a_message(login, users, demo):
     client = login("pm@harbourside.example")
     response = save_line(client, claim_id, "9", "1e400")
     assert "is not an amount" in client.get(response.location).get_data(as_text=True)
+
+
+def test_company_admins_choose_whether_decisions_move_the_claim(login, users, demo):
+    company_id = demo["company_id"]
+    client = login("boss@harbourside.example")
+    url = f"/admin/company/edit/?id={company_id}"
+    post_form(client, url, url, {"name": "Harbourside Constructions Pty Ltd",
+                                 "terminology": "en-GB", "decisions_move_status": "y"})
+    db.session.expire_all()
+    company = db.session.get(Company, company_id)
+    assert (company.terminology, company.decisions_move_status) == ("en-GB", True)
+    other = db.session.scalar(sa.select(Company.id).where(Company.name == "Rival Builders"))
+    assert client.get(f"/admin/company/edit/?id={other}").status_code == 404
+    assert login("pa@harbourside.example").get(url).status_code == 403

@@ -6,6 +6,7 @@ from flask_admin.theme import Bootstrap4Theme
 
 from models import (
     Communication,
+    Company,
     Contact,
     HeadContract,
     InboundMessage,
@@ -18,7 +19,7 @@ from web.admin.claims import ClaimView
 from web.admin.inbound import InboundView
 from web.admin.mailbox import MailboxView
 from web.admin.outbox import OutboxView
-from web.admin.projects import ContactView, HeadContractView, MemberView, ProjectView
+from web.admin.projects import CompanyView, ContactView, HeadContractView, MemberView, ProjectView
 from web.extensions import db
 
 
@@ -43,6 +44,9 @@ def build_admin(app: Flask) -> Admin:
     admin.add_view(MailboxView(name="Mailbox", endpoint="mailbox", category="Operators"))
     admin.add_view(
         ProjectView(Project, db, name="Projects", endpoint="projects", category="Settings")
+    )
+    admin.add_view(
+        CompanyView(Company, db, name="Company", endpoint="company", category="Settings")
     )
     admin.add_view(
         MemberView(ProjectMember, db, name="Members", endpoint="members", category="Settings")

@@ -1,5 +1,7 @@
 """Back-office views of projects, their members and directory, and head contracts."""
 
+from flask import abort
+from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.validators import Email, Length, ValidationError
@@ -8,6 +10,7 @@ from models import (
     BillingPermission,
     ChangeOrder,
     ChangeOrderStatus,
+    Company,
     Contact,
     ContractLine,
     ContractStatus,
@@ -16,7 +19,8 @@ from models import (
     ProjectMember,
     User,
 )
-from web.admin.base import ProjectScopedView, projects_where
+from models.terminology import DICTIONARIES
+from web.admin.base import LoginRequired, ProjectScopedView, projects_where
 from web.extensions import db
 
 PERMISSION_CHOICES = [(p.value, p.value.replace("_", " ").capitalize()) for p in BillingPermission]
@@ -169,10 +173,40 @@ class HeadContractView(ProjectScopedView):
         if missing := model.billed_items_missing():
             raise ValidationError(
                 f"Claims bill {', '.join(sorted(missing))}: a billed line cannot be removed and "
-                "a billed change order must stay approved.")
+                "a billed change order must stay approved."
+            )
 
     def on_model_delete(self, model):
         super().on_model_delete(model)
         if model.claims:
             raise ValidationError(
-                f"Contract {model.number} has claims (and their emails); it cannot be deleted.")
+                f"Contract {model.number} has claims (and their emails); it cannot be deleted."
+            )
+
+
+class CompanyView(LoginRequired, ModelView):
+    """Company admins: their own company's name, terminology and decision setting."""
+
+    can_create = can_delete = False
+    column_list = ["name", "terminology", "decisions_move_status"]
+    form_columns = ["name", "terminology", "decisions_move_status"]
+    column_labels = {
+        "decisions_move_status": "A client's written decision moves the claim's "
+        "status at once (else an admin applies it)"
+    }
+    form_choices = {"terminology": [(code, terms.label) for code, terms in DICTIONARIES.items()]}
+    form_args = {"name": {"validators": [Length(max=200), no_line_breaks]}}
+
+    def is_accessible(self) -> bool:
+        return super().is_accessible() and current_user.is_admin
+
+    def get_query(self):
+        return super().get_query().filter(Company.id == current_user.company_id)
+
+    def get_count_query(self):
+        return super().get_count_query().filter(Company.id == current_user.company_id)
+
+    def get_one(self, id):
+        if str(id) != str(current_user.company_id):
+            abort(404)
+        return super().get_one(id)
