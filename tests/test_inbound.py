@@ -320,3 +320,11 @@ def test_mail_received_while_the_broker_is_down_is_stored_and_processed_later(
     assert "Re-enqueued 1 received message(s)." in result.output
     [reply] = wait_for_replies(sent.id)
     assert reply.decision == "approved"
+
+
+def test_a_reply_without_a_display_name_gets_the_name_we_know(sent, listener):
+    smtp_send(listener, reply_to(sent, "Approved", sender="olivia@owner.example"),
+              reply_address(sent))
+    [reply] = wait_for_replies(sent.id)
+    assert reply.from_name == "Olivia Owner"
+    assert db.session.scalar(sa.select(ClaimDecision.person_name)) == "Olivia Owner"

@@ -3,7 +3,7 @@ the operators' Inbound view, and the Mailbox's Reply as recipient."""
 
 import sqlalchemy as sa
 
-from models import ClaimDecision, Contact, InboundMessage, ProgressClaim
+from models import ClaimDecision, Company, Contact, InboundMessage, ProgressClaim, User
 from tests.conftest import csrf_token_from, wait_for
 from tests.mail import free_port
 from tests.test_inbound import (
@@ -140,3 +140,19 @@ def test_reply_as_recipient_from_the_mailbox_closes_the_loop(app, login, demo, w
         catcher.stop()
     assert (decision.outcome, decision.reason, decision.person_email) == (
         "rejected", "line 14 is over-claimed", "olivia@owner.example")
+
+
+def test_another_companys_admin_never_sees_our_matched_mail(app, login, sent, listener):
+    smtp_send(listener, reply_to(sent, "Approved, confidential"), reply_address(sent))
+    [reply] = wait_for_replies(sent.id)
+    rival = User(company=Company(name="Rival Builders"), email="spy@rival.example", name="Spy",
+                 is_admin=True)
+    rival.set_password("correct horse battery")
+    db.session.add(rival)
+    db.session.commit()
+    spy = login("spy@rival.example")
+    assert "confidential" not in spy.get("/admin/inbound/").get_data(as_text=True)
+    assert spy.get(f"/admin/inbound/details/?id={reply.inbound_id}").status_code == 404
+    assert spy.get(f"/admin/inbound/raw/?id={reply.inbound_id}").status_code == 404
+    assert "confidential" in login(ADMIN, PASSWORD).get(
+        f"/admin/inbound/raw/?id={reply.inbound_id}").get_data(as_text=True)

@@ -88,6 +88,14 @@ def sender_is_known(email: Communication, address: str | None) -> bool:
     return address.lower() in known
 
 
+def known_name(email: Communication, address: str | None) -> str:
+    """The name we know for an address (recipient, then directory), for replies sent without
+    a display name."""
+    people = [(r.email, r.name) for r in email.recipients] + [
+        (c.email, c.name) for c in email.claim.project.directory]
+    return next((name for known, name in people if known == (address or "").lower()), "")
+
+
 def _from_us(parsed: ParsedMail) -> bool:
     return bool(parsed.from_address and token_of(
         parsed.from_address, current_app.config["REPLY_DOMAIN"], current_app.config["SECRET_KEY"]))
@@ -143,7 +151,8 @@ def attach(inbound: InboundMessage, parsed: ParsedMail, match: Match) -> Reply:
     decision = read_decision(parsed.text) if verified else None
     reply = Reply(
         inbound=inbound, communication=email, from_address=(parsed.from_address or "")[:254],
-        from_name=parsed.from_name[:200], received_at=parsed.sent_at or inbound.received_at,
+        from_name=(parsed.from_name or known_name(email, parsed.from_address))[:200],
+        received_at=parsed.sent_at or inbound.received_at,
         kind=kind, text=parsed.text, full_text=parsed.full_text, sender_verified=verified,
         decision=decision.outcome if decision else None,
         reason=decision.reason if decision else "")

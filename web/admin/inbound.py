@@ -6,10 +6,10 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import or_
 
 from models import Communication, InboundMessage, InboundStatus, MatchMethod
-from models.access import can_see_email
+from models.access import can_see_email, visible_emails
 from models.base import utcnow
 from web.admin.base import MAX_ID, LoginRequired
 from web.extensions import db
@@ -60,15 +60,34 @@ class InboundView(LoginRequired, ModelView):
     def is_accessible(self) -> bool:
         return super().is_accessible() and current_user.is_admin
 
+    def scope(self, query):
+        """Matched mail only of emails the admin may see; unmatched mail belongs to no company
+        yet, so every company admin can triage it."""
+        visible = visible_emails(current_user).with_only_columns(Communication.id)
+        return query.filter(or_(InboundMessage.communication_id.is_(None),
+                                InboundMessage.communication_id.in_(visible)))
+
+    def get_query(self):
+        return self.scope(super().get_query())
+
+    def get_count_query(self):
+        return self.scope(super().get_count_query())
+
+    def get_one(self, id):
+        message = self._visible(_id(str(id)))
+        return message if message is not None else abort(404)
+
+    def _visible(self, message_id: int) -> InboundMessage | None:
+        return self.scope(db.session.query(InboundMessage)).filter(
+            InboundMessage.id == message_id).one_or_none()
+
     @action("reprocess", "Reprocess", "Run matching again on the selected messages?")
     def action_reprocess(self, ids):
         from workers.actors import process_inbound
 
-        messages = db.session.scalars(
-            select(InboundMessage).where(
-                InboundMessage.id.in_([int(i) for i in ids if i.isdigit() and int(i) <= MAX_ID]),
-                InboundMessage.status.in_([str(s) for s in REPROCESSABLE]),
-            )
+        messages = self.get_query().filter(
+            InboundMessage.id.in_([_id(i) for i in ids]),
+            InboundMessage.status.in_([str(s) for s in REPROCESSABLE]),
         ).all()
         for message in messages:
             message.status = InboundStatus.STORED
@@ -87,7 +106,7 @@ class InboundView(LoginRequired, ModelView):
     @expose("/raw/")
     def raw_view(self):
         """The message exactly as received, as text."""
-        message = db.session.get(InboundMessage, _id(request.args.get("id")))
+        message = self._visible(_id(request.args.get("id")))
         if message is None:
             abort(404)
         return current_app.response_class(read_raw(message), mimetype="text/plain")
@@ -95,7 +114,7 @@ class InboundView(LoginRequired, ModelView):
     @expose("/assign/", methods=["POST"])
     def assign(self):
         """Attach an unmatched message to one of our emails as its reply."""
-        message = db.session.get(InboundMessage, _id(request.form.get("id")))
+        message = self._visible(_id(request.form.get("id")))
         email = db.session.get(Communication, _id(request.form.get("email_id")))
         if message is None:
             abort(404)
