@@ -61,12 +61,14 @@ def personalised(fixture: str, email: Communication) -> bytes:
     raw = (FIXTURES / fixture).read_bytes()
     raw = re.sub(rb"(?i)" + FIXTURE_TOKEN + rb"\.[0-9a-f]{8}@replies\.localhost",
                  email.message_id.strip("<>").encode(), raw)
+    raw = raw.replace(FIXTURE_TOKEN.upper(), email.reply_token.upper().encode())
     return re.sub(rb"(?i)" + FIXTURE_TOKEN, email.reply_token.encode(), raw)
 
 
 def smtp_send(port: int, raw: bytes, rcpt: str, mail_from: str = "olivia@owner.example"):
+    """Send as a mail server does: the message on the wire has CRLF line ends."""
     with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
-        return client.sendmail(mail_from, [rcpt], raw)
+        return client.sendmail(mail_from, [rcpt], re.sub(rb"\r?\n", b"\r\n", raw))
 
 
 def replies_of(email_id: int) -> list[Reply]:
@@ -190,25 +192,51 @@ def ingest(app, tmp_path, raw: bytes) -> str:
     return result.output
 
 
+def deliver_via(channel: str, app, raw: bytes, email: Communication, tmp_path) -> None:
+    """Feed a message in the way named: the SMTP listener, the signed webhook, or ingest."""
+    if channel == "smtp":
+        port = free_port()
+        controller = start_inbound_smtp(app, "127.0.0.1", port)
+        try:
+            smtp_send(port, raw, reply_address(email))
+        finally:
+            controller.stop()
+    elif channel == "webhook":
+        app.config["INBOUND_WEBHOOK_SECRET"] = SECRET
+        try:
+            response = app.test_client().post("/inbound/mime", data=raw, headers=signed(raw))
+        finally:
+            app.config["INBOUND_WEBHOOK_SECRET"] = None
+        assert response.status_code == 202, response.get_data(as_text=True)
+    else:
+        ingest(app, tmp_path, raw)
+
+
+@pytest.mark.parametrize("channel", ["smtp", "webhook", "ingest"])
 @pytest.mark.parametrize("fixture, decision, first_line", [
     ("gmail_reply_approved.eml", "approved", "Approved."),
     ("outlook_desktop_rejected.eml", "rejected", "Rejected: line 14 over-claimed"),
     ("ios_mail_reply.eml", "approved", "Approve"),
 ])
 def test_real_client_replies_are_matched_and_read(app, sent, tmp_path, fixture, decision,
-                                                  first_line):
-    ingest(app, tmp_path, personalised(fixture, sent))
+                                                  first_line, channel):
+    deliver_via(channel, app, personalised(fixture, sent), sent, tmp_path)
     [reply] = wait_for_replies(sent.id)
     assert reply.text.splitlines()[0].strip() == first_line
     assert (reply.kind, reply.sender_verified, reply.decision) == ("reply", True, decision)
 
 
+@pytest.mark.parametrize("channel", ["smtp", "webhook"])
 @pytest.mark.parametrize("fixture", ["apple_mail_reply.eml", "thunderbird_reply.eml",
-                                     "outlook_web_question.eml"])
-def test_other_clients_replies_land_on_the_email(app, sent, tmp_path, fixture):
-    ingest(app, tmp_path, personalised(fixture, sent))
+                                     "outlook_web_question.eml", "german_out_of_office.eml"])
+def test_other_clients_replies_land_on_the_email(app, sent, tmp_path, fixture, channel):
+    deliver_via(channel, app, personalised(fixture, sent), sent, tmp_path)
     [reply] = wait_for_replies(sent.id)
-    assert reply.kind == "reply" and reply.text.strip() and len(reply.text) < len(reply.full_text)
+    assert reply.text.strip()
+    if "out_of_office" in fixture:
+        assert (reply.kind, reply.decision) == ("auto_reply", None)
+    else:  # the quoted claim email is stripped for display and kept in the whole text
+        assert reply.kind == "reply" and len(reply.text) < len(reply.full_text)
 
 
 def test_a_german_out_of_office_is_an_auto_reply_and_changes_nothing(app, sent, tmp_path):
@@ -328,3 +356,16 @@ def test_a_reply_without_a_display_name_gets_the_name_we_know(sent, listener):
     [reply] = wait_for_replies(sent.id)
     assert reply.from_name == "Olivia Owner"
     assert db.session.scalar(sa.select(ClaimDecision.person_name)) == "Olivia Owner"
+
+
+def test_an_upper_cased_address_from_a_stranger_is_matched_but_decides_nothing(app, sent,
+                                                                              tmp_path):
+    # Only the upper-cased To header is left to carry the token.
+    raw = re.sub(rb"Delivered-To: [^\n]*\n", b"", personalised("lowercased_address.eml", sent))
+    assert reply_address(sent).upper().encode() in raw
+    deliver_via("webhook", app, raw, sent, tmp_path)
+    [reply] = wait_for_replies(sent.id)
+    assert reply.text.startswith("APPROVED")  # Pat Manager is not in the directory:
+    assert (reply.from_address, reply.sender_verified, reply.decision) == (
+        "pat.manager@owner.example", False, None)
+    assert reply.inbound.match_method == "token_header"
