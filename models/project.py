@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Select, String, UniqueConstraint, func, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, Email, Str80, Str200
@@ -83,3 +83,18 @@ class ProjectMember(Base):
 
     project: Mapped[Project] = relationship(back_populates="members")
     user: Mapped[User] = relationship()
+
+
+def search_directory(project_id: int, q: str, limit: int = 20) -> Select[tuple[Contact]]:
+    """Contacts of the project whose name, e-mail or company contains `q` (any case), by name."""
+    query = select(Contact).where(Contact.project_id == project_id)
+    q = q.strip()
+    if q:
+        query = query.where(
+            or_(
+                Contact.name.icontains(q, autoescape=True),
+                Contact.email.icontains(q, autoescape=True),
+                Contact.company.icontains(q, autoescape=True),
+            )
+        )
+    return query.order_by(func.lower(Contact.name), Contact.id).limit(limit)

@@ -28,32 +28,14 @@ from models.communication import Communication
 from models.company import hash_token
 from models.compose import ComposeError, Draft, Upload
 from models.errors import PermissionDenied
-from models.project import BillingPermission
+from models.project import BillingPermission, search_directory
 from web.emails import email_resource, retry_email, send_claim_email
 from web.extensions import db
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-DIRECTORY_LIMIT = 20
 # Ids are 32-bit integer columns; a larger id names nothing (and would overflow the driver).
 MAX_ID = 2**31 - 1
-
-
-def search_directory(
-    project_id: int, q: str, limit: int = DIRECTORY_LIMIT
-) -> sa.Select[tuple[Contact]]:
-    """Contacts of the project whose name, e-mail or company contains `q` (any case), by name."""
-    query = sa.select(Contact).where(Contact.project_id == project_id)
-    q = q.strip()
-    if q:
-        query = query.where(
-            sa.or_(
-                Contact.name.icontains(q, autoescape=True),
-                Contact.email.icontains(q, autoescape=True),
-                Contact.company.icontains(q, autoescape=True),
-            )
-        )
-    return query.order_by(sa.func.lower(Contact.name), Contact.id).limit(limit)
 
 
 # --- authentication and errors ---------------------------------------------------------------

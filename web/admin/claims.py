@@ -18,9 +18,10 @@ from models.claim_decision import apply_decision
 from models.communication import Communication
 from models.errors import DomainError
 from models.inbound import ClaimDecision
+from models.project import search_directory
 from web.admin.base import MAX_ID, ProjectScopedView, projects_where
 from web.admin.compose import ComposeForm
-from web.api import contact_json, search_directory
+from web.api import contact_json
 from web.emails import send_claim_email
 from web.extensions import db
 
@@ -40,13 +41,19 @@ MAX_AMOUNT = Decimal(10) ** 12
 
 
 def claim_emails(claim: ProgressClaim) -> list[Communication]:
-    return db.session.scalars(sa.select(Communication).where(
-        Communication.claim_id == claim.id).order_by(Communication.id.desc())).all()
+    return db.session.scalars(
+        sa.select(Communication)
+        .where(Communication.claim_id == claim.id)
+        .order_by(Communication.id.desc())
+    ).all()
 
 
 def claim_decisions(claim: ProgressClaim) -> list[ClaimDecision]:
-    return db.session.scalars(sa.select(ClaimDecision).where(
-        ClaimDecision.claim_id == claim.id).order_by(ClaimDecision.decided_at.desc())).all()
+    return db.session.scalars(
+        sa.select(ClaimDecision)
+        .where(ClaimDecision.claim_id == claim.id)
+        .order_by(ClaimDecision.decided_at.desc())
+    ).all()
 
 
 class NewClaimForm(FlaskForm):
@@ -127,8 +134,11 @@ class ClaimView(ProjectScopedView):
             status=ClaimStatus(claim.status),
             form=FlaskForm(),
             emails=emails,
-            decisions=[d for d in claim_decisions(claim)
-                       if d.reply.communication_id in {e.id for e in emails}],
+            decisions=[
+                d
+                for d in claim_decisions(claim)
+                if d.reply.communication_id in {e.id for e in emails}
+            ],
             may_apply=permission.allows(BillingPermission.ADMIN),
             may_send=permission.allows(BillingPermission.STANDARD),
             tab=request.args.get("tab", "detail"),
@@ -139,15 +149,15 @@ class ClaimView(ProjectScopedView):
     def compose(self, claim_id: int):
         """Compose Email: pick people from the directory, write, attach, Send."""
         claim = self.get_one(claim_id)
-        if not project_permission(current_user, claim.project).allows(
-                BillingPermission.STANDARD):
+        if not project_permission(current_user, claim.project).allows(BillingPermission.STANDARD):
             abort(403)
         form = ComposeForm()
         form.offer_directory(claim.project.directory)
         if request.method == "GET":
             form.subject.data = claim.subject
-            form.cc.data = [str(c.id) for c in claim.project.directory
-                            if c.email == current_user.email.lower()]
+            form.cc.data = [
+                str(c.id) for c in claim.project.directory if c.email == current_user.email.lower()
+            ]
         elif form.validate_on_submit():
             try:
                 send_claim_email(claim, current_user, form.draft())
@@ -157,15 +167,18 @@ class ClaimView(ProjectScopedView):
                 flash("Communication Created", "warning")
                 return redirect(self.get_url(".details_view", id=claim.id, tab="emails"))
         status = 400 if request.method == "POST" else 200
-        return self.render("admin/compose.html", claim=claim, form=form,
-                           max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"]), status
+        return self.render(
+            "admin/compose.html",
+            claim=claim,
+            form=form,
+            max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"],
+        ), status
 
     @expose("/<int:claim_id>/directory")
     def directory(self, claim_id: int):
         """The compose form's type-ahead: directory people matching ?q=."""
         claim = self.get_one(claim_id)
-        contacts = db.session.scalars(search_directory(claim.project.id,
-                                                       request.args.get("q", "")))
+        contacts = db.session.scalars(search_directory(claim.project.id, request.args.get("q", "")))
         return jsonify(contacts=[contact_json(c) for c in contacts])
 
     @expose("/<int:claim_id>/emails/<int:email_id>")
@@ -175,16 +188,20 @@ class ClaimView(ProjectScopedView):
         email = db.session.get(Communication, email_id) if email_id <= MAX_ID else None
         if email is None or email.claim_id != claim.id or not can_see_email(current_user, email):
             abort(404)
-        return self.render("admin/email.html", claim=claim, email=email, terms=claim.terms,
-                           may_see_bcc=may_see_bcc)
+        return self.render(
+            "admin/email.html", claim=claim, email=email, terms=claim.terms, may_see_bcc=may_see_bcc
+        )
 
     @expose("/<int:claim_id>/decisions/<int:decision_id>/apply", methods=["POST"])
     def apply_decision(self, claim_id: int, decision_id: int):
         """Apply the client's written decision to the claim's status (billing-tool admins)."""
         claim = self._claim_needing(claim_id, BillingPermission.ADMIN)
         decision = db.session.get(ClaimDecision, decision_id)
-        if decision is None or decision.claim_id != claim.id or not can_see_email(
-                current_user, decision.reply.communication):
+        if (
+            decision is None
+            or decision.claim_id != claim.id
+            or not can_see_email(current_user, decision.reply.communication)
+        ):
             abort(404)
         try:
             apply_decision(decision, current_user.name)

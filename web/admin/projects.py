@@ -127,15 +127,7 @@ class HeadContractView(ProjectScopedView):
     }
     column_searchable_list = ["number", "title"]
     column_filters = ["project.number", "status"]
-    form_columns = [
-        "project",
-        "number",
-        "title",
-        "status",
-        "client_contact",
-        "retention_work_pct",
-        "retention_materials_pct",
-    ]
+    form_columns = column_list
     form_choices = {"status": [(s.value, s.value.capitalize()) for s in ContractStatus]}
     inline_models = [
         (
