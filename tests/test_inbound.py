@@ -20,6 +20,7 @@ from models import (
     ProgressClaim,
     Reply,
 )
+from models.storage import FileStore
 from tests.conftest import wait_for
 from tests.mail import free_port
 from web.extensions import db
@@ -369,3 +370,41 @@ def test_an_upper_cased_address_from_a_stranger_is_matched_but_decides_nothing(a
     assert (reply.from_address, reply.sender_verified, reply.decision) == (
         "pat.manager@owner.example", False, None)
     assert reply.inbound.match_method == "token_header"
+
+
+def test_mail_from_our_own_reply_address_is_never_a_reply(sent, listener):
+    loop = reply_to(sent, "Approved", sender=f"ClaimPost <{reply_address(sent)}>")
+    smtp_send(listener, loop, reply_address(sent), mail_from=reply_address(sent))
+    [reply] = wait_for_replies(sent.id)
+    assert (reply.kind, reply.decision) == ("auto_reply", None)
+    assert state(sent.id) == "sent"
+
+
+def test_an_attachment_over_the_limit_is_refused_and_the_reply_kept(app, sent, tmp_path):
+    app.config["MAX_ATTACHMENT_BYTES"] = 100
+    try:
+        ingest(app, tmp_path, personalised("outlook_web_question.eml", sent))
+        [reply] = wait_for_replies(sent.id)
+    finally:
+        app.config["MAX_ATTACHMENT_BYTES"] = 25 * 1024 * 1024
+    [attachment] = reply.attachments
+    assert (attachment.filename, attachment.refused, attachment.sha256) == (
+        "markup.pdf", True, None)
+    assert reply.text.strip()
+
+
+def test_an_attachment_within_the_limit_is_stored_by_its_hash(app, sent, tmp_path):
+    ingest(app, tmp_path, personalised("outlook_web_question.eml", sent))
+    [reply] = wait_for_replies(sent.id)
+    [attachment] = reply.attachments
+    stored = FileStore(app.config["STORAGE_DIR"]).read(attachment.sha256)
+    assert attachment.refused is False and len(stored) == attachment.size
+    assert stored.startswith(b"%PDF")
+
+
+def test_ingest_reads_standard_input(app, sent):
+    result = app.test_cli_runner().invoke(args=["ingest", "-"],
+                                          input=reply_to(sent, "Approved from a pipe"))
+    assert result.exit_code == 0 and "1 new, 0 already stored." in result.output
+    [reply] = wait_for_replies(sent.id)
+    assert reply.text.startswith("Approved from a pipe")

@@ -188,10 +188,11 @@ def ingest_command(paths) -> None:
 
     new = duplicates = 0
     for source in paths:
+        name = getattr(source, "name", "-")
         for raw in _messages_in(source):
             message, created = take_in(raw, "ingest")
             new, duplicates = new + created, duplicates + (not created)
-            click.echo(f"{source.name}: message {message.id} "
+            click.echo(f"{name}: message {message.id} "
                        f"{'stored' if created else 'already stored'}")
     click.echo(f"{new} new, {duplicates} already stored.")
 
