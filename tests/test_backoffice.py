@@ -12,7 +12,8 @@ from tests.conftest import PASSWORD, csrf_token_from
 from web.extensions import db
 
 ADMIN_PAGES = ["/admin/", "/admin/claims/", "/admin/contracts/", "/admin/directory/",
-               "/admin/projects/", "/admin/members/", "/admin/claims/new/"]
+               "/admin/projects/", "/admin/members/", "/admin/claims/new/", "/admin/outbox/",
+               "/admin/inbound/", "/admin/mailbox/", "/admin/company/"]
 
 
 def claim_ids(demo) -> list[int]:

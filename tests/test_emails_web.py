@@ -214,3 +214,21 @@ def test_a_broker_outage_after_saving_still_confirms_and_the_reconciler_sends_it
     response = compose(login(PM, DEMO_PASSWORD), claim_id, to=contact_id("olivia@owner.example"))
     assert response.status_code == 302  # the user sees "Communication Created", sends no copy
     assert [e.state for e in db.session.scalars(sa.select(Communication))] == ["queued"]
+
+
+def test_the_outbox_searches_by_subject_and_recipient(
+        login, claim_id, broker):
+    client = login(PM, DEMO_PASSWORD)
+    compose(client, claim_id, to=contact_id("olivia@owner.example"), subject="To Olivia")
+    compose(client, claim_id, to=contact_id("quentin@qs.example"), subject="To Quentin")
+    first = db.session.scalar(sa.select(Communication).where(Communication.subject == "To Olivia"))
+    first.state = "failed"
+    db.session.commit()
+    admin = login(ADMIN, DEMO_PASSWORD)
+
+    def subjects(query: str) -> set[str]:
+        page = admin.get(f"/admin/outbox/?{query}").get_data(as_text=True)
+        return {s for s in ("To Olivia", "To Quentin") if s in page}
+
+    assert subjects("search=qs.example") == {"To Quentin"}
+    assert subjects("search=Olivia") == {"To Olivia"}
