@@ -60,6 +60,7 @@ def test_send_creates_the_communication_and_shows_the_banner(login, claim_id, br
     page = client.get(response.location).get_data(as_text=True)
     assert "Communication Created" in page and "alert-warning" in page
     assert 'class="tab-pane active" id="emails"' in page
+    assert "window.location.search" in page  # refreshes itself while the email is on its way
     row = page[page.index('id="claim-emails"'):]
     assert "Please approve." not in row and "Progress Claim #3" in row
     assert "TO: Olivia Owner" in row and "CC: Priya Patel" in row and "lien waiver.pdf" in row
