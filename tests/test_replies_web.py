@@ -156,3 +156,22 @@ def test_another_companys_admin_never_sees_our_matched_mail(app, login, sent, li
     assert spy.get(f"/admin/inbound/raw/?id={reply.inbound_id}").status_code == 404
     assert "confidential" in login(ADMIN, PASSWORD).get(
         f"/admin/inbound/raw/?id={reply.inbound_id}").get_data(as_text=True)
+
+
+def test_reply_attachments_download_only_for_those_who_see_the_email(
+        app, login, sent, tmp_path, make_user):
+    from tests.test_inbound import personalised
+
+    ingest(app, tmp_path, personalised("outlook_web_question.eml", sent))
+    [reply] = wait_for_replies(sent.id)
+    [attachment] = reply.attachments
+    url = f"/admin/claims/{sent.claim_id}/files/received/{attachment.id}"
+    response = login(PM, PASSWORD).get(url)
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    assert response.mimetype == "application/octet-stream"
+    assert "attachment; filename=markup.pdf" in response.headers["Content-Disposition"]
+    assert f'href="{url}"' in claim_page(login(PM, PASSWORD), sent.claim_id)
+    make_user("stranger@harbourside.example")
+    assert login("stranger@harbourside.example").get(url).status_code == 404
+    assert login(PM, PASSWORD).get(
+        f"/admin/claims/{sent.claim_id}/files/received/999").status_code == 404

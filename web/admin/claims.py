@@ -1,9 +1,10 @@
 """Progress claims: the list, a new claim, and the claim page with its Detail and Emails tabs."""
 
+import io
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, jsonify, redirect, request
+from flask import abort, current_app, flash, jsonify, redirect, request, send_file
 from flask_admin import expose
 from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_login import current_user
@@ -15,10 +16,11 @@ from models import BillingPermission, ClaimStatus, HeadContract, ProgressClaim
 from models.access import can_see_email, may_see_bcc, project_permission
 from models.claim import STATUS_TRANSITIONS, change_claim_status, open_claim, set_claim_lines
 from models.claim_decision import apply_decision
-from models.communication import Communication
+from models.communication import Attachment, Communication
 from models.errors import DomainError
-from models.inbound import ClaimDecision
+from models.inbound import ClaimDecision, ReplyAttachment
 from models.project import search_directory
+from models.storage import FileStore
 from web.admin.base import MAX_ID, ProjectScopedView, projects_where
 from web.admin.compose import ComposeForm
 from web.api import contact_json
@@ -211,6 +213,21 @@ class ClaimView(ProjectScopedView):
             db.session.rollback()
             flash(str(exc), "error")
         return redirect(self.get_url(".details_view", id=claim_id))
+
+    @expose("/<int:claim_id>/files/<kind>/<int:file_id>")
+    def download(self, claim_id: int, kind: str, file_id: int):
+        """An attachment of an email or of a reply, always as a download (never rendered)."""
+        claim = self.get_one(claim_id)
+        model = {"sent": Attachment, "received": ReplyAttachment}.get(kind)
+        row = db.session.get(model, file_id) if model and file_id <= MAX_ID else None
+        email = None if row is None else (
+            row.communication if kind == "sent" else row.reply.communication)
+        if (email is None or email.claim_id != claim.id or not row.sha256
+                or not can_see_email(current_user, email)):
+            abort(404)
+        content = FileStore(current_app.config["STORAGE_DIR"]).read(row.sha256)
+        return send_file(io.BytesIO(content), mimetype="application/octet-stream",
+                         as_attachment=True, download_name=row.filename)
 
     @expose("/<int:claim_id>/lines", methods=["POST"])
     def save_lines(self, claim_id: int):
