@@ -1,10 +1,11 @@
 """Mail that came back: every received message kept raw, the replies matched to our emails,
 and the client's written decisions on claims."""
 
+from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, String, Text, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, Email, Str200, Timestamp, utcnow
 from models.claim import ProgressClaim
@@ -15,6 +16,7 @@ class InboundStatus(StrEnum):
     """Where a received message is: stored, then processed into one of the others."""
 
     STORED = "stored"
+    PROCESSING = "processing"
     MATCHED = "matched"
     UNMATCHED = "unmatched"
     AUTO_REPLY = "auto_reply"
@@ -52,6 +54,7 @@ class InboundMessage(Base):
     envelope_to: Mapped[str] = mapped_column(Text, default="")  # one address per line
     received_at: Mapped[Timestamp] = mapped_column(default=utcnow)
     status: Mapped[str] = mapped_column(String(20), default=InboundStatus.STORED, index=True)
+    status_changed_at: Mapped[Timestamp] = mapped_column(default=utcnow)
     match_method: Mapped[str | None] = mapped_column(String(20))
     communication_id: Mapped[int | None] = mapped_column(ForeignKey("communication.id"))
     subject: Mapped[str] = mapped_column(Text, default="")
@@ -62,8 +65,26 @@ class InboundMessage(Base):
 
     communication: Mapped[Communication | None] = relationship()
 
+    def set_status(self, status: InboundStatus) -> None:
+        self.status = status
+        self.status_changed_at = utcnow()
+
     def __str__(self) -> str:
         return f"#{self.id} {self.subject or '(no subject)'}"
+
+
+def move_inbound(session: Session, inbound_id: int, expected: InboundStatus,
+                 new: InboundStatus, changed_before: datetime | None = None) -> bool:
+    """Compare-and-set a received message's status (stored -> processing makes one worker
+    process it, once); False, changing nothing, if it is not as expected."""
+    conditions = [InboundMessage.id == inbound_id, InboundMessage.status == expected]
+    if changed_before is not None:
+        conditions.append(InboundMessage.status_changed_at < changed_before)
+    result = session.execute(
+        update(InboundMessage).where(*conditions)
+        .values(status=new, status_changed_at=utcnow())
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
 
 
 class Reply(Base):

@@ -26,6 +26,7 @@ from tests.mail import free_port
 from web.extensions import db
 from workers.actors import process_inbound
 from workers.inbound_smtp import start_inbound_smtp
+from workers.intake import take_in
 
 FIXTURES = Path(__file__).parent / "fixtures" / "inbound"
 FIXTURE_TOKEN = b"1abcdefghijklmnopawynzkbvltpjlzum"
@@ -408,3 +409,60 @@ def test_ingest_reads_standard_input(app, sent):
     assert result.exit_code == 0 and "1 new, 0 already stored." in result.output
     [reply] = wait_for_replies(sent.id)
     assert reply.text.startswith("Approved from a pipe")
+
+
+@pytest.mark.parametrize("headers", [
+    {"X-ClaimPost-Timestamp": "9" * 5000},
+    {"X-ClaimPost-Signature": "é" * 64},
+    {"X-ClaimPost-Signature": "zz"},
+])
+def test_hostile_webhook_headers_are_refused_not_errors(webhook, sent, headers):
+    body = reply_to(sent, "Approved")
+    response = webhook.post("/inbound/mime", data=body, headers={**signed(body), **headers})
+    assert response.status_code == 401
+
+
+def test_a_webhook_retry_after_our_failure_is_not_a_replay(webhook, sent, monkeypatch):
+    body = reply_to(sent, "Approved")
+    headers = signed(body)
+    monkeypatch.setattr("web.inbound.take_in", lambda *a, **k: (_ for _ in ()).throw(
+        OSError("disk full")))
+    with pytest.raises(OSError):
+        webhook.post("/inbound/mime", data=body, headers=headers)
+    monkeypatch.undo()
+    assert webhook.post("/inbound/mime", data=body, headers=headers).status_code == 202
+    assert webhook.post("/inbound/mime", data=body, headers=headers).status_code == 401
+    wait_for_replies(sent.id)
+
+
+def test_a_message_processed_twice_at_once_is_processed_once(app, sent, monkeypatch):
+    monkeypatch.setattr(process_inbound, "send", lambda *a, **k: None)  # no worker involvement
+    message, _ = take_in(reply_to(sent, "Approved"), "ingest")
+    process_inbound.fn(message.id)
+    process_inbound.fn(message.id)  # a redelivery, or a second worker
+    db.session.expire_all()
+    assert db.session.get(InboundMessage, message.id).status == "matched"
+    assert len(replies_of(sent.id)) == 1
+    assert db.session.scalar(sa.select(sa.func.count(ClaimDecision.id))) == 1
+
+
+def test_the_decision_time_is_ours_not_the_senders_date_header(sent, listener):
+    smtp_send(listener, reply_to(sent, "Approved", Date="Mon, 01 Jan 2024 09:00:00 +0000"),
+              reply_address(sent))
+    [reply] = wait_for_replies(sent.id)
+    decision = db.session.scalar(sa.select(ClaimDecision))
+    assert reply.received_at.year == 2024  # what the sender's header says, shown as such
+    assert decision.decided_at.year == reply.inbound.received_at.year != 2024
+
+
+def test_ingest_skips_empty_and_oversized_messages(app, sent, tmp_path):
+    app.config["MAX_ATTACHMENT_BYTES"] = 10
+    try:
+        (tmp_path / "big.eml").write_bytes(reply_to(sent, "x" * (2 * 2**20)))
+        (tmp_path / "empty.eml").write_bytes(b"\n")
+        result = app.test_cli_runner().invoke(
+            args=["ingest", str(tmp_path / "big.eml"), str(tmp_path / "empty.eml")])
+    finally:
+        app.config["MAX_ATTACHMENT_BYTES"] = 25 * 1024 * 1024
+    assert "0 new, 0 already stored." in result.output
+    assert inbound_rows() == []

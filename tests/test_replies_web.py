@@ -175,3 +175,21 @@ def test_reply_attachments_download_only_for_those_who_see_the_email(
     assert login("stranger@harbourside.example").get(url).status_code == 404
     assert login(PM, PASSWORD).get(
         f"/admin/claims/{sent.claim_id}/files/received/999").status_code == 404
+
+
+def test_unmatched_mail_shows_to_the_company_whose_directory_knows_the_sender(
+        app, login, sent, tmp_path):
+    stray = reply_to(sent, "Lost reply, confidential", to="accounts@harbourside.example")
+    ingest(app, tmp_path, stray.replace(sent.message_id.encode(), b"<lost@elsewhere.example>"))
+    [message] = wait_for(lambda: [m for m in inbound_rows() if m.status == "unmatched"] or None,
+                         what="the stray message")
+    rival = User(company=Company(name="Rival Builders"), email="spy@rival.example", name="Spy",
+                 is_admin=True)
+    rival.set_password("correct horse battery")
+    db.session.add(rival)
+    db.session.commit()
+    assert login("spy@rival.example").get(
+        f"/admin/inbound/raw/?id={message.id}").status_code == 404
+    raw = login(ADMIN, PASSWORD).get(f"/admin/inbound/raw/?id={message.id}")
+    assert b"Lost reply, confidential" in raw.data
+    assert raw.headers["X-Content-Type-Options"] == "nosniff"

@@ -184,12 +184,18 @@ def _messages_in(source) -> list[bytes]:
 @with_appcontext
 def ingest_command(paths) -> None:
     """Feed raw messages (.eml files, mbox files, or - for stdin) into the reply pipeline."""
+    from workers.inbound_smtp import inbound_size_limit
     from workers.intake import take_in
 
+    limit = inbound_size_limit(current_app.config["MAX_ATTACHMENT_BYTES"])
     new = duplicates = 0
     for source in paths:
         name = getattr(source, "name", "-")
         for raw in _messages_in(source):
+            if not raw.strip() or len(raw) > limit:
+                click.echo(f"{name}: skipped a message that is empty or over {limit:,} bytes",
+                           err=True)
+                continue
             message, created = take_in(raw, "ingest")
             new, duplicates = new + created, duplicates + (not created)
             click.echo(f"{name}: message {message.id} "

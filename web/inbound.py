@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import re
 import time
 
 import redis
@@ -21,11 +22,12 @@ def _valid_signature(secret: str, timestamp: str, body: bytes, signature: str) -
     return hmac.compare_digest(expected, signature.lower())
 
 
-def _first_use(signature: str) -> bool:
-    """Replay protection: each signature is accepted once within the time window."""
-    client = redis.Redis.from_url(current_app.config["REDIS_URL"])
-    return bool(client.set(f"claimpost:inbound-signature:{signature}", 1, nx=True,
-                           ex=2 * WINDOW_SECONDS))
+def _replay_key(signature: str) -> str:
+    return f"claimpost:inbound-signature:{signature}"
+
+
+def _redis() -> redis.Redis:
+    return redis.Redis.from_url(current_app.config["REDIS_URL"])
 
 
 @bp.route("/inbound/mime", methods=["POST"])
@@ -39,16 +41,19 @@ def receive_mime():
     timestamp = request.headers.get("X-ClaimPost-Timestamp", "")
     signature = request.headers.get("X-ClaimPost-Signature", "")
     body = request.get_data(cache=False)
-    if not timestamp.isascii() or not timestamp.isdigit() or \
+    if not re.fullmatch(r"[0-9]{1,12}", timestamp) or \
             abs(time.time() - int(timestamp)) > WINDOW_SECONDS:
         return jsonify(error="missing or stale X-ClaimPost-Timestamp"), 401
-    if not _valid_signature(secret, timestamp, body, signature):
+    if not re.fullmatch(r"[0-9a-fA-F]{64}", signature) or \
+            not _valid_signature(secret, timestamp, body, signature):
         return jsonify(error="bad X-ClaimPost-Signature"), 401
-    if not _first_use(signature):
+    if _redis().exists(_replay_key(signature)):
         return jsonify(error="this signature was already used (replay)"), 401
     if request.mimetype != "message/rfc822":
         return jsonify(error="the body must be Content-Type: message/rfc822"), 415
     if not body.strip():
         return jsonify(error="the message is empty"), 400
     message, created = take_in(body, "webhook")
+    # Marked used only once stored: a sender retrying after our failure is not a replay.
+    _redis().set(_replay_key(signature), 1, ex=2 * WINDOW_SECONDS)
     return jsonify(id=message.id, duplicate=not created), 202

@@ -8,6 +8,7 @@ from datetime import timedelta
 import dramatiq
 from flask import current_app
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 
 from models.base import utcnow
 from models.communication import (
@@ -18,7 +19,7 @@ from models.communication import (
     Recipient,
     move,
 )
-from models.inbound import InboundMessage, InboundStatus
+from models.inbound import InboundMessage, InboundStatus, move_inbound
 from models.storage import FileStore
 from web.extensions import db
 from workers.broker import current_broker
@@ -126,20 +127,30 @@ def _after_transient_trouble(email: Communication, error: str) -> None:
     raise dramatiq.Retry(f"email {email.id}: {error}", delay=delay)
 
 
-@dramatiq.actor(actor_name="inbound.process", queue_name="inbound", max_retries=5)
+@dramatiq.actor(actor_name="inbound.process", queue_name="inbound", max_retries=10)
 def process_inbound(inbound_id: int) -> None:
-    """stored -> matched / unmatched / auto_reply / bounce; a message that breaks the
-    processing is kept as `failed` with the error, for an operator."""
-    inbound = db.session.get(InboundMessage, inbound_id)
-    if inbound is None or inbound.status != InboundStatus.STORED:
-        return  # gone, or already processed: a redelivery is a no-op
-    try:
-        process(inbound)
-        db.session.commit()
-    except Exception as exc:  # keep the mail and say why; never lose it
+    """stored -> processing -> matched / unmatched / auto_reply / bounce. Trouble of ours
+    (database, disk) is retried; a message that breaks the processing itself is kept as
+    `failed` with the error, for an operator."""
+    if not move_inbound(db.session, inbound_id, InboundStatus.STORED, InboundStatus.PROCESSING):
         db.session.rollback()
-        inbound = db.session.get(InboundMessage, inbound_id)
-        inbound.status = InboundStatus.FAILED
-        inbound.error = f"{type(exc).__name__}: {exc}"
-        inbound.processed_at = utcnow()
+        return  # gone, being processed, or processed: a redelivery is a no-op
+    db.session.commit()
+    try:
+        process(db.session.get(InboundMessage, inbound_id))
         db.session.commit()
+    except (OperationalError, OSError):
+        db.session.rollback()
+        _set_inbound_status(inbound_id, InboundStatus.STORED, None)
+        raise  # Dramatiq retries with backoff; the reconciler covers a lost message
+    except Exception as exc:  # the message itself is the trouble: keep it, say why
+        db.session.rollback()
+        _set_inbound_status(inbound_id, InboundStatus.FAILED, f"{type(exc).__name__}: {exc}")
+
+
+def _set_inbound_status(inbound_id: int, status: InboundStatus, error: str | None) -> None:
+    inbound = db.session.get(InboundMessage, inbound_id)
+    inbound.set_status(status)
+    if status == InboundStatus.FAILED:
+        inbound.error, inbound.processed_at = error, utcnow()
+    db.session.commit()

@@ -7,7 +7,7 @@ from sqlalchemy import or_, select
 
 from models.base import utcnow
 from models.communication import Communication, EmailState, move
-from models.inbound import InboundMessage, InboundStatus
+from models.inbound import InboundMessage, InboundStatus, move_inbound
 from web.extensions import db
 
 # A send still `sending` after this long has certainly been abandoned: Dramatiq's time limit
@@ -45,13 +45,23 @@ def sweep(older_than: timedelta,
     return [email_id for email_id, _ in reenqueue]
 
 
-def sweep_inbound(older_than: timedelta) -> list[int]:
-    """Re-enqueue received messages stored but not processed for `older_than`."""
+def sweep_inbound(older_than: timedelta,
+                  processing_older_than: timedelta = SENDING_ABANDONED_AFTER) -> list[int]:
+    """Re-enqueue received messages stored but not processed for `older_than`, and those whose
+    processing was abandoned (its worker died)."""
     from workers.actors import process_inbound
 
-    ids = db.session.scalars(select(InboundMessage.id).where(
-        InboundMessage.status == InboundStatus.STORED,
-        InboundMessage.received_at < utcnow() - older_than)).all()
+    now = utcnow()
+    abandoned_before = now - processing_older_than
+    rows = db.session.execute(select(InboundMessage.id, InboundMessage.status).where(or_(
+        (InboundMessage.status == InboundStatus.STORED)
+        & (InboundMessage.status_changed_at < now - older_than),
+        (InboundMessage.status == InboundStatus.PROCESSING)
+        & (InboundMessage.status_changed_at < abandoned_before)))).all()
+    ids = [inbound_id for inbound_id, status in rows if status == InboundStatus.STORED or
+           move_inbound(db.session, inbound_id, InboundStatus.PROCESSING, InboundStatus.STORED,
+                        changed_before=abandoned_before)]
+    db.session.commit()
     for inbound_id in ids:
         process_inbound.send(inbound_id)
-    return list(ids)
+    return ids

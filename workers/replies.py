@@ -138,7 +138,7 @@ def process(inbound: InboundMessage) -> None:
     inbound.error = "; ".join(parsed.problems) or None
     match = find_email(inbound, parsed)
     if match is None:
-        inbound.status = InboundStatus.UNMATCHED
+        inbound.set_status(InboundStatus.UNMATCHED)
         inbound.processed_at = utcnow()
         return
     attach(inbound, parsed, match)
@@ -168,9 +168,9 @@ def attach(inbound: InboundMessage, parsed: ParsedMail, match: Match) -> Reply:
         db.session.add(record_decision(reply))
     inbound.communication = email
     inbound.match_method = match.method
-    inbound.status = {ReplyKind.REPLY: InboundStatus.MATCHED,
-                      ReplyKind.AUTO_REPLY: InboundStatus.AUTO_REPLY,
-                      ReplyKind.BOUNCE: InboundStatus.BOUNCE}[kind]
+    inbound.set_status({ReplyKind.REPLY: InboundStatus.MATCHED,
+                        ReplyKind.AUTO_REPLY: InboundStatus.AUTO_REPLY,
+                        ReplyKind.BOUNCE: InboundStatus.BOUNCE}[kind])
     inbound.processed_at = utcnow()
     return reply
 

@@ -34,6 +34,7 @@ def upgrade():
         sa.Column("subject", sa.Text(), nullable=False),
         sa.Column("from_address", sa.String(length=300), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("status_changed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("operator_note", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(

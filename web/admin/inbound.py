@@ -6,9 +6,17 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import or_
+from sqlalchemy import func, or_, select
 
-from models import Communication, InboundMessage, InboundStatus, MatchMethod
+from models import (
+    Communication,
+    Company,
+    Contact,
+    InboundMessage,
+    InboundStatus,
+    MatchMethod,
+    Project,
+)
 from models.access import can_see_email, visible_emails
 from models.base import utcnow
 from web.admin.base import MAX_ID, LoginRequired
@@ -61,11 +69,16 @@ class InboundView(LoginRequired, ModelView):
         return super().is_accessible() and current_user.is_admin
 
     def scope(self, query):
-        """Matched mail only of emails the admin may see; unmatched mail belongs to no company
-        yet, so every company admin can triage it."""
+        """Matched mail only of emails the admin may see. Unmatched mail belongs to no company
+        yet: its admins see it when the sender is in one of their project directories, or
+        when theirs is the only company of this installation."""
         visible = visible_emails(current_user).with_only_columns(Communication.id)
-        return query.filter(or_(InboundMessage.communication_id.is_(None),
-                                InboundMessage.communication_id.in_(visible)))
+        unmatched = InboundMessage.communication_id.is_(None)
+        if db.session.scalar(select(func.count(Company.id))) > 1:
+            known_senders = select(Contact.email).join(Contact.project).where(
+                Project.company_id == current_user.company_id)
+            unmatched = unmatched & InboundMessage.from_address.in_(known_senders)
+        return query.filter(or_(unmatched, InboundMessage.communication_id.in_(visible)))
 
     def get_query(self):
         return self.scope(super().get_query())
@@ -90,7 +103,7 @@ class InboundView(LoginRequired, ModelView):
             InboundMessage.status.in_([str(s) for s in REPROCESSABLE]),
         ).all()
         for message in messages:
-            message.status = InboundStatus.STORED
+            message.set_status(InboundStatus.STORED)
             message.operator_note = (
                 f"reprocessed by {current_user.name} at {utcnow():%Y-%m-%d %H:%M} UTC"
             )
@@ -109,7 +122,9 @@ class InboundView(LoginRequired, ModelView):
         message = self._visible(_id(request.args.get("id")))
         if message is None:
             abort(404)
-        return current_app.response_class(read_raw(message), mimetype="text/plain")
+        response = current_app.response_class(read_raw(message), mimetype="text/plain")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
 
     @expose("/assign/", methods=["POST"])
     def assign(self):
