@@ -10,8 +10,9 @@ logger = logging.getLogger("alembic.env")
 migrate = current_app.extensions["migrate"]
 engine = migrate.db.engine
 metadata = migrate.db.metadata
-config.set_main_option("sqlalchemy.url",
-                       engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+config.set_main_option(
+    "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
+)
 
 
 def skip_empty_autogenerate(context, revision, directives):
@@ -23,8 +24,9 @@ def skip_empty_autogenerate(context, revision, directives):
 
 def run_migrations_offline() -> None:
     """Write the SQL instead of running it (`db upgrade --sql`)."""
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=metadata,
-                      literal_binds=True)
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"), target_metadata=metadata, literal_binds=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -31,9 +31,19 @@ from models.inbound import (
 from models.project import BillingPermission, Contact, Project, ProjectMember
 
 __all__ = [
-    "ClaimDecision", "InboundMessage", "InboundStatus", "MatchMethod", "Reply",
-    "ReplyAttachment", "ReplyKind",
-    "Attachment", "Communication", "DeliveryStatus", "EmailEvent", "EmailState", "Recipient",
+    "ClaimDecision",
+    "InboundMessage",
+    "InboundStatus",
+    "MatchMethod",
+    "Reply",
+    "ReplyAttachment",
+    "ReplyKind",
+    "Attachment",
+    "Communication",
+    "DeliveryStatus",
+    "EmailEvent",
+    "EmailState",
+    "Recipient",
     "RecipientKind",
     "ApiToken",
     "Base",

@@ -57,28 +57,44 @@ def can_see_email(user: User, email: Communication) -> bool:
     permission = project_permission(user, email.claim.project)
     if not permission.allows(BillingPermission.READ_ONLY):
         return False
-    return (not email.private or permission.allows(BillingPermission.ADMIN)
-            or email.sender_id == user.id
-            or user.email.lower() in {r.email for r in email.recipients})
+    return (
+        not email.private
+        or permission.allows(BillingPermission.ADMIN)
+        or email.sender_id == user.id
+        or user.email.lower() in {r.email for r in email.recipients}
+    )
 
 
 def visible_emails(user: User) -> Select[tuple[Communication]]:
     """The emails `user` may see, by the same rule as `can_see_email`, as one query."""
     visible = visible_projects(user).with_only_columns(Project.id)
-    administered = visible if user.is_admin else select(ProjectMember.project_id).where(
-        ProjectMember.user_id == user.id, ProjectMember.permission == BillingPermission.ADMIN)
+    administered = (
+        visible
+        if user.is_admin
+        else select(ProjectMember.project_id).where(
+            ProjectMember.user_id == user.id, ProjectMember.permission == BillingPermission.ADMIN
+        )
+    )
     addressed = select(Recipient.communication_id).where(Recipient.email == user.email.lower())
     return (
         select(Communication)
-        .join(Communication.claim).join(ProgressClaim.head_contract)
+        .join(Communication.claim)
+        .join(ProgressClaim.head_contract)
         .where(HeadContract.project_id.in_(visible))
-        .where(or_(~Communication.private, Communication.sender_id == user.id,
-                   Communication.id.in_(addressed), HeadContract.project_id.in_(administered)))
+        .where(
+            or_(
+                ~Communication.private,
+                Communication.sender_id == user.id,
+                Communication.id.in_(addressed),
+                HeadContract.project_id.in_(administered),
+            )
+        )
         .order_by(Communication.id.desc())
     )
 
 
 def may_see_bcc(user: User, email: Communication) -> bool:
     """Blind copies are blind: only the sender and the project's billing admins see them."""
-    return email.sender_id == user.id or project_permission(
-        user, email.claim.project).allows(BillingPermission.ADMIN)
+    return email.sender_id == user.id or project_permission(user, email.claim.project).allows(
+        BillingPermission.ADMIN
+    )

@@ -15,11 +15,16 @@ def record_decision(reply: Reply) -> ClaimDecision:
     decisions move the status, else it waits for a billing admin's Apply decision."""
     claim = reply.communication.claim
     decision = ClaimDecision(
-        claim=claim, reply=reply, outcome=reply.decision, reason=reply.reason,
-        person_name=reply.from_name or reply.from_address, person_email=reply.from_address,
+        claim=claim,
+        reply=reply,
+        outcome=reply.decision,
+        reason=reply.reason,
+        person_name=reply.from_name or reply.from_address,
+        person_email=reply.from_address,
         # Our clock, not the sender's Date header: written decisions start and stop statutory
         # clocks, so they must not be back-datable.
-        decided_at=reply.inbound.received_at)
+        decided_at=reply.inbound.received_at,
+    )
     if claim.project.company.decisions_move_status:
         try:
             apply_decision(decision, "ClaimPost (company setting)")

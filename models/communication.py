@@ -79,13 +79,17 @@ class Communication(Base):
     claim: Mapped[ProgressClaim] = relationship()
     sender: Mapped[User] = relationship()
     recipients: Mapped[list["Recipient"]] = relationship(
-        back_populates="communication", order_by="Recipient.id", cascade="all, delete-orphan")
+        back_populates="communication", order_by="Recipient.id", cascade="all, delete-orphan"
+    )
     attachments: Mapped[list["Attachment"]] = relationship(
-        back_populates="communication", order_by="Attachment.id", cascade="all, delete-orphan")
+        back_populates="communication", order_by="Attachment.id", cascade="all, delete-orphan"
+    )
     events: Mapped[list["EmailEvent"]] = relationship(
-        back_populates="communication", order_by="EmailEvent.id", cascade="all, delete-orphan")
+        back_populates="communication", order_by="EmailEvent.id", cascade="all, delete-orphan"
+    )
     replies: Mapped[list["Reply"]] = relationship(  # noqa: F821 (models/inbound.py)
-        back_populates="communication", order_by="Reply.received_at")
+        back_populates="communication", order_by="Reply.received_at"
+    )
 
     def __str__(self) -> str:
         return self.subject
@@ -139,17 +143,27 @@ class EmailEvent(Base):
     communication: Mapped[Communication] = relationship(back_populates="events")
 
 
-def move(session: Session, communication_id: int, expected: set[EmailState], new: EmailState,
-         *, actor: str = "system", note: str = "", changed_before: datetime | None = None,
-         **values) -> bool:
+def move(
+    session: Session,
+    communication_id: int,
+    expected: set[EmailState],
+    new: EmailState,
+    *,
+    actor: str = "system",
+    note: str = "",
+    changed_before: datetime | None = None,
+    **values,
+) -> bool:
     """Compare-and-set the email from one of `expected` to `new`, recording the event.
 
     With `changed_before`, only if it has been in that state since before then. Returns
     False, changing nothing, when the email is no longer as expected. The caller commits.
     """
     now = utcnow()
-    conditions = [Communication.id == communication_id,
-                  Communication.state.in_([str(s) for s in expected])]
+    conditions = [
+        Communication.id == communication_id,
+        Communication.state.in_([str(s) for s in expected]),
+    ]
     if changed_before is not None:
         conditions.append(Communication.state_changed_at < changed_before)
     result = session.execute(
@@ -160,21 +174,35 @@ def move(session: Session, communication_id: int, expected: set[EmailState], new
     )
     if result.rowcount != 1:
         return False
-    session.add(EmailEvent(communication_id=communication_id, state=new, at=now, actor=actor,
-                           note=note))
+    session.add(
+        EmailEvent(communication_id=communication_id, state=new, at=now, actor=actor, note=note)
+    )
     return True
 
 
 def retry(session: Session, communication_id: int, operator: str) -> bool:
     """failed -> queued, with a fresh attempt count (operators). The caller commits, then
     enqueues the render; an email rendered before keeps its snapshot."""
-    return move(session, communication_id, {EmailState.FAILED}, EmailState.QUEUED,
-                actor=operator, note="retried by an operator", attempts=0, retry_at=None)
+    return move(
+        session,
+        communication_id,
+        {EmailState.FAILED},
+        EmailState.QUEUED,
+        actor=operator,
+        note="retried by an operator",
+        attempts=0,
+        retry_at=None,
+    )
 
 
 def cancel(session: Session, communication_id: int, operator: str) -> bool:
     """queued/rendered/failed -> cancelled (operators): the email will not be sent (one
     waiting between attempts included); one being sent right now can no longer be stopped."""
-    return move(session, communication_id,
-                {EmailState.QUEUED, EmailState.RENDERED, EmailState.FAILED},
-                EmailState.CANCELLED, actor=operator, note="cancelled by an operator")
+    return move(
+        session,
+        communication_id,
+        {EmailState.QUEUED, EmailState.RENDERED, EmailState.FAILED},
+        EmailState.CANCELLED,
+        actor=operator,
+        note="cancelled by an operator",
+    )

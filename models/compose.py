@@ -23,8 +23,32 @@ from models.reply_token import new_message_id, new_reply_token
 from models.storage import FileStore
 
 EXECUTABLE_EXTENSIONS = {
-    "app", "apk", "bat", "cmd", "com", "cpl", "dll", "exe", "hta", "jar", "js", "jse", "lnk",
-    "msi", "msp", "pif", "ps1", "reg", "scr", "sh", "vb", "vbe", "vbs", "ws", "wsf", "wsh",
+    "app",
+    "apk",
+    "bat",
+    "cmd",
+    "com",
+    "cpl",
+    "dll",
+    "exe",
+    "hta",
+    "jar",
+    "js",
+    "jse",
+    "lnk",
+    "msi",
+    "msp",
+    "pif",
+    "ps1",
+    "reg",
+    "scr",
+    "sh",
+    "vb",
+    "vbe",
+    "vbs",
+    "ws",
+    "wsf",
+    "wsh",
 }
 EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"#!")
 
@@ -91,14 +115,23 @@ def _recipients(directory: list[Contact], draft: Draft) -> list[Recipient]:
     if not draft.to:
         raise ComposeError("Add at least one To recipient.")
     chosen: dict[str, Recipient] = {}
-    for kind, wanted in ((RecipientKind.TO, draft.to), (RecipientKind.CC, draft.cc),
-                         (RecipientKind.BCC, draft.bcc)):
+    for kind, wanted in (
+        (RecipientKind.TO, draft.to),
+        (RecipientKind.CC, draft.cc),
+        (RecipientKind.BCC, draft.bcc),
+    ):
         for value in wanted:
             contact = _resolve(directory, value)
             # One address gets one copy, in its most visible role (To before Cc before Bcc).
-            chosen.setdefault(contact.email, Recipient(
-                contact=contact, email=contact.email,
-                name=_header_safe(contact.name, "recipient's name"), kind=kind))
+            chosen.setdefault(
+                contact.email,
+                Recipient(
+                    contact=contact,
+                    email=contact.email,
+                    name=_header_safe(contact.name, "recipient's name"),
+                    kind=kind,
+                ),
+            )
     return list(chosen.values())
 
 
@@ -107,24 +140,37 @@ def _attachments(draft: Draft, settings: MailSettings, store: FileStore) -> list
     if total > settings.max_attachment_bytes:
         raise ComposeError(
             f"The attachments come to {total:,} bytes; the limit for one email is "
-            f"{settings.max_attachment_bytes:,} bytes.")
+            f"{settings.max_attachment_bytes:,} bytes."
+        )
     attachments = []
     for upload in draft.uploads:
         filename = safe_filename(upload.filename)
         if _is_executable(upload, filename):
             raise ComposeError(f"{filename} looks like a program; programs cannot be attached.")
-        content_type = upload.content_type if re.fullmatch(
-            r"[\w.+-]+/[\w.+-]+", upload.content_type or "") else "application/octet-stream"
-        attachments.append(Attachment(filename=filename, content_type=content_type,
-                                      size=len(upload.content), sha256=""))
+        content_type = (
+            upload.content_type
+            if re.fullmatch(r"[\w.+-]+/[\w.+-]+", upload.content_type or "")
+            else "application/octet-stream"
+        )
+        attachments.append(
+            Attachment(
+                filename=filename, content_type=content_type, size=len(upload.content), sha256=""
+            )
+        )
     # Files are written only once everything is valid, so a refused email stores nothing.
     for attachment, upload in zip(attachments, draft.uploads, strict=True):
         attachment.sha256 = store.put(upload.content)
     return attachments
 
 
-def compose_email(session: Session, claim: ProgressClaim, sender: User, draft: Draft,
-                  settings: MailSettings, store: FileStore) -> Communication:
+def compose_email(
+    session: Session,
+    claim: ProgressClaim,
+    sender: User,
+    draft: Draft,
+    settings: MailSettings,
+    store: FileStore,
+) -> Communication:
     """Create the email in state `queued` (not committed); raise ComposeError if it is invalid."""
     require(sender, claim.project, BillingPermission.STANDARD)
     subject = _header_safe(draft.subject or claim.subject, "subject")
@@ -136,10 +182,16 @@ def compose_email(session: Session, claim: ProgressClaim, sender: User, draft: D
     attachments = _attachments(draft, settings, store)
     token = new_reply_token(settings.secret_key)
     email = Communication(
-        claim=claim, sender=sender, private=draft.private, subject=subject,
-        message=draft.message or "", state=EmailState.QUEUED, reply_token=token,
+        claim=claim,
+        sender=sender,
+        private=draft.private,
+        subject=subject,
+        message=draft.message or "",
+        state=EmailState.QUEUED,
+        reply_token=token,
         message_id=new_message_id(token, settings.mail_domain),
-        recipients=recipients, attachments=attachments,
+        recipients=recipients,
+        attachments=attachments,
         events=[EmailEvent(state=EmailState.QUEUED, actor=sender.name)],
     )
     session.add(email)

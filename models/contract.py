@@ -82,8 +82,12 @@ class HeadContract(Base):
         """
         sov, change_orders = self.billable_lines()
         billable = {line.item for line in sov + change_orders}
-        billed = {line.item for claim in self.claims for line in claim.lines
-                  if line.work_this_period or line.materials_stored}
+        billed = {
+            line.item
+            for claim in self.claims
+            for line in claim.lines
+            if line.work_this_period or line.materials_stored
+        }
         return billed - billable
 
     def __str__(self) -> str:

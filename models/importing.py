@@ -41,8 +41,12 @@ STATUS_PATH = {
 def is_email_address(value: str) -> bool:
     """A plausible single address (local@domain.tld) with nothing that could split a header."""
     local, _, domain = value.partition("@")
-    return bool(local) and "." in domain and len(value) <= 254 and not any(
-        c.isspace() or c in "<>,;@" for c in local + domain)
+    return (
+        bool(local)
+        and "." in domain
+        and len(value) <= 254
+        and not any(c.isspace() or c in "<>,;@" for c in local + domain)
+    )
 
 
 class _Field:

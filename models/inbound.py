@@ -73,17 +73,24 @@ class InboundMessage(Base):
         return f"#{self.id} {self.subject or '(no subject)'}"
 
 
-def move_inbound(session: Session, inbound_id: int, expected: InboundStatus,
-                 new: InboundStatus, changed_before: datetime | None = None) -> bool:
+def move_inbound(
+    session: Session,
+    inbound_id: int,
+    expected: InboundStatus,
+    new: InboundStatus,
+    changed_before: datetime | None = None,
+) -> bool:
     """Compare-and-set a received message's status (stored -> processing makes one worker
     process it, once); False, changing nothing, if it is not as expected."""
     conditions = [InboundMessage.id == inbound_id, InboundMessage.status == expected]
     if changed_before is not None:
         conditions.append(InboundMessage.status_changed_at < changed_before)
     result = session.execute(
-        update(InboundMessage).where(*conditions)
+        update(InboundMessage)
+        .where(*conditions)
         .values(status=new, status_changed_at=utcnow())
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     return result.rowcount == 1
 
 
@@ -108,7 +115,8 @@ class Reply(Base):
     inbound: Mapped[InboundMessage] = relationship()
     communication: Mapped[Communication] = relationship(back_populates="replies")
     attachments: Mapped[list["ReplyAttachment"]] = relationship(
-        back_populates="reply", order_by="ReplyAttachment.id", cascade="all, delete-orphan")
+        back_populates="reply", order_by="ReplyAttachment.id", cascade="all, delete-orphan"
+    )
 
 
 class ReplyAttachment(Base):

@@ -45,7 +45,8 @@ def pytest_configure(config):
     make password hashing cheap (hashes are still made and checked, just with fewer rounds)."""
     models.company.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     url = os.environ.get("REDIS_URL") or start_embedded_redis(
-        Path(tempfile.mkdtemp(prefix="claimpost-redis-")))
+        Path(tempfile.mkdtemp(prefix="claimpost-redis-"))
+    )
     config.claimpost_redis_url = url
     setup_broker(url)
 
@@ -206,8 +207,12 @@ def broker(app):
 def mail_config(app, smtp_server):
     """Point the app at the test SMTP server, with millisecond backoffs; restored afterwards."""
     saved = dict(app.config)
-    app.config.update(SMTP_URL=smtp_server.url, SEND_MIN_BACKOFF_MS=20, SEND_MAX_BACKOFF_MS=100,
-                      SEND_MAX_ATTEMPTS=4)
+    app.config.update(
+        SMTP_URL=smtp_server.url,
+        SEND_MIN_BACKOFF_MS=20,
+        SEND_MAX_BACKOFF_MS=100,
+        SEND_MAX_ATTEMPTS=4,
+    )
     yield app.config
     app.config.clear()
     app.config.update(saved)
@@ -243,9 +248,17 @@ def sent(demo, worker, smtp_server) -> Communication:
     claims = demo["projects"][0]["head_contracts"][0]["claims"]
     claim = db.session.get(ProgressClaim, claims[2]["id"])
     sender = db.session.scalar(sa.select(User).where(User.email == "priya.pm@harbourside.example"))
-    email = send_claim_email(claim, sender, Draft(
-        to=["olivia@owner.example"], cc=["priya.pm@harbourside.example"],
-        bcc=["quentin@qs.example"], message="Our October claim."))
+    email = send_claim_email(
+        claim,
+        sender,
+        Draft(
+            to=["olivia@owner.example"],
+            cc=["priya.pm@harbourside.example"],
+            bcc=["quentin@qs.example"],
+            message="Our October claim.",
+        ),
+    )
+
     def sent_yet():
         db.session.expire_all()
         return db.session.get(Communication, email.id).state == "sent"

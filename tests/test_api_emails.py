@@ -687,18 +687,21 @@ def test_retrying_twice_queues_once(api, users, claim_id, broker):
 
 
 def test_a_recipient_that_only_looks_like_a_number_is_refused_not_a_crash(
-        api, users, claim_id, broker):
-    response = api(users["standard"]).post(f"/api/v1/claims/{claim_id}/emails",
-                                           json={"to": ["²"]})
+    api, users, claim_id, broker
+):
+    response = api(users["standard"]).post(f"/api/v1/claims/{claim_id}/emails", json={"to": ["²"]})
     assert response.status_code == 400
     assert response.get_json() == {"error": "² is not in the project directory."}
     assert email_count() == 0
 
 
-def test_blind_copies_are_shown_only_to_the_sender_and_billing_admins(api, users, claim_id,
-                                                                      broker):
-    response = send(api(users["standard"]), claim_id, to=["quentin@qs.example"],
-                    bcc=["fiona@harbourside.example"])
+def test_blind_copies_are_shown_only_to_the_sender_and_billing_admins(api, users, claim_id, broker):
+    response = send(
+        api(users["standard"]),
+        claim_id,
+        to=["quentin@qs.example"],
+        bcc=["fiona@harbourside.example"],
+    )
     email_id = response.get_json()["id"]
 
     def kinds(role: str) -> list[str]:

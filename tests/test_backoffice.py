@@ -11,9 +11,19 @@ from models import BillingPermission, ClaimLine, Company, HeadContract, Progress
 from tests.conftest import PASSWORD, csrf_token_from
 from web.extensions import db
 
-ADMIN_PAGES = ["/admin/", "/admin/claims/", "/admin/contracts/", "/admin/directory/",
-               "/admin/projects/", "/admin/members/", "/admin/claims/new/", "/admin/outbox/",
-               "/admin/inbound/", "/admin/mailbox/", "/admin/company/"]
+ADMIN_PAGES = [
+    "/admin/",
+    "/admin/claims/",
+    "/admin/contracts/",
+    "/admin/directory/",
+    "/admin/projects/",
+    "/admin/members/",
+    "/admin/claims/new/",
+    "/admin/outbox/",
+    "/admin/inbound/",
+    "/admin/mailbox/",
+    "/admin/company/",
+]
 
 
 def claim_ids(demo) -> list[int]:
@@ -61,29 +71,37 @@ def test_every_back_office_page_needs_a_login(app, url):
 def test_wrong_password_is_refused(app, users):
     client = app.test_client()
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    response = client.post("/login", data={"email": "pm@harbourside.example",
-                                           "password": "wrong", "csrf_token": token})
+    response = client.post(
+        "/login", data={"email": "pm@harbourside.example", "password": "wrong", "csrf_token": token}
+    )
     assert response.status_code == 400
     assert "Wrong e-mail or password." in response.get_data(as_text=True)
     assert client.get("/admin/").status_code == 302
 
 
 def test_login_without_csrf_token_is_refused(app, users):
-    response = app.test_client().post("/login", data={"email": "pm@harbourside.example",
-                                                      "password": PASSWORD})
+    response = app.test_client().post(
+        "/login", data={"email": "pm@harbourside.example", "password": PASSWORD}
+    )
     assert response.status_code == 400
 
 
-@pytest.mark.parametrize("target, expected", [
-    ("/admin/claims/", "/admin/claims/"),
-    ("https://evil.example/steal", "/admin/"),
-    ("//evil.example/steal", "/admin/"),
-])
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("/admin/claims/", "/admin/claims/"),
+        ("https://evil.example/steal", "/admin/"),
+        ("//evil.example/steal", "/admin/"),
+    ],
+)
 def test_login_returns_only_to_pages_of_this_site(app, users, target, expected):
     client = app.test_client()
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    response = client.post("/login", query_string={"next": target}, data={
-        "email": "pm@harbourside.example", "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/login",
+        query_string={"next": target},
+        data={"email": "pm@harbourside.example", "password": PASSWORD, "csrf_token": token},
+    )
     assert response.location == expected
 
 
@@ -101,8 +119,11 @@ def test_a_signed_in_user_reaches_every_page(login, users, url):
 
 
 def test_claim_detail_tab_shows_the_figures_in_the_company_terms(login, users, demo):
-    page = login("ro@harbourside.example").get(
-        f"/admin/claims/details/?id={claim_ids(demo)[2]}").get_data(as_text=True)
+    page = (
+        login("ro@harbourside.example")
+        .get(f"/admin/claims/details/?id={claim_ids(demo)[2]}")
+        .get_data(as_text=True)
+    )
     assert "Progress Claim #3" in page
     assert "Head Contract HC-1" in page
     assert "01/10/2026 – 31/10/2026" in page
@@ -114,12 +135,19 @@ def test_claim_detail_tab_shows_the_figures_in_the_company_terms(login, users, d
     assert 'id="emails"' in page
 
 
-@pytest.mark.parametrize("role, visible", [
-    ("admin", True), ("project_admin", True), ("standard", True), ("read_only", True),
-    ("none", False), ("stranger", False), ("other_company", False),
-])
-def test_only_members_and_company_admins_see_a_projects_claims(login, users, demo, role,
-                                                               visible):
+@pytest.mark.parametrize(
+    "role, visible",
+    [
+        ("admin", True),
+        ("project_admin", True),
+        ("standard", True),
+        ("read_only", True),
+        ("none", False),
+        ("stranger", False),
+        ("other_company", False),
+    ],
+)
+def test_only_members_and_company_admins_see_a_projects_claims(login, users, demo, role, visible):
     client = login(users[role].email)
     claim_id = claim_ids(demo)[2]
     detail = client.get(f"/admin/claims/details/?id={claim_id}")
@@ -131,20 +159,31 @@ def test_only_members_and_company_admins_see_a_projects_claims(login, users, dem
 
 def line_amounts(claim_id: int, item: str) -> tuple[Decimal, Decimal] | None:
     db.session.expire_all()
-    line = db.session.scalar(sa.select(ClaimLine).where(ClaimLine.claim_id == claim_id,
-                                                        ClaimLine.item == item))
+    line = db.session.scalar(
+        sa.select(ClaimLine).where(ClaimLine.claim_id == claim_id, ClaimLine.item == item)
+    )
     return (line.work_this_period, line.materials_stored) if line else None
 
 
 def save_line(client, claim_id: int, item: str, work: str, materials: str = "0"):
     page = f"/admin/claims/details/?id={claim_id}"
-    return post_form(client, page, f"/admin/claims/{claim_id}/lines", {
-        "item": item, f"work-{item}": work, f"materials-{item}": materials})
+    return post_form(
+        client,
+        page,
+        f"/admin/claims/{claim_id}/lines",
+        {"item": item, f"work-{item}": work, f"materials-{item}": materials},
+    )
 
 
-@pytest.mark.parametrize("role, allowed", [
-    ("read_only", False), ("standard", True), ("project_admin", True), ("admin", True),
-])
+@pytest.mark.parametrize(
+    "role, allowed",
+    [
+        ("read_only", False),
+        ("standard", True),
+        ("project_admin", True),
+        ("admin", True),
+    ],
+)
 def test_standard_users_and_up_edit_a_draft_claims_lines(login, users, demo, role, allowed):
     claim_id = claim_ids(demo)[2]
     response = save_line(login(users[role].email), claim_id, "9", "1,250.50", "300")
@@ -172,11 +211,14 @@ def test_an_approved_claim_cannot_be_edited(login, users, demo):
     assert line_amounts(claim_id, "1") == before
 
 
-@pytest.mark.parametrize("work, message", [
-    ("abc", "is not an amount"),
-    ("10.005", "dollars and cents"),
-    ("999999999", "would bill"),
-])
+@pytest.mark.parametrize(
+    "work, message",
+    [
+        ("abc", "is not an amount"),
+        ("10.005", "dollars and cents"),
+        ("999999999", "would bill"),
+    ],
+)
 def test_bad_amounts_are_refused_with_a_message(login, users, demo, work, message):
     claim_id = claim_ids(demo)[2]
     client = login("pm@harbourside.example")
@@ -190,14 +232,24 @@ def claim_status(claim_id: int) -> str:
     return db.session.get(ProgressClaim, claim_id).status
 
 
-@pytest.mark.parametrize("role, allowed", [
-    ("read_only", False), ("standard", False), ("project_admin", True), ("admin", True),
-])
+@pytest.mark.parametrize(
+    "role, allowed",
+    [
+        ("read_only", False),
+        ("standard", False),
+        ("project_admin", True),
+        ("admin", True),
+    ],
+)
 def test_only_admins_change_a_claims_status(login, users, demo, role, allowed):
     claim_id = claim_ids(demo)[2]
     page = f"/admin/claims/details/?id={claim_id}"
-    response = post_form(login(users[role].email), page, f"/admin/claims/{claim_id}/status",
-                         {"status": "under_review"})
+    response = post_form(
+        login(users[role].email),
+        page,
+        f"/admin/claims/{claim_id}/status",
+        {"status": "under_review"},
+    )
     assert response.status_code == (302 if allowed else 403)
     assert claim_status(claim_id) == ("under_review" if allowed else "draft")
 
@@ -205,17 +257,23 @@ def test_only_admins_change_a_claims_status(login, users, demo, role, allowed):
 def test_a_status_change_the_workflow_forbids_is_refused(login, users, demo):
     claim_id = claim_ids(demo)[2]
     client = login("boss@harbourside.example")
-    response = post_form(client, f"/admin/claims/details/?id={claim_id}",
-                         f"/admin/claims/{claim_id}/status", {"status": "approved"})
+    response = post_form(
+        client,
+        f"/admin/claims/details/?id={claim_id}",
+        f"/admin/claims/{claim_id}/status",
+        {"status": "approved"},
+    )
     assert "cannot go from Draft to Approved" in client.get(response.location).get_data(
-        as_text=True)
+        as_text=True
+    )
     assert claim_status(claim_id) == "draft"
 
 
 def test_posting_without_the_csrf_token_changes_nothing(login, users, demo):
     claim_id = claim_ids(demo)[2]
     response = login("boss@harbourside.example").post(
-        f"/admin/claims/{claim_id}/status", data={"status": "under_review"})
+        f"/admin/claims/{claim_id}/status", data={"status": "under_review"}
+    )
     assert response.status_code == 400
     assert claim_status(claim_id) == "draft"
 
@@ -224,11 +282,19 @@ def test_a_standard_user_opens_the_next_claim(login, users, demo):
     client = login("pm@harbourside.example")
     contract_id = demo["projects"][0]["head_contracts"][0]["id"]
     # Claim 3 ends 31/10/2026, so an overlapping period is refused and November is accepted.
-    overlapping = post_form(client, "/admin/claims/new/", "/admin/claims/new/", {
-        "head_contract": contract_id, "period_start": "2026-10-15", "period_end": "2026-11-30"})
+    overlapping = post_form(
+        client,
+        "/admin/claims/new/",
+        "/admin/claims/new/",
+        {"head_contract": contract_id, "period_start": "2026-10-15", "period_end": "2026-11-30"},
+    )
     assert "overlaps claim #3" in overlapping.get_data(as_text=True)
-    response = post_form(client, "/admin/claims/new/", "/admin/claims/new/", {
-        "head_contract": contract_id, "period_start": "2026-11-01", "period_end": "2026-11-30"})
+    response = post_form(
+        client,
+        "/admin/claims/new/",
+        "/admin/claims/new/",
+        {"head_contract": contract_id, "period_start": "2026-11-01", "period_end": "2026-11-30"},
+    )
     assert response.status_code == 302
     claim = db.session.scalar(sa.select(ProgressClaim).where(ProgressClaim.number == 4))
     assert claim is not None and claim.status == "draft"
@@ -238,29 +304,56 @@ def test_a_standard_user_opens_the_next_claim(login, users, demo):
 def test_a_read_only_user_cannot_open_a_claim(login, users, demo):
     client = login("ro@harbourside.example")
     contract_id = demo["projects"][0]["head_contracts"][0]["id"]
-    post_form(client, "/admin/claims/new/", "/admin/claims/new/", {
-        "head_contract": contract_id, "period_start": "2026-11-01", "period_end": "2026-11-30"})
+    post_form(
+        client,
+        "/admin/claims/new/",
+        "/admin/claims/new/",
+        {"head_contract": contract_id, "period_start": "2026-11-01", "period_end": "2026-11-30"},
+    )
     assert db.session.scalar(sa.select(sa.func.count(ProgressClaim.id))) == 3
 
 
-@pytest.mark.parametrize("role, allowed", [
-    ("read_only", False), ("standard", False), ("project_admin", True), ("admin", True),
-])
-def test_only_project_admins_change_the_directory(login, users, demo, project_id, role,
-                                                  allowed):
+@pytest.mark.parametrize(
+    "role, allowed",
+    [
+        ("read_only", False),
+        ("standard", False),
+        ("project_admin", True),
+        ("admin", True),
+    ],
+)
+def test_only_project_admins_change_the_directory(login, users, demo, project_id, role, allowed):
     client = login(users[role].email)
-    post_form(client, "/admin/directory/new/", "/admin/directory/new/", {
-        "project": project_id, "name": "Nina New", "email": "nina@owner.example",
-        "company": "Owner", "permission": "none"})
+    post_form(
+        client,
+        "/admin/directory/new/",
+        "/admin/directory/new/",
+        {
+            "project": project_id,
+            "name": "Nina New",
+            "email": "nina@owner.example",
+            "company": "Owner",
+            "permission": "none",
+        },
+    )
     listing = login("boss@harbourside.example").get("/admin/directory/?search=nina")
     assert ("nina@owner.example" in listing.get_data(as_text=True)) is allowed
 
 
 def test_a_directory_name_with_a_line_break_is_refused(login, users, demo, project_id):
     client = login("boss@harbourside.example")
-    response = post_form(client, "/admin/directory/new/", "/admin/directory/new/", {
-        "project": project_id, "name": "Eve\r\nBcc: victim@example.com",
-        "email": "eve@owner.example", "company": "", "permission": "none"})
+    response = post_form(
+        client,
+        "/admin/directory/new/",
+        "/admin/directory/new/",
+        {
+            "project": project_id,
+            "name": "Eve\r\nBcc: victim@example.com",
+            "email": "eve@owner.example",
+            "company": "",
+            "permission": "none",
+        },
+    )
     assert "Line breaks are not allowed here." in response.get_data(as_text=True)
     assert "eve@owner.example" not in client.get("/admin/directory/").get_data(as_text=True)
 
@@ -268,8 +361,12 @@ def test_a_directory_name_with_a_line_break_is_refused(login, users, demo, proje
 def test_only_company_admins_create_projects(login, users):
     for email, allowed in [("pa@harbourside.example", False), ("boss@harbourside.example", True)]:
         client = login(email)
-        post_form(client, "/admin/projects/new/", "/admin/projects/new/",
-                  {"number": f"P-{email[:2]}", "name": "New site"})
+        post_form(
+            client,
+            "/admin/projects/new/",
+            "/admin/projects/new/",
+            {"number": f"P-{email[:2]}", "name": "New site"},
+        )
         listing = client.get("/admin/projects/").get_data(as_text=True)
         assert (f"P-{email[:2]}" in listing) is allowed
 
@@ -283,16 +380,18 @@ def form_values(html: str) -> dict[str, str]:
         if not name or attrs.get("type") in ("submit", "button", "file"):
             continue
         if tag.group(1) == "select":
-            body = html[tag.end():html.index("</select>", tag.end())]
-            chosen = re.search(r'<option[^>]*selected[^>]*value="([^"]*)"|'
-                               r'<option[^>]*value="([^"]*)"[^>]*selected', body)
-            values[name] = next((g for g in chosen.groups() if g is not None), "") if chosen \
-                else ""
+            body = html[tag.end() : html.index("</select>", tag.end())]
+            chosen = re.search(
+                r'<option[^>]*selected[^>]*value="([^"]*)"|'
+                r'<option[^>]*value="([^"]*)"[^>]*selected',
+                body,
+            )
+            values[name] = next((g for g in chosen.groups() if g is not None), "") if chosen else ""
         elif attrs.get("type") == "checkbox":
             if "checked" in tag.group(0):
                 values[name] = attrs.get("value", "y")
         elif tag.group(1) == "textarea":
-            values[name] = html[tag.end():html.index("</textarea>", tag.end())]
+            values[name] = html[tag.end() : html.index("</textarea>", tag.end())]
         else:
             values[name] = html_unescape(attrs.get("value", ""))
     return values
@@ -303,8 +402,9 @@ def test_a_billed_variation_cannot_be_unapproved(login, users, demo):
     client = login("boss@harbourside.example")
     url = f"/admin/contracts/edit/?id={contract_id}"
     values = form_values(client.get(url).get_data(as_text=True))
-    status_field = next(k for k, v in values.items()
-                        if k.startswith("change_orders-") and k.endswith("-status"))
+    status_field = next(
+        k for k, v in values.items() if k.startswith("change_orders-") and k.endswith("-status")
+    )
     values[status_field] = "rejected"
     response = client.post(url, data=values)
     assert "Claims bill V-01" in response.get_data(as_text=True)
@@ -322,18 +422,23 @@ def test_a_billed_variation_cannot_be_unapproved(login, users, demo):
 def test_a_contract_with_claims_cannot_be_deleted(login, users, demo):
     contract_id = demo["projects"][0]["head_contracts"][0]["id"]
     client = login("boss@harbourside.example")
-    response = post_form(client, "/admin/contracts/", "/admin/contracts/delete/",
-                         {"id": contract_id})
+    response = post_form(
+        client, "/admin/contracts/", "/admin/contracts/delete/", {"id": contract_id}
+    )
     assert "has claims (and their emails); it cannot be deleted" in client.get(
-        response.location).get_data(as_text=True)
+        response.location
+    ).get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(ProgressClaim.id))) == 3
 
 
-@pytest.mark.parametrize("url", [
-    "/admin/claims/details/?id=99999999999999999999",
-    "/admin/claims/99999999999/emails/99999999999999999999",
-    "/admin/claims/details/?id=abc",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/claims/details/?id=99999999999999999999",
+        "/admin/claims/99999999999/emails/99999999999999999999",
+        "/admin/claims/details/?id=abc",
+    ],
+)
 def test_absurd_ids_are_not_found_rather_than_errors(login, users, url):
     assert login("boss@harbourside.example").get(url).status_code == 404
 
@@ -349,8 +454,16 @@ def test_company_admins_choose_whether_decisions_move_the_claim(login, users, de
     company_id = demo["company_id"]
     client = login("boss@harbourside.example")
     url = f"/admin/company/edit/?id={company_id}"
-    post_form(client, url, url, {"name": "Harbourside Constructions Pty Ltd",
-                                 "terminology": "en-GB", "decisions_move_status": "y"})
+    post_form(
+        client,
+        url,
+        url,
+        {
+            "name": "Harbourside Constructions Pty Ltd",
+            "terminology": "en-GB",
+            "decisions_move_status": "y",
+        },
+    )
     db.session.expire_all()
     company = db.session.get(Company, company_id)
     assert (company.terminology, company.decisions_move_status) == ("en-GB", True)

@@ -31,8 +31,12 @@ def contact_id(email: str) -> str:
 def compose(client, claim_id: int, **fields):
     url = f"/admin/claims/{claim_id}/compose"
     token = csrf_token_from(client.get(url).get_data(as_text=True))
-    data = {"csrf_token": token, "subject": "Progress Claim #3", "message": "Please approve.",
-            **fields}
+    data = {
+        "csrf_token": token,
+        "subject": "Progress Claim #3",
+        "message": "Please approve.",
+        **fields,
+    }
     return client.post(url, data=data, content_type="multipart/form-data")
 
 
@@ -41,27 +45,30 @@ def emails_count() -> int:
 
 
 def test_the_compose_form_is_prefilled_for_the_sender(login, claim_id, broker):
-    page = login(PM, DEMO_PASSWORD).get(f"/admin/claims/{claim_id}/compose").get_data(
-        as_text=True)
+    page = login(PM, DEMO_PASSWORD).get(f"/admin/claims/{claim_id}/compose").get_data(as_text=True)
     assert 'value="Progress Claim #3 for Head Contract #HC-1 - 01/10/2026 - 31/10/2026"' in page
     priya = contact_id(PM)
-    cc = page[page.index('name="cc"'):page.index('name="bcc"')]
+    cc = page[page.index('name="cc"') : page.index('name="bcc"')]
     assert f'selected value="{priya}"' in cc or f'value="{priya}" selected' in cc
     assert "Olivia Owner &lt;olivia@owner.example&gt;" in page
 
 
 def test_send_creates_the_communication_and_shows_the_banner(login, claim_id, broker):
     client = login(PM, DEMO_PASSWORD)
-    response = compose(client, claim_id, to=contact_id("olivia@owner.example"),
-                       cc=contact_id(PM), attachments=(io.BytesIO(b"%PDF-1.4 waiver"),
-                                                       "lien waiver.pdf"))
+    response = compose(
+        client,
+        claim_id,
+        to=contact_id("olivia@owner.example"),
+        cc=contact_id(PM),
+        attachments=(io.BytesIO(b"%PDF-1.4 waiver"), "lien waiver.pdf"),
+    )
     assert response.status_code == 302
     assert response.location.endswith(f"/admin/claims/details/?id={claim_id}&tab=emails")
     page = client.get(response.location).get_data(as_text=True)
     assert "Communication Created" in page and "alert-warning" in page
     assert 'class="tab-pane active" id="emails"' in page
     assert "window.location.search" in page  # refreshes itself while the email is on its way
-    row = page[page.index('id="claim-emails"'):]
+    row = page[page.index('id="claim-emails"') :]
     assert "Please approve." not in row and "Progress Claim #3" in row
     assert "TO: Olivia Owner" in row and "CC: Priya Patel" in row and "lien waiver.pdf" in row
     assert "queued" in row
@@ -71,14 +78,18 @@ def test_send_creates_the_communication_and_shows_the_banner(login, claim_id, br
     assert [e.state for e in email.events] == ["queued"]
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({}, "Add at least one To recipient."),
-    ({"subject": "Claim\r\nBcc: victim@example.com"}, "The subject must be on one line."),
-    ({"attachments": (b"MZ\x90\x00", "invoice.pdf")}, "looks like a program"),
-    ({"attachments": (b"echo hi", "run.bat")}, "looks like a program"),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({}, "Add at least one To recipient."),
+        ({"subject": "Claim\r\nBcc: victim@example.com"}, "The subject must be on one line."),
+        ({"attachments": (b"MZ\x90\x00", "invoice.pdf")}, "looks like a program"),
+        ({"attachments": (b"echo hi", "run.bat")}, "looks like a program"),
+    ],
+)
 def test_a_bad_email_is_refused_with_a_message_and_nothing_is_created(
-        login, claim_id, broker, fields, message):
+    login, claim_id, broker, fields, message
+):
     client = login(PM, DEMO_PASSWORD)
     if fields:
         fields = {"to": contact_id("olivia@owner.example"), **fields}
@@ -95,13 +106,18 @@ def test_attachments_over_the_limit_are_refused(app, login, claim_id, broker):
     client = login(PM, DEMO_PASSWORD)
     app.config["MAX_ATTACHMENT_BYTES"] = 1000
     try:
-        response = compose(client, claim_id, to=contact_id("olivia@owner.example"),
-                           attachments=[(io.BytesIO(b"a" * 600), "a.pdf"),
-                                        (io.BytesIO(b"b" * 600), "b.pdf")])
+        response = compose(
+            client,
+            claim_id,
+            to=contact_id("olivia@owner.example"),
+            attachments=[(io.BytesIO(b"a" * 600), "a.pdf"), (io.BytesIO(b"b" * 600), "b.pdf")],
+        )
     finally:
         app.config["MAX_ATTACHMENT_BYTES"] = 25 * 1024 * 1024
-    assert "The attachments come to 1,200 bytes; the limit for one email is 1,000 bytes." in \
-        response.get_data(as_text=True)
+    assert (
+        "The attachments come to 1,200 bytes; the limit for one email is 1,000 bytes."
+        in response.get_data(as_text=True)
+    )
     assert emails_count() == 0
     for content in (b"a" * 600, b"b" * 600):
         assert not FileStore(app.config["STORAGE_DIR"]).path(sha256(content).hexdigest()).exists()
@@ -119,20 +135,29 @@ def test_the_directory_type_ahead_finds_people(login, claim_id):
     client = login(PM, DEMO_PASSWORD)
     found = client.get(f"/admin/claims/{claim_id}/directory?q=qs.ex").get_json()
     assert [c["email"] for c in found["contacts"]] == ["quentin@qs.example"]
-    assert client.get(f"/admin/claims/{claim_id}/directory?q=zzz").get_json() == {
-        "contacts": []}
+    assert client.get(f"/admin/claims/{claim_id}/directory?q=zzz").get_json() == {"contacts": []}
 
 
 def test_private_emails_show_only_to_sender_recipients_and_admins(
-        login, make_user, claim_id, demo, broker):
+    login, make_user, claim_id, demo, broker
+):
     project_id = demo["projects"][0]["id"]
-    compose(login(PM, DEMO_PASSWORD), claim_id, to=contact_id("quentin@qs.example"),
-            private="y", subject="Private note")
+    compose(
+        login(PM, DEMO_PASSWORD),
+        claim_id,
+        to=contact_id("quentin@qs.example"),
+        private="y",
+        subject="Private note",
+    )
     make_user("quentin@qs.example", project_id, BillingPermission.READ_ONLY)
     make_user("other@harbourside.example", project_id, BillingPermission.READ_ONLY)
     url = f"/admin/claims/details/?id={claim_id}"
-    for email, sees in [(PM, True), ("quentin@qs.example", True), (ADMIN, True),
-                        ("other@harbourside.example", False)]:
+    for email, sees in [
+        (PM, True),
+        ("quentin@qs.example", True),
+        (ADMIN, True),
+        ("other@harbourside.example", False),
+    ]:
         password = DEMO_PASSWORD if email in (PM, ADMIN) else None
         client = login(email, password) if password else login(email)
         assert ("Private note" in client.get(url).get_data(as_text=True)) is sees, email
@@ -142,22 +167,28 @@ def test_private_emails_show_only_to_sender_recipients_and_admins(
 
 
 def test_the_email_page_shows_what_was_sent_with_the_message_escaped(
-        login, claim_id, worker, smtp_server):
+    login, claim_id, worker, smtp_server
+):
     client = login(PM, DEMO_PASSWORD)
-    compose(client, claim_id, to=contact_id("olivia@owner.example"),
-            message="<script>alert('x')</script> & thanks")
+    compose(
+        client,
+        claim_id,
+        to=contact_id("olivia@owner.example"),
+        message="<script>alert('x')</script> & thanks",
+    )
     email_id = db.session.scalar(sa.select(Communication.id))
 
     def sent():
         db.session.expire_all()
         return db.session.get(Communication, email_id).state == "sent"
+
     wait_for(sent, what="the email to be sent")
     page = client.get(f"/admin/claims/{claim_id}/emails/{email_id}").get_data(as_text=True)
     assert '<iframe sandbox="" srcdoc="' in page
     assert "<script>alert" not in page
     assert "&amp;lt;script&amp;gt;alert" in page  # escaped in the email, escaped again here
     assert "accepted" in page and "History" in page
-    headers = page[page.index('id="email-headers"'):]
+    headers = page[page.index('id="email-headers"') :]
     assert "X-Auto-Response-Suppress: OOF, AutoReply" in headers and "Message-ID: &lt;" in headers
 
 
@@ -174,25 +205,36 @@ def test_operators_retry_and_cancel_from_the_outbox(login, claim_id, broker, mak
     page = admin.get("/admin/outbox/").get_data(as_text=True)
     assert "First" in page and "Second" in page
     token = csrf_token_from(page)
-    admin.post("/admin/outbox/action/", data={"action": "retry", "rowid": [first.id, second.id],
-                                              "csrf_token": token})
-    admin.post("/admin/outbox/action/", data={"action": "cancel", "rowid": [second.id],
-                                              "csrf_token": token})
+    admin.post(
+        "/admin/outbox/action/",
+        data={"action": "retry", "rowid": [first.id, second.id], "csrf_token": token},
+    )
+    admin.post(
+        "/admin/outbox/action/",
+        data={"action": "cancel", "rowid": [second.id], "csrf_token": token},
+    )
     db.session.expire_all()
     assert (first.state, second.state) == ("queued", "cancelled")
     events = db.session.scalars(sa.select(EmailEvent).where(EmailEvent.actor == "Alex Admin"))
     assert sorted((e.communication_id, e.state) for e in events) == [
-        (first.id, "queued"), (second.id, "cancelled")]
+        (first.id, "queued"),
+        (second.id, "cancelled"),
+    ]
 
 
 def test_the_mailbox_shows_caught_mail_as_the_recipient_sees_it(
-        app, login, claim_id, worker, mail_config, tmp_path):
+    app, login, claim_id, worker, mail_config, tmp_path
+):
     port = free_port()
     catcher = start_mail_catcher(tmp_path / "mailbox", "127.0.0.1", port)
     mail_config.update(SMTP_URL=f"smtp://127.0.0.1:{port}", MAILBOX_DIR=str(tmp_path / "mailbox"))
     try:
-        compose(login(PM, DEMO_PASSWORD), claim_id, to=contact_id("olivia@owner.example"),
-                subject="Caught claim")
+        compose(
+            login(PM, DEMO_PASSWORD),
+            claim_id,
+            to=contact_id("olivia@owner.example"),
+            subject="Caught claim",
+        )
         wait_for(lambda: list((tmp_path / "mailbox").glob("*.json")), what="the catcher")
     finally:
         catcher.stop()
@@ -207,7 +249,8 @@ def test_the_mailbox_shows_caught_mail_as_the_recipient_sees_it(
 
 
 def test_a_broker_outage_after_saving_still_confirms_and_the_reconciler_sends_it(
-        login, claim_id, broker, monkeypatch):
+    login, claim_id, broker, monkeypatch
+):
     def broker_down(*args, **kwargs):
         raise ConnectionError("Redis is down")
 
@@ -217,8 +260,7 @@ def test_a_broker_outage_after_saving_still_confirms_and_the_reconciler_sends_it
     assert [e.state for e in db.session.scalars(sa.select(Communication))] == ["queued"]
 
 
-def test_the_outbox_searches_by_subject_and_recipient(
-        login, claim_id, broker):
+def test_the_outbox_searches_by_subject_and_recipient(login, claim_id, broker):
     client = login(PM, DEMO_PASSWORD)
     compose(client, claim_id, to=contact_id("olivia@owner.example"), subject="To Olivia")
     compose(client, claim_id, to=contact_id("quentin@qs.example"), subject="To Quentin")

@@ -42,8 +42,13 @@ def reply_address(email: Communication) -> str:
     return f"claims+{email.reply_token}@replies.localhost"
 
 
-def reply_to(email: Communication, body: str, sender: str = "Olivia Owner <olivia@owner.example>",
-             to: str | None = None, **headers) -> bytes:
+def reply_to(
+    email: Communication,
+    body: str,
+    sender: str = "Olivia Owner <olivia@owner.example>",
+    to: str | None = None,
+    **headers,
+) -> bytes:
     """A reply as a mail client writes it, threaded on our Message-ID."""
     message = EmailMessage()
     message["From"] = sender
@@ -61,8 +66,11 @@ def reply_to(email: Communication, body: str, sender: str = "Olivia Owner <olivi
 def personalised(fixture: str, email: Communication) -> bytes:
     """A stored real-client fixture, re-addressed to the email this test sent."""
     raw = (FIXTURES / fixture).read_bytes()
-    raw = re.sub(rb"(?i)" + FIXTURE_TOKEN + rb"\.[0-9a-f]{8}@replies\.localhost",
-                 email.message_id.strip("<>").encode(), raw)
+    raw = re.sub(
+        rb"(?i)" + FIXTURE_TOKEN + rb"\.[0-9a-f]{8}@replies\.localhost",
+        email.message_id.strip("<>").encode(),
+        raw,
+    )
     raw = raw.replace(FIXTURE_TOKEN.upper(), email.reply_token.upper().encode())
     return re.sub(rb"(?i)" + FIXTURE_TOKEN, email.reply_token.encode(), raw)
 
@@ -75,13 +83,15 @@ def smtp_send(port: int, raw: bytes, rcpt: str, mail_from: str = "olivia@owner.e
 
 def replies_of(email_id: int) -> list[Reply]:
     db.session.expire_all()
-    return db.session.scalars(sa.select(Reply).where(Reply.communication_id == email_id)
-                              .order_by(Reply.id)).all()
+    return db.session.scalars(
+        sa.select(Reply).where(Reply.communication_id == email_id).order_by(Reply.id)
+    ).all()
 
 
 def wait_for_replies(email_id: int, count: int = 1) -> list[Reply]:
-    return wait_for(lambda: (r := replies_of(email_id)) and len(r) >= count and r,
-                    what=f"{count} reply(ies)")
+    return wait_for(
+        lambda: (r := replies_of(email_id)) and len(r) >= count and r, what=f"{count} reply(ies)"
+    )
 
 
 def inbound_rows() -> list[InboundMessage]:
@@ -91,38 +101,55 @@ def inbound_rows() -> list[InboundMessage]:
 
 # --- the SMTP listener ---------------------------------------------------------------------
 
+
 def test_an_approval_by_smtp_is_recorded_as_the_clients_written_decision(sent, listener):
     smtp_send(listener, reply_to(sent, "Approved.\n\nThanks, Olivia"), reply_address(sent))
     [reply] = wait_for_replies(sent.id)
     assert (reply.from_address, reply.kind, reply.sender_verified) == (
-        "olivia@owner.example", "reply", True)
+        "olivia@owner.example",
+        "reply",
+        True,
+    )
     assert (reply.decision, reply.text.splitlines()[0]) == ("approved", "Approved.")
     assert "> Our October claim." in reply.full_text and "Our October claim" not in reply.text
     assert reply.inbound.match_method == "token_envelope"
     assert state(sent.id) == "replied"
     [decision] = db.session.scalars(sa.select(ClaimDecision)).all()
     assert (decision.outcome, decision.person_name, decision.applied_at) == (
-        "approved", "Olivia Owner", None)
+        "approved",
+        "Olivia Owner",
+        None,
+    )
     assert db.session.get(ProgressClaim, sent.claim_id).status == "draft"  # waits for an admin
 
 
 def test_a_rejection_moves_the_claim_when_the_company_says_so(sent, listener):
     db.session.get(Company, sent.claim.project.company_id).decisions_move_status = True
     db.session.commit()
-    smtp_send(listener, reply_to(sent, "Rejected: line 14 is over-claimed.\nPlease revise."),
-              reply_address(sent))
+    smtp_send(
+        listener,
+        reply_to(sent, "Rejected: line 14 is over-claimed.\nPlease revise."),
+        reply_address(sent),
+    )
     [reply] = wait_for_replies(sent.id)
-    assert (reply.decision, reply.reason) == ("rejected",
-                                              "line 14 is over-claimed.\nPlease revise.")
+    assert (reply.decision, reply.reason) == (
+        "rejected",
+        "line 14 is over-claimed.\nPlease revise.",
+    )
     decision = db.session.scalar(sa.select(ClaimDecision))
     assert decision.applied_by == "ClaimPost (company setting)"
     assert db.session.get(ProgressClaim, sent.claim_id).status == "revise_and_resubmit"
 
 
-@pytest.mark.parametrize("shape", [
-    "claims+{t}@replies.localhost", "CLAIMS+{T}@REPLIES.LOCALHOST", "claims.{t}@replies.localhost",
-    "claims-{t}@replies.localhost",
-])
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "claims+{t}@replies.localhost",
+        "CLAIMS+{T}@REPLIES.LOCALHOST",
+        "claims.{t}@replies.localhost",
+        "claims-{t}@replies.localhost",
+    ],
+)
 def test_reply_addresses_survive_lower_casing_and_rewritten_separators(sent, listener, shape):
     address = shape.format(t=sent.reply_token, T=sent.reply_token.upper())
     smtp_send(listener, reply_to(sent, "Thanks, received.", to=address), address)
@@ -130,15 +157,22 @@ def test_reply_addresses_survive_lower_casing_and_rewritten_separators(sent, lis
     assert reply.decision is None and reply.sender_verified
 
 
-@pytest.mark.parametrize("address", [
-    "claims+{forged}@replies.localhost", "someone@replies.localhost",
-    "claims+{t}@elsewhere.example",
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "claims+{forged}@replies.localhost",
+        "someone@replies.localhost",
+        "claims+{t}@elsewhere.example",
+    ],
+)
 def test_forged_or_foreign_addresses_are_refused_at_rcpt(sent, listener, address):
     forged = "1" + "a" * 32
     with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
-        smtp_send(listener, b"Subject: hi\r\n\r\nhello\r\n",
-                  address.format(forged=forged, t=sent.reply_token))
+        smtp_send(
+            listener,
+            b"Subject: hi\r\n\r\nhello\r\n",
+            address.format(forged=forged, t=sent.reply_token),
+        )
     assert [code for code, _ in refused.value.recipients.values()] == [550]
     assert inbound_rows() == []
 
@@ -167,24 +201,31 @@ def test_the_same_message_twice_is_stored_and_processed_once(sent, listener):
 
 
 def test_a_stranger_is_kept_unverified_and_decides_nothing(sent, listener):
-    smtp_send(listener, reply_to(sent, "Approved", sender="Mallory <mallory@evil.example>"),
-              reply_address(sent), mail_from="mallory@evil.example")
+    smtp_send(
+        listener,
+        reply_to(sent, "Approved", sender="Mallory <mallory@evil.example>"),
+        reply_address(sent),
+        mail_from="mallory@evil.example",
+    )
     [reply] = wait_for_replies(sent.id)
     assert (reply.sender_verified, reply.decision) == (False, None)
     assert db.session.scalar(sa.select(sa.func.count(ClaimDecision.id))) == 0
 
 
 def test_a_bcc_recipient_and_a_directory_member_are_verified(sent, listener):
-    smtp_send(listener, reply_to(sent, "Approve", sender="quentin@qs.example"),
-              reply_address(sent))
-    smtp_send(listener, reply_to(sent, "Looks fine", sender="ava@architects.example"),
-              reply_address(sent))
+    smtp_send(listener, reply_to(sent, "Approve", sender="quentin@qs.example"), reply_address(sent))
+    smtp_send(
+        listener, reply_to(sent, "Looks fine", sender="ava@architects.example"), reply_address(sent)
+    )
     replies = wait_for_replies(sent.id, 2)
     assert {(r.from_address, r.sender_verified) for r in replies} == {
-        ("quentin@qs.example", True), ("ava@architects.example", True)}
+        ("quentin@qs.example", True),
+        ("ava@architects.example", True),
+    }
 
 
 # --- real clients' messages, through `claimpost ingest` -------------------------------------
+
 
 def ingest(app, tmp_path, raw: bytes) -> str:
     path = tmp_path / f"{time.time_ns()}.eml"
@@ -215,13 +256,17 @@ def deliver_via(channel: str, app, raw: bytes, email: Communication, tmp_path) -
 
 
 @pytest.mark.parametrize("channel", ["smtp", "webhook", "ingest"])
-@pytest.mark.parametrize("fixture, decision, first_line", [
-    ("gmail_reply_approved.eml", "approved", "Approved."),
-    ("outlook_desktop_rejected.eml", "rejected", "Rejected: line 14 over-claimed"),
-    ("ios_mail_reply.eml", "approved", "Approve"),
-])
-def test_real_client_replies_are_matched_and_read(app, sent, tmp_path, fixture, decision,
-                                                  first_line, channel):
+@pytest.mark.parametrize(
+    "fixture, decision, first_line",
+    [
+        ("gmail_reply_approved.eml", "approved", "Approved."),
+        ("outlook_desktop_rejected.eml", "rejected", "Rejected: line 14 over-claimed"),
+        ("ios_mail_reply.eml", "approved", "Approve"),
+    ],
+)
+def test_real_client_replies_are_matched_and_read(
+    app, sent, tmp_path, fixture, decision, first_line, channel
+):
     deliver_via(channel, app, personalised(fixture, sent), sent, tmp_path)
     [reply] = wait_for_replies(sent.id)
     assert reply.text.splitlines()[0].strip() == first_line
@@ -229,8 +274,15 @@ def test_real_client_replies_are_matched_and_read(app, sent, tmp_path, fixture, 
 
 
 @pytest.mark.parametrize("channel", ["smtp", "webhook"])
-@pytest.mark.parametrize("fixture", ["apple_mail_reply.eml", "thunderbird_reply.eml",
-                                     "outlook_web_question.eml", "german_out_of_office.eml"])
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        "apple_mail_reply.eml",
+        "thunderbird_reply.eml",
+        "outlook_web_question.eml",
+        "german_out_of_office.eml",
+    ],
+)
 def test_other_clients_replies_land_on_the_email(app, sent, tmp_path, fixture, channel):
     deliver_via(channel, app, personalised(fixture, sent), sent, tmp_path)
     [reply] = wait_for_replies(sent.id)
@@ -253,19 +305,28 @@ def test_a_bounce_marks_the_recipient_bounced(app, sent, tmp_path):
     [reply] = wait_for_replies(sent.id)
     assert reply.kind == "bounce"
     db.session.expire_all()
-    olivia = next(r for r in db.session.get(Communication, sent.id).recipients
-                  if r.email == "olivia@owner.example")
+    olivia = next(
+        r
+        for r in db.session.get(Communication, sent.id).recipients
+        if r.email == "olivia@owner.example"
+    )
     assert olivia.status == "bounced" and "5.1.1" in olivia.detail
 
 
-@pytest.mark.parametrize("fixture, method", [
-    ("no_token_in_reply_to.eml", "in_reply_to"), ("comma_references.eml", "references"),
-])
-def test_replies_that_lost_the_token_thread_back_by_message_id(app, sent, tmp_path, fixture,
-                                                                method):
+@pytest.mark.parametrize(
+    "fixture, method",
+    [
+        ("no_token_in_reply_to.eml", "in_reply_to"),
+        ("comma_references.eml", "references"),
+    ],
+)
+def test_replies_that_lost_the_token_thread_back_by_message_id(
+    app, sent, tmp_path, fixture, method
+):
     # As if forwarded through a list that rewrote the address: no reply address left at all.
-    raw = personalised(fixture, sent).replace(reply_address(sent).encode(),
-                                              b"accounts@harbourside.example")
+    raw = personalised(fixture, sent).replace(
+        reply_address(sent).encode(), b"accounts@harbourside.example"
+    )
     ingest(app, tmp_path, raw)
     [reply] = wait_for_replies(sent.id)
     assert reply.inbound.match_method == method
@@ -274,15 +335,19 @@ def test_replies_that_lost_the_token_thread_back_by_message_id(app, sent, tmp_pa
 def test_a_malformed_message_is_stored_flagged_and_crashes_nothing(app, sent, tmp_path):
     output = ingest(app, tmp_path, (FIXTURES / "malformed.eml").read_bytes())
     assert "1 new" in output
-    [message] = wait_for(lambda: [m for m in inbound_rows() if m.status != "stored"] or None,
-                         what="the malformed message to be processed")
+    [message] = wait_for(
+        lambda: [m for m in inbound_rows() if m.status != "stored"] or None,
+        what="the malformed message to be processed",
+    )
     assert message.status in ("unmatched", "failed", "matched") and message.error
 
 
 def test_ingest_reads_mbox_files_and_counts_duplicates(app, sent, tmp_path):
     first, second = reply_to(sent, "Approved"), reply_to(sent, "Question about line 3")
-    mbox = b"".join(b"From olivia@owner.example Tue Nov  3 10:00:00 2026\n" + raw + b"\n"
-                    for raw in (first, second))
+    mbox = b"".join(
+        b"From olivia@owner.example Tue Nov  3 10:00:00 2026\n" + raw + b"\n"
+        for raw in (first, second)
+    )
     path = tmp_path / "replies.mbox"
     path.write_bytes(mbox)
     runner = app.test_cli_runner()
@@ -293,11 +358,15 @@ def test_ingest_reads_mbox_files_and_counts_duplicates(app, sent, tmp_path):
 
 # --- the webhook ---------------------------------------------------------------------------
 
+
 def signed(body: bytes, timestamp: int | None = None, secret: str = SECRET) -> dict:
     ts = str(int(time.time()) if timestamp is None else timestamp)
     signature = hmac.new(secret.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
-    return {"X-ClaimPost-Timestamp": ts, "X-ClaimPost-Signature": signature,
-            "Content-Type": "message/rfc822"}
+    return {
+        "X-ClaimPost-Timestamp": ts,
+        "X-ClaimPost-Signature": signature,
+        "Content-Type": "message/rfc822",
+    }
 
 
 @pytest.fixture
@@ -321,7 +390,8 @@ def test_the_webhook_stores_a_signed_message_and_refuses_replays(webhook, sent):
 def test_the_webhook_refuses_bad_signatures(webhook, sent, tamper):
     body = reply_to(sent, "Approved")
     headers = {
-        "body": lambda: signed(body + b"x"), "secret": lambda: signed(body, secret="guess"),
+        "body": lambda: signed(body + b"x"),
+        "secret": lambda: signed(body, secret="guess"),
         "stale": lambda: signed(body, int(time.time()) - 301),
         "future": lambda: signed(body, int(time.time()) + 301),
         "missing": lambda: {"Content-Type": "message/rfc822"},
@@ -333,12 +403,14 @@ def test_the_webhook_refuses_bad_signatures(webhook, sent, tamper):
 
 def test_the_webhook_is_off_without_a_secret(app, sent):
     body = reply_to(sent, "Approved")
-    assert app.test_client().post("/inbound/mime", data=body,
-                                  headers=signed(body)).status_code == 404
+    assert (
+        app.test_client().post("/inbound/mime", data=body, headers=signed(body)).status_code == 404
+    )
 
 
 def test_mail_received_while_the_broker_is_down_is_stored_and_processed_later(
-        app, sent, listener, monkeypatch):
+    app, sent, listener, monkeypatch
+):
     def broker_down(*args, **kwargs):
         raise ConnectionError("Redis is down")
 
@@ -353,15 +425,15 @@ def test_mail_received_while_the_broker_is_down_is_stored_and_processed_later(
 
 
 def test_a_reply_without_a_display_name_gets_the_name_we_know(sent, listener):
-    smtp_send(listener, reply_to(sent, "Approved", sender="olivia@owner.example"),
-              reply_address(sent))
+    smtp_send(
+        listener, reply_to(sent, "Approved", sender="olivia@owner.example"), reply_address(sent)
+    )
     [reply] = wait_for_replies(sent.id)
     assert reply.from_name == "Olivia Owner"
     assert db.session.scalar(sa.select(ClaimDecision.person_name)) == "Olivia Owner"
 
 
-def test_an_upper_cased_address_from_a_stranger_is_matched_but_decides_nothing(app, sent,
-                                                                              tmp_path):
+def test_an_upper_cased_address_from_a_stranger_is_matched_but_decides_nothing(app, sent, tmp_path):
     # Only the upper-cased To header is left to carry the token.
     raw = re.sub(rb"Delivered-To: [^\n]*\n", b"", personalised("lowercased_address.eml", sent))
     assert reply_address(sent).upper().encode() in raw
@@ -369,7 +441,10 @@ def test_an_upper_cased_address_from_a_stranger_is_matched_but_decides_nothing(a
     [reply] = wait_for_replies(sent.id)
     assert reply.text.startswith("APPROVED")  # Pat Manager is not in the directory:
     assert (reply.from_address, reply.sender_verified, reply.decision) == (
-        "pat.manager@owner.example", False, None)
+        "pat.manager@owner.example",
+        False,
+        None,
+    )
     assert reply.inbound.match_method == "token_header"
 
 
@@ -390,7 +465,10 @@ def test_an_attachment_over_the_limit_is_refused_and_the_reply_kept(app, sent, t
         app.config["MAX_ATTACHMENT_BYTES"] = 25 * 1024 * 1024
     [attachment] = reply.attachments
     assert (attachment.filename, attachment.refused, attachment.sha256) == (
-        "markup.pdf", True, None)
+        "markup.pdf",
+        True,
+        None,
+    )
     assert reply.text.strip()
 
 
@@ -404,18 +482,22 @@ def test_an_attachment_within_the_limit_is_stored_by_its_hash(app, sent, tmp_pat
 
 
 def test_ingest_reads_standard_input(app, sent):
-    result = app.test_cli_runner().invoke(args=["ingest", "-"],
-                                          input=reply_to(sent, "Approved from a pipe"))
+    result = app.test_cli_runner().invoke(
+        args=["ingest", "-"], input=reply_to(sent, "Approved from a pipe")
+    )
     assert result.exit_code == 0 and "1 new, 0 already stored." in result.output
     [reply] = wait_for_replies(sent.id)
     assert reply.text.startswith("Approved from a pipe")
 
 
-@pytest.mark.parametrize("headers", [
-    {"X-ClaimPost-Timestamp": "9" * 5000},
-    {"X-ClaimPost-Signature": "é" * 64},
-    {"X-ClaimPost-Signature": "zz"},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-ClaimPost-Timestamp": "9" * 5000},
+        {"X-ClaimPost-Signature": "é" * 64},
+        {"X-ClaimPost-Signature": "zz"},
+    ],
+)
 def test_hostile_webhook_headers_are_refused_not_errors(webhook, sent, headers):
     body = reply_to(sent, "Approved")
     response = webhook.post("/inbound/mime", data=body, headers={**signed(body), **headers})
@@ -425,8 +507,9 @@ def test_hostile_webhook_headers_are_refused_not_errors(webhook, sent, headers):
 def test_a_webhook_retry_after_our_failure_is_not_a_replay(webhook, sent, monkeypatch):
     body = reply_to(sent, "Approved")
     headers = signed(body)
-    monkeypatch.setattr("web.inbound.take_in", lambda *a, **k: (_ for _ in ()).throw(
-        OSError("disk full")))
+    monkeypatch.setattr(
+        "web.inbound.take_in", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full"))
+    )
     with pytest.raises(OSError):
         webhook.post("/inbound/mime", data=body, headers=headers)
     monkeypatch.undo()
@@ -447,8 +530,11 @@ def test_a_message_processed_twice_at_once_is_processed_once(app, sent, monkeypa
 
 
 def test_the_decision_time_is_ours_not_the_senders_date_header(sent, listener):
-    smtp_send(listener, reply_to(sent, "Approved", Date="Mon, 01 Jan 2024 09:00:00 +0000"),
-              reply_address(sent))
+    smtp_send(
+        listener,
+        reply_to(sent, "Approved", Date="Mon, 01 Jan 2024 09:00:00 +0000"),
+        reply_address(sent),
+    )
     [reply] = wait_for_replies(sent.id)
     decision = db.session.scalar(sa.select(ClaimDecision))
     assert reply.received_at.year == 2024  # what the sender's header says, shown as such
@@ -461,7 +547,8 @@ def test_ingest_skips_empty_and_oversized_messages(app, sent, tmp_path):
         (tmp_path / "big.eml").write_bytes(reply_to(sent, "x" * (2 * 2**20)))
         (tmp_path / "empty.eml").write_bytes(b"\n")
         result = app.test_cli_runner().invoke(
-            args=["ingest", str(tmp_path / "big.eml"), str(tmp_path / "empty.eml")])
+            args=["ingest", str(tmp_path / "big.eml"), str(tmp_path / "empty.eml")]
+        )
     finally:
         app.config["MAX_ATTACHMENT_BYTES"] = 25 * 1024 * 1024
     assert "0 new, 0 already stored." in result.output

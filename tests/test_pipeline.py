@@ -33,9 +33,13 @@ def sender(demo) -> User:
 
 
 def draft(**changes) -> Draft:
-    values = {"to": ["olivia@owner.example"], "cc": ["priya.pm@harbourside.example"],
-              "bcc": ["quentin@qs.example"], "message": "Hi Olivia,\nOur October claim.",
-              "uploads": [Upload("Marked up <schedule>.pdf", "application/pdf", PDF)]}
+    values = {
+        "to": ["olivia@owner.example"],
+        "cc": ["priya.pm@harbourside.example"],
+        "bcc": ["quentin@qs.example"],
+        "message": "Hi Olivia,\nOur October claim.",
+        "uploads": [Upload("Marked up <schedule>.pdf", "application/pdf", PDF)],
+    }
     return Draft(**{**values, **changes})
 
 
@@ -55,8 +59,11 @@ def test_a_composed_email_arrives_as_the_client_sees_it(claim, sender, worker, s
     [received] = smtp_server.received
     token = email.reply_token
     assert received.mail_from == f"claims+{token}@replies.localhost"
-    assert sorted(received.rcpt_tos) == ["olivia@owner.example", "priya.pm@harbourside.example",
-                                         "quentin@qs.example"]
+    assert sorted(received.rcpt_tos) == [
+        "olivia@owner.example",
+        "priya.pm@harbourside.example",
+        "quentin@qs.example",
+    ]
     message = received.message
     [sender_address] = message["From"].addresses
     assert sender_address.display_name == "Priya Patel via Harbourside Constructions Pty Ltd"
@@ -65,8 +72,9 @@ def test_a_composed_email_arrives_as_the_client_sees_it(claim, sender, worker, s
     assert message["To"] == "Olivia Owner <olivia@owner.example>"
     assert message["Cc"] == "Priya Patel <priya.pm@harbourside.example>"
     assert message["Bcc"] is None and b"quentin" not in received.raw
-    assert message["Subject"] == ("Progress Claim #3 for Head Contract #HC-1 - "
-                                  "01/10/2026 - 31/10/2026")
+    assert message["Subject"] == (
+        "Progress Claim #3 for Head Contract #HC-1 - 01/10/2026 - 31/10/2026"
+    )
     assert message["Message-ID"].strip() == email.message_id
     assert email.message_id.startswith(f"<{token}.")
     assert message["X-Auto-Response-Suppress"] == "OOF, AutoReply"
@@ -86,8 +94,10 @@ def test_a_composed_email_arrives_as_the_client_sees_it(claim, sender, worker, s
     stored = db.session.get(Communication, email.id)
     assert [e.state for e in stored.events] == ["queued", "rendered", "sending", "sent"]
     assert {r.email: r.status for r in stored.recipients} == {
-        "olivia@owner.example": "accepted", "priya.pm@harbourside.example": "accepted",
-        "quentin@qs.example": "accepted"}
+        "olivia@owner.example": "accepted",
+        "priya.pm@harbourside.example": "accepted",
+        "quentin@qs.example": "accepted",
+    }
     assert stored.attachments[0].sha256 == hashlib.sha256(PDF).hexdigest()
     assert stored.sent_at is not None
 
@@ -109,7 +119,8 @@ def test_the_emails_tab_keeps_what_was_sent_when_the_claim_changes(claim, sender
 
 
 def test_a_server_that_says_try_later_gets_the_email_on_a_later_attempt(
-        claim, sender, worker, smtp_server):
+    claim, sender, worker, smtp_server
+):
     smtp_server.handler.data_replies = ["451 4.3.0 Try again later", "451 4.3.0 Still busy"]
     email = send_claim_email(claim, sender, draft(uploads=[]))
     wait_for(lambda: reaches(email.id, "sent"), what="the email to be sent after retries")
@@ -119,12 +130,21 @@ def test_a_server_that_says_try_later_gets_the_email_on_a_later_attempt(
     sent = db.session.get(Communication, email.id)
     assert sent.attempts == 3
     assert [e.state for e in sent.events] == [
-        "queued", "rendered", "sending", "rendered", "sending", "rendered", "sending", "sent"]
+        "queued",
+        "rendered",
+        "sending",
+        "rendered",
+        "sending",
+        "rendered",
+        "sending",
+        "sent",
+    ]
     assert "451" in sent.events[3].note
 
 
-def test_transient_trouble_that_never_ends_fails_the_email(claim, sender, worker, smtp_server,
-                                                           mail_config):
+def test_transient_trouble_that_never_ends_fails_the_email(
+    claim, sender, worker, smtp_server, mail_config
+):
     mail_config["SEND_MAX_ATTEMPTS"] = 2
     smtp_server.handler.data_replies = ["451 busy"] * 10
     email = send_claim_email(claim, sender, draft(uploads=[]))
@@ -136,7 +156,8 @@ def test_transient_trouble_that_never_ends_fails_the_email(claim, sender, worker
 
 
 def test_a_refusal_for_every_recipient_fails_at_once_and_an_operator_retry_sends_it(
-        claim, sender, worker, smtp_server):
+    claim, sender, worker, smtp_server
+):
     smtp_server.handler.rcpt_reply = "550 5.1.1 No such user"
     email = send_claim_email(claim, sender, draft(uploads=[]))
     wait_for(lambda: reaches(email.id, "failed"), what="the email to fail")
@@ -159,7 +180,8 @@ def test_a_refusal_for_every_recipient_fails_at_once_and_an_operator_retry_sends
 
 
 def test_a_recipient_refused_for_good_is_recorded_and_the_others_get_it(
-        claim, sender, worker, smtp_server):
+    claim, sender, worker, smtp_server
+):
     class RefuseQuentin(type(smtp_server.handler)):
         async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
             if address.startswith("quentin"):
@@ -170,14 +192,17 @@ def test_a_recipient_refused_for_good_is_recorded_and_the_others_get_it(
     email = send_claim_email(claim, sender, draft(uploads=[]))
     wait_for(lambda: reaches(email.id, "sent"), what="the email to be sent")
     db.session.expire_all()
-    statuses = {r.email: (r.status, r.detail[:3])
-                for r in db.session.get(Communication, email.id).recipients}
+    statuses = {
+        r.email: (r.status, r.detail[:3])
+        for r in db.session.get(Communication, email.id).recipients
+    }
     assert statuses["quentin@qs.example"] == ("rejected", "550")
     assert statuses["olivia@owner.example"] == ("accepted", "250")
 
 
 def test_the_same_send_message_delivered_twice_makes_one_smtp_transaction(
-        claim, sender, worker, smtp_server, broker):
+    claim, sender, worker, smtp_server, broker
+):
     email = send_claim_email(claim, sender, draft(uploads=[]))
     wait_for(lambda: reaches(email.id, "sent"), what="the email to be sent")
     send_email.send(email.id)
@@ -187,10 +212,13 @@ def test_the_same_send_message_delivered_twice_makes_one_smtp_transaction(
     assert len(smtp_server.received) == 1
 
 
-def test_losing_the_broker_loses_no_email(claim, sender, broker, app, mail_config,
-                                          smtp_server, request):
-    emails = [send_claim_email(claim, sender, draft(uploads=[], subject=f"Claim copy {n}"))
-              for n in range(3)]
+def test_losing_the_broker_loses_no_email(
+    claim, sender, broker, app, mail_config, smtp_server, request
+):
+    emails = [
+        send_claim_email(claim, sender, draft(uploads=[], subject=f"Claim copy {n}"))
+        for n in range(3)
+    ]
     broker.flush_all()  # Redis flushed: the queued messages are gone
     assert {state_of(e.id) for e in emails} == {"queued"}
 
@@ -199,7 +227,10 @@ def test_losing_the_broker_loses_no_email(claim, sender, broker, app, mail_confi
     for email in emails:
         wait_for(lambda email=email: reaches(email.id, "sent"), what="every email to be sent")
     assert sorted(r.message["Subject"] for r in smtp_server.received) == [
-        "Claim copy 0", "Claim copy 1", "Claim copy 2"]
+        "Claim copy 0",
+        "Claim copy 1",
+        "Claim copy 2",
+    ]
 
 
 def test_the_reconciler_leaves_fresh_and_finished_emails_alone(claim, sender, broker):
@@ -210,8 +241,9 @@ def test_the_reconciler_leaves_fresh_and_finished_emails_alone(claim, sender, br
     assert sweep(older_than=timedelta(0)) == []
 
 
-def test_an_email_interrupted_while_sending_is_sent_again(claim, sender, broker, request,
-                                                          smtp_server):
+def test_an_email_interrupted_while_sending_is_sent_again(
+    claim, sender, broker, request, smtp_server
+):
     email = send_claim_email(claim, sender, draft(uploads=[]))
     broker.flush_all()
     db.session.get(Communication, email.id).state = "sending"  # its worker died mid-send
@@ -224,15 +256,15 @@ def test_an_email_interrupted_while_sending_is_sent_again(claim, sender, broker,
 
 
 def test_read_only_users_cannot_send(claim, make_user, broker):
-    reader = make_user("reader@harbourside.example", claim.project.id,
-                       BillingPermission.READ_ONLY)
+    reader = make_user("reader@harbourside.example", claim.project.id, BillingPermission.READ_ONLY)
     with pytest.raises(Exception, match="standard permission"):
         send_claim_email(claim, reader, draft())
     assert db.session.scalar(sa.select(sa.func.count(Communication.id))) == 0
 
 
-def test_claimpost_sweep_re_enqueues_what_the_broker_lost(app, claim, sender, broker, request,
-                                                          smtp_server):
+def test_claimpost_sweep_re_enqueues_what_the_broker_lost(
+    app, claim, sender, broker, request, smtp_server
+):
     email = send_claim_email(claim, sender, draft(uploads=[]))
     broker.flush_all()
     runner = app.test_cli_runner()
@@ -244,8 +276,9 @@ def test_claimpost_sweep_re_enqueues_what_the_broker_lost(app, claim, sender, br
     assert len(smtp_server.received) == 1
 
 
-def test_each_worker_runs_the_reconciler_periodically(app, claim, sender, broker, mail_config,
-                                                      smtp_server, request):
+def test_each_worker_runs_the_reconciler_periodically(
+    app, claim, sender, broker, mail_config, smtp_server, request
+):
     email = send_claim_email(claim, sender, draft(uploads=[]))
     broker.flush_all()
     mail_config.update(SWEEP_INTERVAL_SECONDS=0.1, RECONCILE_AFTER_SECONDS=0)
@@ -259,7 +292,8 @@ def test_each_worker_runs_the_reconciler_periodically(app, claim, sender, broker
 
 
 def test_a_greylisted_recipient_gets_the_email_on_a_later_attempt_and_no_one_gets_two(
-        claim, sender, worker, smtp_server):
+    claim, sender, worker, smtp_server
+):
     greylisted = {"quentin@qs.example": 1}
 
     class Greylist(type(smtp_server.handler)):
@@ -273,14 +307,16 @@ def test_a_greylisted_recipient_gets_the_email_on_a_later_attempt_and_no_one_get
     email = send_claim_email(claim, sender, draft(uploads=[]))
     wait_for(lambda: reaches(email.id, "sent"), what="the email to be sent to everyone")
     assert [sorted(r.rcpt_tos) for r in smtp_server.received] == [
-        ["olivia@owner.example", "priya.pm@harbourside.example"], ["quentin@qs.example"]]
+        ["olivia@owner.example", "priya.pm@harbourside.example"],
+        ["quentin@qs.example"],
+    ]
     db.session.expire_all()
-    assert {r.status for r in db.session.get(Communication, email.id).recipients} == {
-        "accepted"}
+    assert {r.status for r in db.session.get(Communication, email.id).recipients} == {"accepted"}
 
 
 def test_a_fault_that_is_not_the_servers_fails_the_email_instead_of_looping(
-        app, claim, sender, worker, smtp_server):
+    app, claim, sender, worker, smtp_server
+):
     email = send_claim_email(claim, sender, draft())
     stored = db.session.get(Communication, email.id).attachments[0].sha256
     path = FileStore(app.config["STORAGE_DIR"]).path(stored)

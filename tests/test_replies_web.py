@@ -26,13 +26,18 @@ def claim_page(client, claim_id: int) -> str:
 
 
 def test_the_emails_tab_shows_the_thread_escaped(login, sent, listener):
-    smtp_send(listener, reply_to(sent, "Rejected: <script>alert(1)</script> line 14"),
-              reply_address(sent))
-    smtp_send(listener, reply_to(sent, "Who is this?", sender="mallory@evil.example"),
-              reply_address(sent), mail_from="mallory@evil.example")
+    smtp_send(
+        listener, reply_to(sent, "Rejected: <script>alert(1)</script> line 14"), reply_address(sent)
+    )
+    smtp_send(
+        listener,
+        reply_to(sent, "Who is this?", sender="mallory@evil.example"),
+        reply_address(sent),
+        mail_from="mallory@evil.example",
+    )
     wait_for_replies(sent.id, 2)
     page = claim_page(login(PM, PASSWORD), sent.claim_id)
-    thread = page[page.index('id="claim-emails"'):]
+    thread = page[page.index('id="claim-emails"') :]
     assert "<script>alert(1)</script>" not in page
     assert "Rejected: &lt;script&gt;alert(1)&lt;/script&gt; line 14" in thread
     assert "verified sender" in thread and "unverified sender" in thread
@@ -71,82 +76,120 @@ def test_the_api_shows_replies_with_their_decision(sent, listener, make_token, a
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {make_token(sent.sender)}"
     [reply] = client.get(f"/api/v1/emails/{sent.id}").get_json()["replies"]
     assert {k: reply[k] for k in ("from", "kind", "decision", "sender_verified")} == {
-        "from": "olivia@owner.example", "kind": "reply", "decision": "approved",
-        "sender_verified": True}
+        "from": "olivia@owner.example",
+        "kind": "reply",
+        "decision": "approved",
+        "sender_verified": True,
+    }
     assert reply["text"].startswith("OK to pay.") and "> Our October claim." in reply["full_text"]
-    assert client.get(f"/api/v1/claims/{sent.claim_id}/emails").get_json()[
-        "emails"][0]["state"] == "replied"
+    assert (
+        client.get(f"/api/v1/claims/{sent.claim_id}/emails").get_json()["emails"][0]["state"]
+        == "replied"
+    )
 
 
 def test_operators_assign_unmatched_mail_and_reprocess_it(app, login, sent, tmp_path):
-    stray = reply_to(sent, "Approved, see attached", to="accounts@harbourside.example",
-                     In_Reply_To="<not-ours@elsewhere.example>")
+    stray = reply_to(
+        sent,
+        "Approved, see attached",
+        to="accounts@harbourside.example",
+        In_Reply_To="<not-ours@elsewhere.example>",
+    )
     stray = stray.replace(sent.message_id.encode(), b"<lost@elsewhere.example>")
     ingest(app, tmp_path, stray)
-    [message] = wait_for(lambda: [m for m in inbound_rows() if m.status == "unmatched"] or None,
-                         what="the stray message to be left unmatched")
+    [message] = wait_for(
+        lambda: [m for m in inbound_rows() if m.status == "unmatched"] or None,
+        what="the stray message to be left unmatched",
+    )
 
     assert login(PM, PASSWORD).get("/admin/inbound/").status_code == 403
     admin = login(ADMIN, PASSWORD)
     listing = admin.get("/admin/inbound/").get_data(as_text=True)
     assert "unmatched" in listing
     token = csrf_token_from(listing)
-    admin.post("/admin/inbound/action/", data={"action": "reprocess", "rowid": [message.id],
-                                               "csrf_token": token})
-    wait_for(lambda: inbound_rows()[0].status == "unmatched" and inbound_rows()[0].operator_note,
-             what="reprocessing")
+    admin.post(
+        "/admin/inbound/action/",
+        data={"action": "reprocess", "rowid": [message.id], "csrf_token": token},
+    )
+    wait_for(
+        lambda: inbound_rows()[0].status == "unmatched" and inbound_rows()[0].operator_note,
+        what="reprocessing",
+    )
     assert inbound_rows()[0].operator_note.startswith("reprocessed by Alex Admin")
     assert "Raw message" in admin.get(f"/admin/inbound/details/?id={message.id}").get_data(
-        as_text=True)
+        as_text=True
+    )
     assert b"Approved, see attached" in admin.get(f"/admin/inbound/raw/?id={message.id}").data
 
-    admin.post("/admin/inbound/assign/", data={"id": message.id, "email_id": sent.id,
-                                               "csrf_token": token})
+    admin.post(
+        "/admin/inbound/assign/", data={"id": message.id, "email_id": sent.id, "csrf_token": token}
+    )
     [reply] = wait_for_replies(sent.id)
     assert (reply.inbound.match_method, reply.decision) == ("operator", "approved")
     db.session.expire_all()
     assert db.session.get(InboundMessage, message.id).operator_note == (
-        f"assigned to email #{sent.id} by Alex Admin")
+        f"assigned to email #{sent.id} by Alex Admin"
+    )
 
 
-def test_reply_as_recipient_from_the_mailbox_closes_the_loop(app, login, demo, worker,
-                                                             mail_config, tmp_path):
+def test_reply_as_recipient_from_the_mailbox_closes_the_loop(
+    app, login, demo, worker, mail_config, tmp_path
+):
     catcher_port, inbound_port = free_port(), free_port()
     catcher = start_mail_catcher(tmp_path / "mailbox", "127.0.0.1", catcher_port)
     inbound = start_inbound_smtp(app, "127.0.0.1", inbound_port)
-    mail_config.update(SMTP_URL=f"smtp://127.0.0.1:{catcher_port}",
-                       MAILBOX_DIR=str(tmp_path / "mailbox"),
-                       INBOUND_SMTP_URL=f"smtp://127.0.0.1:{inbound_port}")
+    mail_config.update(
+        SMTP_URL=f"smtp://127.0.0.1:{catcher_port}",
+        MAILBOX_DIR=str(tmp_path / "mailbox"),
+        INBOUND_SMTP_URL=f"smtp://127.0.0.1:{inbound_port}",
+    )
     try:
         pm = login(PM, PASSWORD)
         claim_id = demo["projects"][0]["head_contracts"][0]["claims"][2]["id"]
         page = pm.get(f"/admin/claims/{claim_id}/compose").get_data(as_text=True)
-        olivia = db.session.scalar(sa.select(Contact.id).where(
-            Contact.email == "olivia@owner.example"))
-        pm.post(f"/admin/claims/{claim_id}/compose", content_type="multipart/form-data",
-                data={"csrf_token": csrf_token_from(page), "to": olivia, "subject": "Claim 3"})
+        olivia = db.session.scalar(
+            sa.select(Contact.id).where(Contact.email == "olivia@owner.example")
+        )
+        pm.post(
+            f"/admin/claims/{claim_id}/compose",
+            content_type="multipart/form-data",
+            data={"csrf_token": csrf_token_from(page), "to": olivia, "subject": "Claim 3"},
+        )
         wait_for(lambda: list((tmp_path / "mailbox").glob("*.json")), what="the caught email")
         name = next((tmp_path / "mailbox").glob("*.json")).stem
         admin = login(ADMIN, PASSWORD)
-        token = csrf_token_from(admin.get(f"/admin/mailbox/message?name={name}").get_data(
-            as_text=True))
-        admin.post("/admin/mailbox/reply", data={
-            "csrf_token": token, "name": name, "sender": "olivia@owner.example",
-            "answer": "reject", "text": "line 14 is over-claimed"})
-        decision = wait_for(lambda: db.session.scalar(sa.select(ClaimDecision)),
-                            what="the written decision")
+        token = csrf_token_from(
+            admin.get(f"/admin/mailbox/message?name={name}").get_data(as_text=True)
+        )
+        admin.post(
+            "/admin/mailbox/reply",
+            data={
+                "csrf_token": token,
+                "name": name,
+                "sender": "olivia@owner.example",
+                "answer": "reject",
+                "text": "line 14 is over-claimed",
+            },
+        )
+        decision = wait_for(
+            lambda: db.session.scalar(sa.select(ClaimDecision)), what="the written decision"
+        )
     finally:
         inbound.stop()
         catcher.stop()
     assert (decision.outcome, decision.reason, decision.person_email) == (
-        "rejected", "line 14 is over-claimed", "olivia@owner.example")
+        "rejected",
+        "line 14 is over-claimed",
+        "olivia@owner.example",
+    )
 
 
 def test_another_companys_admin_never_sees_our_matched_mail(app, login, sent, listener):
     smtp_send(listener, reply_to(sent, "Approved, confidential"), reply_address(sent))
     [reply] = wait_for_replies(sent.id)
-    rival = User(company=Company(name="Rival Builders"), email="spy@rival.example", name="Spy",
-                 is_admin=True)
+    rival = User(
+        company=Company(name="Rival Builders"), email="spy@rival.example", name="Spy", is_admin=True
+    )
     rival.set_password("correct horse battery")
     db.session.add(rival)
     db.session.commit()
@@ -155,11 +198,13 @@ def test_another_companys_admin_never_sees_our_matched_mail(app, login, sent, li
     assert spy.get(f"/admin/inbound/details/?id={reply.inbound_id}").status_code == 404
     assert spy.get(f"/admin/inbound/raw/?id={reply.inbound_id}").status_code == 404
     assert "confidential" in login(ADMIN, PASSWORD).get(
-        f"/admin/inbound/raw/?id={reply.inbound_id}").get_data(as_text=True)
+        f"/admin/inbound/raw/?id={reply.inbound_id}"
+    ).get_data(as_text=True)
 
 
 def test_reply_attachments_download_only_for_those_who_see_the_email(
-        app, login, sent, tmp_path, make_user):
+    app, login, sent, tmp_path, make_user
+):
     from tests.test_inbound import personalised
 
     ingest(app, tmp_path, personalised("outlook_web_question.eml", sent))
@@ -173,23 +218,28 @@ def test_reply_attachments_download_only_for_those_who_see_the_email(
     assert f'href="{url}"' in claim_page(login(PM, PASSWORD), sent.claim_id)
     make_user("stranger@harbourside.example")
     assert login("stranger@harbourside.example").get(url).status_code == 404
-    assert login(PM, PASSWORD).get(
-        f"/admin/claims/{sent.claim_id}/files/received/999").status_code == 404
+    assert (
+        login(PM, PASSWORD).get(f"/admin/claims/{sent.claim_id}/files/received/999").status_code
+        == 404
+    )
 
 
 def test_unmatched_mail_shows_to_the_company_whose_directory_knows_the_sender(
-        app, login, sent, tmp_path):
+    app, login, sent, tmp_path
+):
     stray = reply_to(sent, "Lost reply, confidential", to="accounts@harbourside.example")
     ingest(app, tmp_path, stray.replace(sent.message_id.encode(), b"<lost@elsewhere.example>"))
-    [message] = wait_for(lambda: [m for m in inbound_rows() if m.status == "unmatched"] or None,
-                         what="the stray message")
-    rival = User(company=Company(name="Rival Builders"), email="spy@rival.example", name="Spy",
-                 is_admin=True)
+    [message] = wait_for(
+        lambda: [m for m in inbound_rows() if m.status == "unmatched"] or None,
+        what="the stray message",
+    )
+    rival = User(
+        company=Company(name="Rival Builders"), email="spy@rival.example", name="Spy", is_admin=True
+    )
     rival.set_password("correct horse battery")
     db.session.add(rival)
     db.session.commit()
-    assert login("spy@rival.example").get(
-        f"/admin/inbound/raw/?id={message.id}").status_code == 404
+    assert login("spy@rival.example").get(f"/admin/inbound/raw/?id={message.id}").status_code == 404
     raw = login(ADMIN, PASSWORD).get(f"/admin/inbound/raw/?id={message.id}")
     assert b"Lost reply, confidential" in raw.data
     assert raw.headers["X-Content-Type-Options"] == "nosniff"

@@ -14,13 +14,21 @@ from workers.smtp import SmtpServer, deliver, parse_smtp_url
 MESSAGE = b"From: a@example.com\r\nTo: b@example.com\r\nSubject: hi\r\n\r\nhello\r\n"
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("smtp://127.0.0.1:1025", SmtpServer("127.0.0.1", 1025, "plain")),
-    ("smtp://mail.example.com", SmtpServer("mail.example.com", 25, "plain")),
-    ("smtp://user:p%40ss@mail.example.com:587?starttls=1",
-     SmtpServer("mail.example.com", 587, "starttls", "user", "p@ss")),
-    ("smtps://user:pw@mail.example.com", SmtpServer("mail.example.com", 465, "ssl", "user", "pw")),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("smtp://127.0.0.1:1025", SmtpServer("127.0.0.1", 1025, "plain")),
+        ("smtp://mail.example.com", SmtpServer("mail.example.com", 25, "plain")),
+        (
+            "smtp://user:p%40ss@mail.example.com:587?starttls=1",
+            SmtpServer("mail.example.com", 587, "starttls", "user", "p@ss"),
+        ),
+        (
+            "smtps://user:pw@mail.example.com",
+            SmtpServer("mail.example.com", 465, "ssl", "user", "pw"),
+        ),
+    ],
+)
 def test_smtp_urls(url, expected):
     assert parse_smtp_url(url) == expected
 
@@ -45,7 +53,9 @@ def trusted_ca(tmp_path, monkeypatch):
 
 def authenticator(server, session, envelope, mechanism, auth_data):
     ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
-        b"claimpost", b"s3cret")
+        b"claimpost",
+        b"s3cret",
+    )
     return AuthResult(success=ok, handled=False)  # unhandled: aiosmtpd answers 535 itself
 
 
@@ -53,9 +63,15 @@ def authenticator(server, session, envelope, mechanism, auth_data):
 def starttls_server(trusted_ca):
     handler = ScriptedHandler()
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, tls_context=trusted_ca,
-                            require_starttls=True, auth_required=True,
-                            authenticator=authenticator)
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=trusted_ca,
+        require_starttls=True,
+        auth_required=True,
+        authenticator=authenticator,
+    )
     controller.start()
     yield port, handler
     controller.stop()
@@ -66,9 +82,15 @@ def smtps_server(trusted_ca):
     handler = ScriptedHandler()
     port = free_port()
     # aiosmtpd does not see implicit TLS as TLS for auth_require_tls; the socket is TLS anyway.
-    controller = Controller(handler, hostname="127.0.0.1", port=port, ssl_context=trusted_ca,
-                            auth_required=True, auth_require_tls=False,
-                            authenticator=authenticator)
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        ssl_context=trusted_ca,
+        auth_required=True,
+        auth_require_tls=False,
+        authenticator=authenticator,
+    )
     controller.start()
     yield port, handler
     controller.stop()
@@ -99,12 +121,20 @@ def test_a_wrong_password_is_a_permanent_failure(starttls_server):
 def test_plain_text_where_the_server_requires_starttls_is_not_delivered(starttls_server):
     port, handler = starttls_server
     with pytest.raises((PermanentDeliveryError, TransientDeliveryError)):
-        deliver(parse_smtp_url(f"smtp://127.0.0.1:{port}"), "claims+t@replies.localhost",
-                ["b@example.com"], MESSAGE)
+        deliver(
+            parse_smtp_url(f"smtp://127.0.0.1:{port}"),
+            "claims+t@replies.localhost",
+            ["b@example.com"],
+            MESSAGE,
+        )
     assert handler.received == []
 
 
 def test_no_server_listening_is_transient():
     with pytest.raises(TransientDeliveryError):
-        deliver(parse_smtp_url(f"smtp://127.0.0.1:{free_port()}?timeout=2"), "a@b.example",
-                ["b@example.com"], MESSAGE)
+        deliver(
+            parse_smtp_url(f"smtp://127.0.0.1:{free_port()}?timeout=2"),
+            "a@b.example",
+            ["b@example.com"],
+            MESSAGE,
+        )

@@ -193,13 +193,13 @@ def ingest_command(paths) -> None:
         name = getattr(source, "name", "-")
         for raw in _messages_in(source):
             if not raw.strip() or len(raw) > limit:
-                click.echo(f"{name}: skipped a message that is empty or over {limit:,} bytes",
-                           err=True)
+                click.echo(
+                    f"{name}: skipped a message that is empty or over {limit:,} bytes", err=True
+                )
                 continue
             message, created = take_in(raw, "ingest")
             new, duplicates = new + created, duplicates + (not created)
-            click.echo(f"{name}: message {message.id} "
-                       f"{'stored' if created else 'already stored'}")
+            click.echo(f"{name}: message {message.id} {'stored' if created else 'already stored'}")
     click.echo(f"{new} new, {duplicates} already stored.")
 
 

@@ -39,7 +39,8 @@ def start_catcher(mailbox: Path):
     except OSError as exc:
         raise click.ClickException(
             f"cannot start the mail catcher on {server.host}:{server.port} ({exc}); "
-            "stop what uses that port or set SMTP_URL") from exc
+            "stop what uses that port or set SMTP_URL"
+        ) from exc
     click.echo(f"Mail catcher on {MAIL_CATCHER_URL}: see Operators > Mailbox.")
     return catcher
 
@@ -48,12 +49,32 @@ def child_processes(host: str, port: int, inbound_port: int) -> dict[str, list[s
     """The commands of the processes `dev` supervises (the Procfile's, on local defaults)."""
     bin_dir = os.path.dirname(sys.executable)
     return {
-        "inbound": [os.path.join(bin_dir, "claimpost"), "inbound-smtp", "--host", host,
-                    "--port", str(inbound_port)],
-        "web": [os.path.join(bin_dir, "gunicorn"), "--bind", f"{host}:{port}", "--workers",
-                "2", "--access-logfile", "-", "web.wsgi:app"],
-        "worker": [os.path.join(bin_dir, "dramatiq"), "--processes", "1", "--threads", "4",
-                   "workers.worker"],
+        "inbound": [
+            os.path.join(bin_dir, "claimpost"),
+            "inbound-smtp",
+            "--host",
+            host,
+            "--port",
+            str(inbound_port),
+        ],
+        "web": [
+            os.path.join(bin_dir, "gunicorn"),
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            "2",
+            "--access-logfile",
+            "-",
+            "web.wsgi:app",
+        ],
+        "worker": [
+            os.path.join(bin_dir, "dramatiq"),
+            "--processes",
+            "1",
+            "--threads",
+            "4",
+            "workers.worker",
+        ],
     }
 
 
@@ -89,8 +110,12 @@ def supervise(commands: dict[str, list[str]]) -> int:
 @click.command("dev")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
-@click.option("--inbound-port", default=2525, show_default=True,
-              help="Port of the inbound SMTP listener for replies.")
+@click.option(
+    "--inbound-port",
+    default=2525,
+    show_default=True,
+    help="Port of the inbound SMTP listener for replies.",
+)
 def dev(host: str, port: int, inbound_port: int) -> None:
     """Run web and workers on embedded Redis and SQLite (what `make run` calls)."""
     app = current_app._get_current_object()  # create_app has started the embedded Redis
@@ -102,8 +127,10 @@ def dev(host: str, port: int, inbound_port: int) -> None:
         catcher = start_catcher(Path(app.config["MAILBOX_DIR"]))
     seeded = prepare_database(app)
     click.echo(f"\nClaimPost is running at http://{host}:{port}/")
-    click.echo(f"Demo login: {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}"
-               + (" (demo data just created)" if seeded else ""))
+    click.echo(
+        f"Demo login: {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}"
+        + (" (demo data just created)" if seeded else "")
+    )
     click.echo("Press Ctrl-C to stop.\n")
     code = supervise(child_processes(host, port, inbound_port))
     if catcher is not None:

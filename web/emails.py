@@ -17,8 +17,11 @@ log = logging.getLogger(__name__)
 
 def mail_settings() -> MailSettings:
     config = current_app.config
-    return MailSettings(secret_key=config["SECRET_KEY"], mail_domain=config["MAIL_DOMAIN"],
-                        max_attachment_bytes=config["MAX_ATTACHMENT_BYTES"])
+    return MailSettings(
+        secret_key=config["SECRET_KEY"],
+        mail_domain=config["MAIL_DOMAIN"],
+        max_attachment_bytes=config["MAX_ATTACHMENT_BYTES"],
+    )
 
 
 def file_store() -> FileStore:
@@ -77,18 +80,35 @@ def email_resource(email: Communication, viewer: User) -> dict:
     recipients only to those who may see them."""
     show_bcc = may_see_bcc(viewer, email)
     return {
-        "id": email.id, "claim_id": email.claim_id, "state": email.state,
-        "subject": email.subject, "private": email.private, "message_id": email.message_id,
+        "id": email.id,
+        "claim_id": email.claim_id,
+        "state": email.state,
+        "subject": email.subject,
+        "private": email.private,
+        "message_id": email.message_id,
         "reply_address": reply_address(email.reply_token, current_app.config["REPLY_DOMAIN"]),
         "sender": {"name": email.sender.name, "email": email.sender.email},
-        "message": email.message, "attempts": email.attempts, "last_error": email.last_error,
-        "recipients": [{"email": r.email, "name": r.name, "kind": r.kind, "status": r.status,
-                        "detail": r.detail} for r in email.recipients
-                       if r.kind != RecipientKind.BCC or show_bcc],
-        "attachments": [{"filename": a.filename, "size": a.size, "sha256": a.sha256}
-                        for a in email.attachments],
-        "events": [{"state": e.state, "at": _time(e.at), "actor": e.actor, "note": e.note}
-                   for e in email.events],
+        "message": email.message,
+        "attempts": email.attempts,
+        "last_error": email.last_error,
+        "recipients": [
+            {
+                "email": r.email,
+                "name": r.name,
+                "kind": r.kind,
+                "status": r.status,
+                "detail": r.detail,
+            }
+            for r in email.recipients
+            if r.kind != RecipientKind.BCC or show_bcc
+        ],
+        "attachments": [
+            {"filename": a.filename, "size": a.size, "sha256": a.sha256} for a in email.attachments
+        ],
+        "events": [
+            {"state": e.state, "at": _time(e.at), "actor": e.actor, "note": e.note}
+            for e in email.events
+        ],
         "replies": [reply_resource(reply) for reply in email.replies],
     }
 
@@ -96,10 +116,18 @@ def email_resource(email: Communication, viewer: User) -> dict:
 def reply_resource(reply) -> dict:
     """A reply as the API shows it: the stripped text, the whole text, and what it decided."""
     return {
-        "id": reply.id, "from": reply.from_address, "name": reply.from_name,
-        "received_at": _time(reply.received_at), "text": reply.text,
-        "full_text": reply.full_text, "sender_verified": reply.sender_verified,
-        "kind": reply.kind, "decision": reply.decision, "reason": reply.reason,
-        "attachments": [{"filename": a.filename, "size": a.size, "sha256": a.sha256,
-                         "refused": a.refused} for a in reply.attachments],
+        "id": reply.id,
+        "from": reply.from_address,
+        "name": reply.from_name,
+        "received_at": _time(reply.received_at),
+        "text": reply.text,
+        "full_text": reply.full_text,
+        "sender_verified": reply.sender_verified,
+        "kind": reply.kind,
+        "decision": reply.decision,
+        "reason": reply.reason,
+        "attachments": [
+            {"filename": a.filename, "size": a.size, "sha256": a.sha256, "refused": a.refused}
+            for a in reply.attachments
+        ],
     }

@@ -17,8 +17,9 @@ WINDOW_SECONDS = 300
 
 
 def _valid_signature(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
-    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + body,
-                        hashlib.sha256).hexdigest()
+    expected = hmac.new(
+        secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256
+    ).hexdigest()
     return hmac.compare_digest(expected, signature.lower())
 
 
@@ -41,11 +42,14 @@ def receive_mime():
     timestamp = request.headers.get("X-ClaimPost-Timestamp", "")
     signature = request.headers.get("X-ClaimPost-Signature", "")
     body = request.get_data(cache=False)
-    if not re.fullmatch(r"[0-9]{1,12}", timestamp) or \
-            abs(time.time() - int(timestamp)) > WINDOW_SECONDS:
+    if (
+        not re.fullmatch(r"[0-9]{1,12}", timestamp)
+        or abs(time.time() - int(timestamp)) > WINDOW_SECONDS
+    ):
         return jsonify(error="missing or stale X-ClaimPost-Timestamp"), 401
-    if not re.fullmatch(r"[0-9a-fA-F]{64}", signature) or \
-            not _valid_signature(secret, timestamp, body, signature):
+    if not re.fullmatch(r"[0-9a-fA-F]{64}", signature) or not _valid_signature(
+        secret, timestamp, body, signature
+    ):
         return jsonify(error="bad X-ClaimPost-Signature"), 401
     if _redis().exists(_replay_key(signature)):
         return jsonify(error="this signature was already used (replay)"), 401

@@ -28,11 +28,18 @@ def metrics():
     if not g.api_user.is_admin:
         abort(403)
     lines = (
-        _gauge("claimpost_emails", "Claim emails by state.", "state",
-               _counts(Communication.state))
-        + _gauge("claimpost_recipients", "Recipients by delivery status.", "status",
-                 {str(s): 0 for s in DeliveryStatus} | _counts(Recipient.status))
-        + _gauge("claimpost_inbound_messages", "Received messages by status.", "status",
-                 _counts(InboundMessage.status))
+        _gauge("claimpost_emails", "Claim emails by state.", "state", _counts(Communication.state))
+        + _gauge(
+            "claimpost_recipients",
+            "Recipients by delivery status.",
+            "status",
+            {str(s): 0 for s in DeliveryStatus} | _counts(Recipient.status),
+        )
+        + _gauge(
+            "claimpost_inbound_messages",
+            "Received messages by status.",
+            "status",
+            _counts(InboundMessage.status),
+        )
     )
     return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4")

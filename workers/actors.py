@@ -63,8 +63,14 @@ def send_email(email_id: int) -> None:
     transient trouble (for the message or for some recipients) goes back to rendered and
     retries those; anything else fails the email with the error, never loops."""
     email = _load(email_id)
-    if not move(db.session, email_id, {EmailState.RENDERED}, EmailState.SENDING,
-                attempts=Communication.attempts + 1, retry_at=None):
+    if not move(
+        db.session,
+        email_id,
+        {EmailState.RENDERED},
+        EmailState.SENDING,
+        attempts=Communication.attempts + 1,
+        retry_at=None,
+    ):
         db.session.rollback()
         return  # already being sent, sent, or cancelled: a redelivery is a no-op
     db.session.commit()
@@ -72,8 +78,13 @@ def send_email(email_id: int) -> None:
     config = current_app.config
     pending = [r for r in email.recipients if r.status in UNDELIVERED]
     try:
-        refused, headers = send_now(email, [r.email for r in pending], config["SMTP_URL"],
-                                    config["REPLY_DOMAIN"], FileStore(config["STORAGE_DIR"]))
+        refused, headers = send_now(
+            email,
+            [r.email for r in pending],
+            config["SMTP_URL"],
+            config["REPLY_DOMAIN"],
+            FileStore(config["STORAGE_DIR"]),
+        )
     except TransientDeliveryError as exc:
         _after_transient_trouble(email, str(exc))
         return
@@ -82,8 +93,11 @@ def send_email(email_id: int) -> None:
         return
     _record_results(pending, refused)
     still_pending = [r.email for r in pending if r.status == DeliveryStatus.PENDING]
-    db.session.execute(update(Communication).where(Communication.id == email_id)
-                       .values(headers_text=headers, sent_at=utcnow()))
+    db.session.execute(
+        update(Communication)
+        .where(Communication.id == email_id)
+        .values(headers_text=headers, sent_at=utcnow())
+    )
     if still_pending:
         _after_transient_trouble(email, f"will retry {', '.join(still_pending)}")
         return
@@ -96,33 +110,49 @@ def _record_results(pending: list[Recipient], refused: dict[str, tuple[int, str]
     for recipient in pending:
         code, text = refused.get(recipient.email, (250, "accepted"))
         recipient.detail = f"{code} {text}"
-        recipient.status = (DeliveryStatus.ACCEPTED if code < 400 else
-                            DeliveryStatus.PENDING if code < 500 else DeliveryStatus.REJECTED)
+        recipient.status = (
+            DeliveryStatus.ACCEPTED
+            if code < 400
+            else DeliveryStatus.PENDING
+            if code < 500
+            else DeliveryStatus.REJECTED
+        )
 
 
 def _fail(email: Communication, pending: list[Recipient], exc: Exception) -> None:
-    error = str(exc) if isinstance(exc, PermanentDeliveryError) else \
-        f"{type(exc).__name__}: {exc}"
+    error = str(exc) if isinstance(exc, PermanentDeliveryError) else f"{type(exc).__name__}: {exc}"
     for recipient in pending:
         recipient.status = DeliveryStatus.REJECTED
         recipient.detail = error
-    move(db.session, email.id, {EmailState.SENDING}, EmailState.FAILED, last_error=error,
-         note=error)
+    move(
+        db.session, email.id, {EmailState.SENDING}, EmailState.FAILED, last_error=error, note=error
+    )
     db.session.commit()
 
 
 def _after_transient_trouble(email: Communication, error: str) -> None:
     config = current_app.config
     if email.attempts >= config["SEND_MAX_ATTEMPTS"]:
-        move(db.session, email.id, {EmailState.SENDING}, EmailState.FAILED, last_error=error,
-             note=f"gave up after {email.attempts} attempts: {error}")
+        move(
+            db.session,
+            email.id,
+            {EmailState.SENDING},
+            EmailState.FAILED,
+            last_error=error,
+            note=f"gave up after {email.attempts} attempts: {error}",
+        )
         db.session.commit()
         return
-    delay = backoff_ms(email.attempts, config["SEND_MIN_BACKOFF_MS"],
-                       config["SEND_MAX_BACKOFF_MS"])
-    move(db.session, email.id, {EmailState.SENDING}, EmailState.RENDERED, last_error=error,
-         retry_at=utcnow() + timedelta(milliseconds=delay),
-         note=f"attempt {email.attempts}: {error}; retrying")
+    delay = backoff_ms(email.attempts, config["SEND_MIN_BACKOFF_MS"], config["SEND_MAX_BACKOFF_MS"])
+    move(
+        db.session,
+        email.id,
+        {EmailState.SENDING},
+        EmailState.RENDERED,
+        last_error=error,
+        retry_at=utcnow() + timedelta(milliseconds=delay),
+        note=f"attempt {email.attempts}: {error}; retrying",
+    )
     db.session.commit()
     raise dramatiq.Retry(f"email {email.id}: {error}", delay=delay)
 

@@ -14,8 +14,9 @@ def backoff_ms(attempts: int, minimum: int, maximum: int) -> int:
     return min(maximum, minimum * 2 ** max(attempts - 1, 0))
 
 
-def send_now(email: Communication, recipients: list[str], smtp_url: str, reply_domain: str,
-             store: FileStore) -> tuple[dict[str, tuple[int, str]], str]:
+def send_now(
+    email: Communication, recipients: list[str], smtp_url: str, reply_domain: str, store: FileStore
+) -> tuple[dict[str, tuple[int, str]], str]:
     """Send the email to `recipients` (Bcc only ever in the envelope).
 
     Returns the refusals and the header block as sent. The envelope sender is the email's own

@@ -40,7 +40,8 @@ class ReplyHandler:
         raw = envelope.original_content or envelope.content
         try:
             await asyncio.get_running_loop().run_in_executor(
-                None, self._store, raw, envelope.mail_from or "", list(envelope.rcpt_tos))
+                None, self._store, raw, envelope.mail_from or "", list(envelope.rcpt_tos)
+            )
         except Exception:
             log.exception("could not store an inbound message")
             return "451 4.3.0 Could not store the message; please try again later"
@@ -57,7 +58,10 @@ class ReplyHandler:
 def start_inbound_smtp(app: Flask, host: str, port: int) -> Controller:
     """Start the listener on a thread of this process; stop it with `.stop()`."""
     controller = Controller(
-        ReplyHandler(app), hostname=host, port=port,
-        data_size_limit=inbound_size_limit(app.config["MAX_ATTACHMENT_BYTES"]))
+        ReplyHandler(app),
+        hostname=host,
+        port=port,
+        data_size_limit=inbound_size_limit(app.config["MAX_ATTACHMENT_BYTES"]),
+    )
     controller.start()
     return controller

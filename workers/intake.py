@@ -29,8 +29,9 @@ def _message_id(raw: bytes) -> str | None:
     return message_id or None
 
 
-def take_in(raw: bytes, via: str, envelope_from: str = "",
-            envelope_to: list[str] | None = None) -> tuple[InboundMessage, bool]:
+def take_in(
+    raw: bytes, via: str, envelope_from: str = "", envelope_to: list[str] | None = None
+) -> tuple[InboundMessage, bool]:
     """Store the message and commit; enqueue its processing if it is new.
 
     Returns the stored row and whether it was new: the same message delivered twice (same
@@ -41,23 +42,28 @@ def take_in(raw: bytes, via: str, envelope_from: str = "",
     if existing is not None:
         return existing, False
     sha256 = FileStore(current_app.config["STORAGE_DIR"]).put(raw)  # bytes on disk first
-    message = InboundMessage(dedupe_key=key, raw_sha256=sha256, size=len(raw), via=via,
-                             envelope_from=envelope_from or "",
-                             envelope_to="\n".join(envelope_to or []))
+    message = InboundMessage(
+        dedupe_key=key,
+        raw_sha256=sha256,
+        size=len(raw),
+        via=via,
+        envelope_from=envelope_from or "",
+        envelope_to="\n".join(envelope_to or []),
+    )
     db.session.add(message)
     try:
         db.session.commit()
     except IntegrityError:  # the same message, stored a moment ago by another connection
         db.session.rollback()
         return db.session.scalar(
-            select(InboundMessage).where(InboundMessage.dedupe_key == key)), False
+            select(InboundMessage).where(InboundMessage.dedupe_key == key)
+        ), False
     from workers.actors import process_inbound
 
     try:
         process_inbound.send(message.id)
     except Exception:  # stored is what we promised; the reconciler enqueues it later
-        log.warning("could not enqueue inbound %s; the reconciler will", message.id,
-                    exc_info=True)
+        log.warning("could not enqueue inbound %s; the reconciler will", message.id, exc_info=True)
     return message, True
 
 

@@ -23,10 +23,15 @@ class CatchAll:
     async def handle_DATA(self, server, session, envelope):
         name = f"{time.time_ns()}"
         (self.mailbox / f"{name}.eml").write_bytes(envelope.original_content or envelope.content)
-        (self.mailbox / f"{name}.json").write_text(json.dumps({
-            "mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
-            "received_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }))
+        (self.mailbox / f"{name}.json").write_text(
+            json.dumps(
+                {
+                    "mail_from": envelope.mail_from,
+                    "rcpt_tos": envelope.rcpt_tos,
+                    "received_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                }
+            )
+        )
         return "250 Message accepted for delivery"
 
 

@@ -24,8 +24,11 @@ def build_message(email: Communication, reply_domain: str, store: FileStore) -> 
     message["From"] = sender
     message["Reply-To"] = sender
     for kind, header in ((RecipientKind.TO, "To"), (RecipientKind.CC, "Cc")):
-        addresses = [Address(display_name=r.name, addr_spec=r.email)
-                     for r in email.recipients if r.kind == kind]
+        addresses = [
+            Address(display_name=r.name, addr_spec=r.email)
+            for r in email.recipients
+            if r.kind == kind
+        ]
         if addresses:
             message[header] = addresses
     message["Subject"] = email.subject
@@ -38,6 +41,10 @@ def build_message(email: Communication, reply_domain: str, store: FileStore) -> 
     message.add_alternative(email.html_body or "", subtype="html")
     for attachment in email.attachments:
         maintype, _, subtype = attachment.content_type.partition("/")
-        message.add_attachment(store.read(attachment.sha256), maintype=maintype,
-                               subtype=subtype, filename=attachment.filename)
+        message.add_attachment(
+            store.read(attachment.sha256),
+            maintype=maintype,
+            subtype=subtype,
+            filename=attachment.filename,
+        )
     return message

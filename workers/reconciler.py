@@ -15,8 +15,9 @@ from web.extensions import db
 SENDING_ABANDONED_AFTER = timedelta(minutes=15)
 
 
-def sweep(older_than: timedelta,
-          sending_older_than: timedelta = SENDING_ABANDONED_AFTER) -> list[int]:
+def sweep(
+    older_than: timedelta, sending_older_than: timedelta = SENDING_ABANDONED_AFTER
+) -> list[int]:
     """Re-enqueue the emails nobody has moved for `older_than`; return their ids.
 
     An email abandoned while `sending` (its worker died mid-conversation) goes back to
@@ -26,18 +27,27 @@ def sweep(older_than: timedelta,
 
     now = utcnow()
     cutoff, sending_cutoff = now - older_than, now - sending_older_than
-    waiting = Communication.state.in_([EmailState.QUEUED, EmailState.RENDERED]) & (
-        Communication.state_changed_at < cutoff) & or_(
-        Communication.retry_at.is_(None), Communication.retry_at < cutoff)
+    waiting = (
+        Communication.state.in_([EmailState.QUEUED, EmailState.RENDERED])
+        & (Communication.state_changed_at < cutoff)
+        & or_(Communication.retry_at.is_(None), Communication.retry_at < cutoff)
+    )
     abandoned = (Communication.state == EmailState.SENDING) & (
-        Communication.state_changed_at < sending_cutoff)
+        Communication.state_changed_at < sending_cutoff
+    )
     rows = db.session.execute(
-        select(Communication.id, Communication.state).where(waiting | abandoned)).all()
+        select(Communication.id, Communication.state).where(waiting | abandoned)
+    ).all()
     reenqueue = []
     for email_id, state in rows:
         if state != EmailState.SENDING or move(
-                db.session, email_id, {EmailState.SENDING}, EmailState.RENDERED,
-                changed_before=sending_cutoff, note="sending was abandoned; sending again"):
+            db.session,
+            email_id,
+            {EmailState.SENDING},
+            EmailState.RENDERED,
+            changed_before=sending_cutoff,
+            note="sending was abandoned; sending again",
+        ):
             reenqueue.append((email_id, state))
     db.session.commit()
     for email_id, state in reenqueue:
@@ -45,22 +55,37 @@ def sweep(older_than: timedelta,
     return [email_id for email_id, _ in reenqueue]
 
 
-def sweep_inbound(older_than: timedelta,
-                  processing_older_than: timedelta = SENDING_ABANDONED_AFTER) -> list[int]:
+def sweep_inbound(
+    older_than: timedelta, processing_older_than: timedelta = SENDING_ABANDONED_AFTER
+) -> list[int]:
     """Re-enqueue received messages stored but not processed for `older_than`, and those whose
     processing was abandoned (its worker died)."""
     from workers.actors import process_inbound
 
     now = utcnow()
     abandoned_before = now - processing_older_than
-    rows = db.session.execute(select(InboundMessage.id, InboundMessage.status).where(or_(
-        (InboundMessage.status == InboundStatus.STORED)
-        & (InboundMessage.status_changed_at < now - older_than),
-        (InboundMessage.status == InboundStatus.PROCESSING)
-        & (InboundMessage.status_changed_at < abandoned_before)))).all()
-    ids = [inbound_id for inbound_id, status in rows if status == InboundStatus.STORED or
-           move_inbound(db.session, inbound_id, InboundStatus.PROCESSING, InboundStatus.STORED,
-                        changed_before=abandoned_before)]
+    rows = db.session.execute(
+        select(InboundMessage.id, InboundMessage.status).where(
+            or_(
+                (InboundMessage.status == InboundStatus.STORED)
+                & (InboundMessage.status_changed_at < now - older_than),
+                (InboundMessage.status == InboundStatus.PROCESSING)
+                & (InboundMessage.status_changed_at < abandoned_before),
+            )
+        )
+    ).all()
+    ids = [
+        inbound_id
+        for inbound_id, status in rows
+        if status == InboundStatus.STORED
+        or move_inbound(
+            db.session,
+            inbound_id,
+            InboundStatus.PROCESSING,
+            InboundStatus.STORED,
+            changed_before=abandoned_before,
+        )
+    ]
     db.session.commit()
     for inbound_id in ids:
         process_inbound.send(inbound_id)

@@ -25,9 +25,14 @@ def _inlined_html_template() -> Template:
     if HTML_TEMPLATE not in cache:
         env = current_app.jinja_env
         source, _, _ = env.loader.get_source(env, HTML_TEMPLATE)
-        inlined = Premailer(source, keep_style_tags=False, remove_classes=False,
-                            disable_validation=True, cssutils_logging_level="CRITICAL",
-                            allow_network=False).transform(pretty_print=False)
+        inlined = Premailer(
+            source,
+            keep_style_tags=False,
+            remove_classes=False,
+            disable_validation=True,
+            cssutils_logging_level="CRITICAL",
+            allow_network=False,
+        ).transform(pretty_print=False)
         cache[HTML_TEMPLATE] = env.from_string(inlined)
     return cache[HTML_TEMPLATE]
 
@@ -40,23 +45,36 @@ def email_context(email: Communication) -> dict:
     """What both templates show: the message, the claim's figures as of now, and a link."""
     claim = email.claim
     figures = claim.figures()
-    summary = {key: money(getattr(figures.summary, key))
-               for key in claim.terms.summary_labels()}
-    lines = [{"item": line.item, "description": line.description,
-              "scheduled_value": money(line.scheduled_value), "previous": money(line.previous),
-              "this_period": money(line.this_period),
-              "materials_stored": money(line.materials_stored),
-              "completed_and_stored": money(line.completed_and_stored),
-              "percent": f"{line.percent:.2f}", "balance": money(line.balance),
-              "retention": money(line.retention)} for line in figures.lines]
+    summary = {key: money(getattr(figures.summary, key)) for key in claim.terms.summary_labels()}
+    lines = [
+        {
+            "item": line.item,
+            "description": line.description,
+            "scheduled_value": money(line.scheduled_value),
+            "previous": money(line.previous),
+            "this_period": money(line.this_period),
+            "materials_stored": money(line.materials_stored),
+            "completed_and_stored": money(line.completed_and_stored),
+            "percent": f"{line.percent:.2f}",
+            "balance": money(line.balance),
+            "retention": money(line.retention),
+        }
+        for line in figures.lines
+    ]
     return {
-        "subject": email.subject, "message": email.message,
+        "subject": email.subject,
+        "message": email.message,
         "message_html": _message_html(email.message),
-        "claim": claim, "project": claim.project, "contract": claim.head_contract,
-        "terms": claim.terms, "summary_labels": list(claim.terms.summary_labels().items()),
-        "summary": summary, "lines": lines, "figures": figures.as_json(),
+        "claim": claim,
+        "project": claim.project,
+        "contract": claim.head_contract,
+        "terms": claim.terms,
+        "summary_labels": list(claim.terms.summary_labels().items()),
+        "summary": summary,
+        "lines": lines,
+        "figures": figures.as_json(),
         "claim_url": f"{current_app.config['PUBLIC_URL'].rstrip('/')}"
-                     f"/admin/claims/details/?id={claim.id}",
+        f"/admin/claims/details/?id={claim.id}",
     }
 
 
@@ -67,6 +85,8 @@ def snapshot(email: Communication) -> dict[str, str]:
     text = render_template(TEXT_TEMPLATE, **context)
     figures = json.dumps(context["figures"], sort_keys=True)
     return {
-        "html_body": html, "text_body": text, "figures_json": figures,
+        "html_body": html,
+        "text_body": text,
+        "figures_json": figures,
         "snapshot_sha256": hashlib.sha256("\0".join([html, text, figures]).encode()).hexdigest(),
     }

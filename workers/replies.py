@@ -49,7 +49,8 @@ def _by_token(addresses: list[str]) -> Communication | None:
     for address in addresses:
         if token := token_of(address, config["REPLY_DOMAIN"], config["SECRET_KEY"]):
             email = db.session.scalar(
-                select(Communication).where(Communication.reply_token == token))
+                select(Communication).where(Communication.reply_token == token)
+            )
             if email is not None:
                 return email
     return None
@@ -58,7 +59,8 @@ def _by_token(addresses: list[str]) -> Communication | None:
 def _by_message_ids(ids: list[str]) -> Communication | None:
     for message_id in ids:
         email = db.session.scalar(
-            select(Communication).where(Communication.message_id == message_id))
+            select(Communication).where(Communication.message_id == message_id)
+        )
         if email is not None:
             return email
     return None
@@ -92,13 +94,20 @@ def known_name(email: Communication, address: str | None) -> str:
     """The name we know for an address (recipient, then directory), for replies sent without
     a display name."""
     people = [(r.email, r.name) for r in email.recipients] + [
-        (c.email, c.name) for c in email.claim.project.directory]
+        (c.email, c.name) for c in email.claim.project.directory
+    ]
     return next((name for known, name in people if known == (address or "").lower()), "")
 
 
 def _from_us(parsed: ParsedMail) -> bool:
-    return bool(parsed.from_address and token_of(
-        parsed.from_address, current_app.config["REPLY_DOMAIN"], current_app.config["SECRET_KEY"]))
+    return bool(
+        parsed.from_address
+        and token_of(
+            parsed.from_address,
+            current_app.config["REPLY_DOMAIN"],
+            current_app.config["SECRET_KEY"],
+        )
+    )
 
 
 def _store_attachments(reply: Reply, parsed: ParsedMail) -> None:
@@ -108,10 +117,15 @@ def _store_attachments(reply: Reply, parsed: ParsedMail) -> None:
         size = len(attachment.content)
         refused = size > budget
         budget -= 0 if refused else size
-        reply.attachments.append(ReplyAttachment(
-            filename=attachment.filename[:200] or "attachment",
-            content_type=attachment.content_type[:200], size=size, refused=refused,
-            sha256=None if refused else store.put(attachment.content)))
+        reply.attachments.append(
+            ReplyAttachment(
+                filename=attachment.filename[:200] or "attachment",
+                content_type=attachment.content_type[:200],
+                size=size,
+                refused=refused,
+                sha256=None if refused else store.put(attachment.content),
+            )
+        )
 
 
 def _mark_bounced(email: Communication, parsed: ParsedMail) -> None:
@@ -150,27 +164,41 @@ def attach(inbound: InboundMessage, parsed: ParsedMail, match: Match) -> Reply:
     verified = kind == ReplyKind.REPLY and sender_is_known(email, parsed.from_address)
     decision = read_decision(parsed.text) if verified else None
     reply = Reply(
-        inbound=inbound, communication=email, from_address=(parsed.from_address or "")[:254],
+        inbound=inbound,
+        communication=email,
+        from_address=(parsed.from_address or "")[:254],
         from_name=(parsed.from_name or known_name(email, parsed.from_address))[:200],
         received_at=parsed.sent_at or inbound.received_at,
-        kind=kind, text=parsed.text, full_text=parsed.full_text, sender_verified=verified,
+        kind=kind,
+        text=parsed.text,
+        full_text=parsed.full_text,
+        sender_verified=verified,
         decision=decision.outcome if decision else None,
-        reason=decision.reason if decision else "")
+        reason=decision.reason if decision else "",
+    )
     db.session.add(reply)
     _store_attachments(reply, parsed)
     if kind == ReplyKind.BOUNCE:
         _mark_bounced(email, parsed)
     if kind == ReplyKind.REPLY:
-        move(db.session, email.id, {EmailState.SENT}, EmailState.REPLIED,
-             note=f"reply from {reply.from_address}")
+        move(
+            db.session,
+            email.id,
+            {EmailState.SENT},
+            EmailState.REPLIED,
+            note=f"reply from {reply.from_address}",
+        )
     if decision is not None:
         db.session.flush()
         db.session.add(record_decision(reply))
     inbound.communication = email
     inbound.match_method = match.method
-    inbound.set_status({ReplyKind.REPLY: InboundStatus.MATCHED,
-                        ReplyKind.AUTO_REPLY: InboundStatus.AUTO_REPLY,
-                        ReplyKind.BOUNCE: InboundStatus.BOUNCE}[kind])
+    inbound.set_status(
+        {
+            ReplyKind.REPLY: InboundStatus.MATCHED,
+            ReplyKind.AUTO_REPLY: InboundStatus.AUTO_REPLY,
+            ReplyKind.BOUNCE: InboundStatus.BOUNCE,
+        }[kind]
+    )
     inbound.processed_at = utcnow()
     return reply
-

@@ -22,13 +22,15 @@ def parse_smtp_url(url: str) -> SmtpServer:
     """`smtp://user:pass@host:587?starttls=1`, `smtps://host:465`, `smtp://127.0.0.1:1025`."""
     parts = urlsplit(url)
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-        raise ValueError(f"SMTP_URL must look like smtp://host:port or smtps://host:port, "
-                         f"not {url!r}")
+        raise ValueError(
+            f"SMTP_URL must look like smtp://host:port or smtps://host:port, not {url!r}"
+        )
     query = parse_qs(parts.query)
     starttls = query.get("starttls", ["0"])[0].lower() in ("1", "true", "yes")
     security = "ssl" if parts.scheme == "smtps" else "starttls" if starttls else "plain"
     return SmtpServer(
-        host=parts.hostname, port=parts.port or (465 if security == "ssl" else 25),
+        host=parts.hostname,
+        port=parts.port or (465 if security == "ssl" else 25),
         security=security,
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
@@ -39,8 +41,7 @@ def parse_smtp_url(url: str) -> SmtpServer:
 def _connect(server: SmtpServer) -> smtplib.SMTP:
     context = ssl.create_default_context()
     if server.security == "ssl":
-        client = smtplib.SMTP_SSL(server.host, server.port, timeout=server.timeout,
-                                  context=context)
+        client = smtplib.SMTP_SSL(server.host, server.port, timeout=server.timeout, context=context)
     else:
         client = smtplib.SMTP(server.host, server.port, timeout=server.timeout)
         if server.security == "starttls":
@@ -55,8 +56,9 @@ def _classify(code: int, detail: str) -> Exception:
     return error_class(f"{code} {detail}")
 
 
-def deliver(server: SmtpServer, envelope_from: str, recipients: list[str],
-            message: bytes) -> dict[str, tuple[int, str]]:
+def deliver(
+    server: SmtpServer, envelope_from: str, recipients: list[str], message: bytes
+) -> dict[str, tuple[int, str]]:
     """Send one message; return the recipients the server refused, {address: (code, text)}.
 
     Raises TransientDeliveryError for trouble worth retrying and PermanentDeliveryError when
@@ -73,8 +75,9 @@ def deliver(server: SmtpServer, envelope_from: str, recipients: list[str],
                 client.close()
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
-        detail = "; ".join(f"{rcpt}: {code} {_text(text)}"
-                           for rcpt, (code, text) in exc.recipients.items())
+        detail = "; ".join(
+            f"{rcpt}: {code} {_text(text)}" for rcpt, (code, text) in exc.recipients.items()
+        )
         if all(500 <= code < 600 for code in codes):
             raise PermanentDeliveryError(detail) from exc
         raise TransientDeliveryError(detail) from exc

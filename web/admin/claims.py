@@ -220,14 +220,25 @@ class ClaimView(ProjectScopedView):
         claim = self.get_one(claim_id)
         model = {"sent": Attachment, "received": ReplyAttachment}.get(kind)
         row = db.session.get(model, file_id) if model and file_id <= MAX_ID else None
-        email = None if row is None else (
-            row.communication if kind == "sent" else row.reply.communication)
-        if (email is None or email.claim_id != claim.id or not row.sha256
-                or not can_see_email(current_user, email)):
+        email = (
+            None
+            if row is None
+            else (row.communication if kind == "sent" else row.reply.communication)
+        )
+        if (
+            email is None
+            or email.claim_id != claim.id
+            or not row.sha256
+            or not can_see_email(current_user, email)
+        ):
             abort(404)
         content = FileStore(current_app.config["STORAGE_DIR"]).read(row.sha256)
-        return send_file(io.BytesIO(content), mimetype="application/octet-stream",
-                         as_attachment=True, download_name=row.filename)
+        return send_file(
+            io.BytesIO(content),
+            mimetype="application/octet-stream",
+            as_attachment=True,
+            download_name=row.filename,
+        )
 
     @expose("/<int:claim_id>/lines", methods=["POST"])
     def save_lines(self, claim_id: int):

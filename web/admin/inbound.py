@@ -75,8 +75,11 @@ class InboundView(LoginRequired, ModelView):
         visible = visible_emails(current_user).with_only_columns(Communication.id)
         unmatched = InboundMessage.communication_id.is_(None)
         if db.session.scalar(select(func.count(Company.id))) > 1:
-            known_senders = select(Contact.email).join(Contact.project).where(
-                Project.company_id == current_user.company_id)
+            known_senders = (
+                select(Contact.email)
+                .join(Contact.project)
+                .where(Project.company_id == current_user.company_id)
+            )
             unmatched = unmatched & InboundMessage.from_address.in_(known_senders)
         return query.filter(or_(unmatched, InboundMessage.communication_id.in_(visible)))
 
@@ -91,17 +94,24 @@ class InboundView(LoginRequired, ModelView):
         return message if message is not None else abort(404)
 
     def _visible(self, message_id: int) -> InboundMessage | None:
-        return self.scope(db.session.query(InboundMessage)).filter(
-            InboundMessage.id == message_id).one_or_none()
+        return (
+            self.scope(db.session.query(InboundMessage))
+            .filter(InboundMessage.id == message_id)
+            .one_or_none()
+        )
 
     @action("reprocess", "Reprocess", "Run matching again on the selected messages?")
     def action_reprocess(self, ids):
         from workers.actors import process_inbound
 
-        messages = self.get_query().filter(
-            InboundMessage.id.in_([_id(i) for i in ids]),
-            InboundMessage.status.in_([str(s) for s in REPROCESSABLE]),
-        ).all()
+        messages = (
+            self.get_query()
+            .filter(
+                InboundMessage.id.in_([_id(i) for i in ids]),
+                InboundMessage.status.in_([str(s) for s in REPROCESSABLE]),
+            )
+            .all()
+        )
         for message in messages:
             message.set_status(InboundStatus.STORED)
             message.operator_note = (

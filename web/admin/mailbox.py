@@ -35,8 +35,9 @@ class MailboxView(LoginRequired, BaseView):
     def _visible(self, caught: CaughtMessage) -> bool:
         """One company's admin sees only the caught copies of emails they may see."""
         message_id = str(caught.message["Message-ID"] or "").strip()
-        email = db.session.scalar(select(Communication).where(
-            Communication.message_id == message_id))
+        email = db.session.scalar(
+            select(Communication).where(Communication.message_id == message_id)
+        )
         return email is not None and can_see_email(current_user, email)
 
     def _caught(self, name: str) -> CaughtMessage:
@@ -67,14 +68,16 @@ class MailboxView(LoginRequired, BaseView):
         body = reply_text(request.form.get("answer", ""), request.form.get("text", ""))
         message = reply_as_recipient(caught, sender, body)
         try:
-            deliver(parse_smtp_url(current_app.config["INBOUND_SMTP_URL"]), sender,
-                    [addr.addr_spec for addr in message["To"].addresses],
-                    message.as_bytes(policy=policy.SMTP))
+            deliver(
+                parse_smtp_url(current_app.config["INBOUND_SMTP_URL"]),
+                sender,
+                [addr.addr_spec for addr in message["To"].addresses],
+                message.as_bytes(policy=policy.SMTP),
+            )
         except (TransientDeliveryError, PermanentDeliveryError) as exc:
             flash(f"The inbound listener did not take the reply: {exc}", "error")
         else:
-            flash(f"Replied as {sender}. The reply appears on the claim's Emails tab.",
-                  "success")
+            flash(f"Replied as {sender}. The reply appears on the claim's Emails tab.", "success")
         return redirect(url_for(".message", name=caught.name))
 
     @expose("/message")

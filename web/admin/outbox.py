@@ -13,7 +13,8 @@ from web.emails import cancel_email, retry_email
 def _recipients(view, context, email, name) -> Markup:
     return Markup("<br>").join(
         escape(f"{r.kind.upper()}: {r.email} ({r.status}{': ' + r.detail if r.detail else ''})")
-        for r in email.recipients)
+        for r in email.recipients
+    )
 
 
 class OutboxView(ProjectScopedView):
@@ -21,10 +22,23 @@ class OutboxView(ProjectScopedView):
 
     edit_permission = BillingPermission.ADMIN
     can_create = can_edit = can_delete = False
-    column_list = ["id", "claim", "subject", "sender", "recipients", "state",
-                   "state_changed_at", "attempts", "last_error", "created_at"]
-    column_labels = {"state_changed_at": "State since", "created_at": "Created",
-                     "claim.head_contract.project.number": "Project"}
+    column_list = [
+        "id",
+        "claim",
+        "subject",
+        "sender",
+        "recipients",
+        "state",
+        "state_changed_at",
+        "attempts",
+        "last_error",
+        "created_at",
+    ]
+    column_labels = {
+        "state_changed_at": "State since",
+        "created_at": "Created",
+        "claim.head_contract.project.number": "Project",
+    }
     column_filters = ["state", "claim.head_contract.project.number", "created_at", "private"]
     column_searchable_list = ["subject", "recipients.email"]
     column_default_sort = ("id", True)
@@ -38,17 +52,23 @@ class OutboxView(ProjectScopedView):
 
     def scope(self, query):
         administered = [p.id for p in projects_where(BillingPermission.ADMIN)()]
-        return (query.join(Communication.claim).join(ProgressClaim.head_contract)
-                .filter(HeadContract.project_id.in_(administered)))
+        return (
+            query.join(Communication.claim)
+            .join(ProgressClaim.head_contract)
+            .filter(HeadContract.project_id.in_(administered))
+        )
 
     def _act(self, ids, verb: str, do) -> None:
         wanted = [int(i) for i in ids if i.isascii() and i.isdigit() and int(i) <= MAX_ID]
         emails = self.get_query().filter(Communication.id.in_(wanted)).all()
         done = [e.id for e in emails if do(e, current_user.name)]
         skipped = len(ids) - len(done)
-        flash(f"{verb} {len(done)} email(s)" + (f"; {skipped} skipped (not in a state that "
-              "allows it)" if skipped else "") + f", as {current_user.name}.",
-              "success" if done else "warning")
+        flash(
+            f"{verb} {len(done)} email(s)"
+            + (f"; {skipped} skipped (not in a state that allows it)" if skipped else "")
+            + f", as {current_user.name}.",
+            "success" if done else "warning",
+        )
 
     @action("retry", "Retry", "Re-queue the selected failed emails?")
     def action_retry(self, ids):
