@@ -127,6 +127,17 @@ def demo(ctx) -> dict:
 
 
 @pytest.fixture
+def project_id(demo) -> int:
+    return demo["projects"][0]["id"]
+
+
+@pytest.fixture
+def claim_ids(demo) -> list[int]:
+    """The demo's claims 1, 2 and 3 of HC-1."""
+    return [c["id"] for c in demo["projects"][0]["head_contracts"][0]["claims"]]
+
+
+@pytest.fixture
 def make_user(ctx):
     """Create a user of the demo company with a permission on a project (or none)."""
 

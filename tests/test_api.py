@@ -54,17 +54,6 @@ TWO_PLACES = re.compile(r"^-?\d+\.\d{2}$")
 
 
 @pytest.fixture
-def project_id(demo) -> int:
-    return demo["projects"][0]["id"]
-
-
-@pytest.fixture
-def claim_ids(demo) -> list[int]:
-    """The demo's claims 1, 2 and 3 of HC-1."""
-    return [c["id"] for c in demo["projects"][0]["head_contracts"][0]["claims"]]
-
-
-@pytest.fixture
 def users(demo, make_user, project_id) -> dict[str, User]:
     """One user per kind of access to the demo project, and an admin of another company."""
     made = {

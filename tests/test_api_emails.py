@@ -45,17 +45,6 @@ UTC_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 
 @pytest.fixture
-def project_id(demo) -> int:
-    return demo["projects"][0]["id"]
-
-
-@pytest.fixture
-def claim_ids(demo) -> list[int]:
-    """The demo's claims 1, 2 and 3 of HC-1."""
-    return [c["id"] for c in demo["projects"][0]["head_contracts"][0]["claims"]]
-
-
-@pytest.fixture
 def claim_id(claim_ids) -> int:
     """The demo's claim 3 (draft), the one emailed in these tests."""
     return claim_ids[2]

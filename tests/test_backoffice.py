@@ -31,11 +31,6 @@ def claim_ids(demo) -> list[int]:
 
 
 @pytest.fixture
-def project_id(demo) -> int:
-    return demo["projects"][0]["id"]
-
-
-@pytest.fixture
 def users(demo, make_user, project_id) -> dict[str, User]:
     """One user per role on the demo project, and one outsider of another company."""
     made = {
