@@ -8,6 +8,7 @@ import time
 import redis
 from flask import Blueprint, abort, current_app, jsonify, request
 
+from workers.broker import current_broker
 from workers.inbound_smtp import inbound_size_limit
 from workers.intake import take_in
 
@@ -28,7 +29,7 @@ def _replay_key(signature: str) -> str:
 
 
 def _redis() -> redis.Redis:
-    return redis.Redis.from_url(current_app.config["REDIS_URL"])
+    return current_broker().client  # the broker's connection pool, not one per request
 
 
 @bp.route("/inbound/mime", methods=["POST"])
