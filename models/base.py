@@ -24,6 +24,18 @@ Email = Annotated[str, mapped_column(String(254))]
 Timestamp = Annotated[datetime, mapped_column(DateTime(timezone=True))]
 
 
+# Ids are 32-bit integer columns: a larger number names no row (and overflows some drivers).
+MAX_ID = 2**31 - 1
+
+
+def parse_id(value: object) -> int | None:
+    """A row id from user input, or None for anything that cannot be one."""
+    text = str(value if value is not None else "").strip()
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_ID:
+        return None
+    return int(text)
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC."""
     return datetime.now(UTC)

@@ -22,12 +22,11 @@ from models.contract import (
     HeadContract,
 )
 from models.errors import DomainError, ImportErrorInFile
-from models.money import CENT
+from models.money import CENT, MAX_AMOUNT
 from models.project import BillingPermission, Contact, Project, ProjectMember
 from models.terminology import DICTIONARIES
 
 # Money columns are Numeric(14, 2): amounts must stay below a trillion.
-MAX_AMOUNT = Decimal("1000000000000")
 
 # The order in which an imported claim's status is reached through the review workflow.
 STATUS_PATH = {

@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal(10) ** 12  # money columns hold 12 digits before the point
 ZERO = Decimal("0.00")
 HUNDRED = Decimal("100")
 

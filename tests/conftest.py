@@ -162,6 +162,30 @@ def make_user(ctx):
 
 
 @pytest.fixture
+def other_company_admin(ctx) -> User:
+    """spy@rival.example: an admin of another company, who must never see ours."""
+    outsider = User(
+        company=Company(name="Rival Builders"), email="spy@rival.example", name="Spy", is_admin=True
+    )
+    outsider.set_password(PASSWORD)
+    db.session.add(outsider)
+    db.session.commit()
+    return outsider
+
+
+@pytest.fixture
+def api(app, make_token):
+    """A test client of the given user that sends a fresh bearer token with every request."""
+
+    def client_for(user: User):
+        client = app.test_client()
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {make_token(user)}"
+        return client
+
+    return client_for
+
+
+@pytest.fixture
 def make_token(ctx):
     def make(user: User) -> str:
         row, token = ApiToken.issue(user)

@@ -9,7 +9,6 @@ import pytest
 from models import (
     BillingPermission,
     ClaimStatus,
-    Company,
     Contact,
     ContractStatus,
     HeadContract,
@@ -18,35 +17,12 @@ from models import (
     User,
 )
 from models.demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD
-from tests.conftest import PASSWORD
+from tests.contract_fields import LINE_FIELDS, SUMMARY_FIELDS
 from web.extensions import db
 
 CLAIM_KEYS = {"id", "number", "project_id", "head_contract", "status", "period_start", "period_end"}
-LINE_KEYS = {
-    "item",
-    "description",
-    "scheduled_value",
-    "previous",
-    "this_period",
-    "materials_stored",
-    "completed_and_stored",
-    "percent",
-    "balance",
-    "retention",
-}
-SUMMARY_KEYS = {
-    "original_contract_sum",
-    "net_change_orders",
-    "contract_sum_to_date",
-    "total_completed_and_stored",
-    "retention_work",
-    "retention_materials",
-    "total_retention",
-    "total_earned_less_retention",
-    "previous_certificates",
-    "current_payment_due",
-    "balance_to_finish_including_retention",
-}
+LINE_KEYS = set(LINE_FIELDS)
+SUMMARY_KEYS = set(SUMMARY_FIELDS)
 TWO_PLACES = re.compile(r"^-?\d+\.\d{2}$")
 
 
@@ -54,7 +30,7 @@ TWO_PLACES = re.compile(r"^-?\d+\.\d{2}$")
 
 
 @pytest.fixture
-def users(demo, make_user, project_id) -> dict[str, User]:
+def users(demo, make_user, project_id, other_company_admin) -> dict[str, User]:
     """One user per kind of access to the demo project, and an admin of another company."""
     made = {
         "admin": db.session.get(User, demo["users"][DEMO_ADMIN_EMAIL]),
@@ -63,29 +39,8 @@ def users(demo, make_user, project_id) -> dict[str, User]:
         "none": make_user("none@harbourside.example", project_id, BillingPermission.NONE),
         "stranger": make_user("nobody@harbourside.example"),
     }
-    outsider = User(
-        company=Company(name="Rival Builders"),
-        email="spy@rival.example",
-        name="Spy",
-        is_admin=True,
-    )
-    outsider.set_password(PASSWORD)
-    db.session.add(outsider)
-    db.session.commit()
-    made["other_company"] = outsider
+    made["other_company"] = other_company_admin
     return made
-
-
-@pytest.fixture
-def api(app, make_token):
-    """A test client of the given user that sends a fresh bearer token with every request."""
-
-    def client_for(user: User):
-        client = app.test_client()
-        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {make_token(user)}"
-        return client
-
-    return client_for
 
 
 def add_project_with_claim(company_id: int, number: str) -> tuple[int, int]:

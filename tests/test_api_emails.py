@@ -14,10 +14,9 @@ import pytest
 import sqlalchemy as sa
 from dramatiq import Message
 
-from models import BillingPermission, Company, Contact, User
+from models import BillingPermission, Contact, User
 from models.communication import Attachment, Communication, EmailState
 from models.demo import DEMO_ADMIN_EMAIL
-from tests.conftest import PASSWORD
 from web.extensions import db
 
 EMAIL_KEYS = {
@@ -51,7 +50,7 @@ def claim_id(claim_ids) -> int:
 
 
 @pytest.fixture
-def users(demo, make_user, project_id) -> dict[str, User]:
+def users(demo, make_user, project_id, other_company_admin) -> dict[str, User]:
     """One user per kind of access to the demo project, recipients of the demo directory who
     have a login, and an admin of another company."""
     made = {
@@ -65,26 +64,8 @@ def users(demo, make_user, project_id) -> dict[str, User]:
         "none": make_user("none@harbourside.example", project_id, BillingPermission.NONE),
         "stranger": make_user("nobody@harbourside.example"),
     }
-    outsider = User(
-        company=Company(name="Rival Builders"), email="spy@rival.example", name="Spy", is_admin=True
-    )
-    outsider.set_password(PASSWORD)
-    db.session.add(outsider)
-    db.session.commit()
-    made["other_company"] = outsider
+    made["other_company"] = other_company_admin
     return made
-
-
-@pytest.fixture
-def api(app, make_token):
-    """A test client of the given user that sends a fresh bearer token with every request."""
-
-    def client_for(user: User):
-        client = app.test_client()
-        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {make_token(user)}"
-        return client
-
-    return client_for
 
 
 def queued_renders(broker) -> list[int]:

@@ -31,7 +31,7 @@ def claim_ids(demo) -> list[int]:
 
 
 @pytest.fixture
-def users(demo, make_user, project_id) -> dict[str, User]:
+def users(demo, make_user, project_id, other_company_admin) -> dict[str, User]:
     """One user per role on the demo project, and one outsider of another company."""
     made = {
         "admin": make_user("boss@harbourside.example", admin=True),
@@ -41,12 +41,7 @@ def users(demo, make_user, project_id) -> dict[str, User]:
         "none": make_user("none@harbourside.example", project_id, BillingPermission.NONE),
         "stranger": make_user("nobody@harbourside.example"),
     }
-    other = Company(name="Rival Builders")
-    outsider = User(company=other, email="spy@rival.example", name="Spy", is_admin=True)
-    outsider.set_password(PASSWORD)
-    db.session.add(outsider)
-    db.session.commit()
-    made["other_company"] = outsider
+    made["other_company"] = other_company_admin
     return made
 
 

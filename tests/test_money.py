@@ -19,6 +19,7 @@ from models.money import (
     claim_figures,
     to_cents,
 )
+from tests.contract_fields import LINE_FIELDS, SUMMARY_FIELDS
 
 
 def money(text: str) -> Decimal:
@@ -431,31 +432,8 @@ def test_two_billable_lines_with_one_item_are_refused():
 
 # 9. JSON ------------------------------------------------------------------------------------
 
-LINE_KEYS = {
-    "item",
-    "description",
-    "scheduled_value",
-    "previous",
-    "this_period",
-    "materials_stored",
-    "completed_and_stored",
-    "percent",
-    "balance",
-    "retention",
-}
-SUMMARY_KEYS = {
-    "original_contract_sum",
-    "net_change_orders",
-    "contract_sum_to_date",
-    "total_completed_and_stored",
-    "retention_work",
-    "retention_materials",
-    "total_retention",
-    "total_earned_less_retention",
-    "previous_certificates",
-    "current_payment_due",
-    "balance_to_finish_including_retention",
-}
+LINE_KEYS = set(LINE_FIELDS)
+SUMMARY_KEYS = set(SUMMARY_FIELDS)
 
 
 def test_as_json_renders_every_amount_with_two_places():

@@ -3,7 +3,7 @@ the operators' Inbound view, and the Mailbox's Reply as recipient."""
 
 import sqlalchemy as sa
 
-from models import ClaimDecision, Company, Contact, InboundMessage, ProgressClaim, User
+from models import ClaimDecision, Contact, InboundMessage, ProgressClaim
 from tests.conftest import csrf_token_from, wait_for
 from tests.mail import free_port
 from tests.test_inbound import (
@@ -184,15 +184,11 @@ def test_reply_as_recipient_from_the_mailbox_closes_the_loop(
     )
 
 
-def test_another_companys_admin_never_sees_our_matched_mail(app, login, sent, listener):
+def test_another_companys_admin_never_sees_our_matched_mail(
+    app, login, sent, listener, other_company_admin
+):
     smtp_send(listener, reply_to(sent, "Approved, confidential"), reply_address(sent))
     [reply] = wait_for_replies(sent.id)
-    rival = User(
-        company=Company(name="Rival Builders"), email="spy@rival.example", name="Spy", is_admin=True
-    )
-    rival.set_password("correct horse battery")
-    db.session.add(rival)
-    db.session.commit()
     spy = login("spy@rival.example")
     assert "confidential" not in spy.get("/admin/inbound/").get_data(as_text=True)
     assert spy.get(f"/admin/inbound/details/?id={reply.inbound_id}").status_code == 404
@@ -225,7 +221,7 @@ def test_reply_attachments_download_only_for_those_who_see_the_email(
 
 
 def test_unmatched_mail_shows_to_the_company_whose_directory_knows_the_sender(
-    app, login, sent, tmp_path
+    app, login, sent, tmp_path, other_company_admin
 ):
     stray = reply_to(sent, "Lost reply, confidential", to="accounts@harbourside.example")
     ingest(app, tmp_path, stray.replace(sent.message_id.encode(), b"<lost@elsewhere.example>"))
@@ -233,12 +229,6 @@ def test_unmatched_mail_shows_to_the_company_whose_directory_knows_the_sender(
         lambda: [m for m in inbound_rows() if m.status == "unmatched"] or None,
         what="the stray message",
     )
-    rival = User(
-        company=Company(name="Rival Builders"), email="spy@rival.example", name="Spy", is_admin=True
-    )
-    rival.set_password("correct horse battery")
-    db.session.add(rival)
-    db.session.commit()
     assert login("spy@rival.example").get(f"/admin/inbound/raw/?id={message.id}").status_code == 404
     raw = login(ADMIN, PASSWORD).get(f"/admin/inbound/raw/?id={message.id}")
     assert b"Lost reply, confidential" in raw.data

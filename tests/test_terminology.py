@@ -6,6 +6,7 @@ import pytest
 
 from models import Company, ProgressClaim
 from models.terminology import DICTIONARIES, claim_subject, terms_for
+from tests.contract_fields import SUMMARY_FIELDS
 from web.extensions import db
 
 OCT_1, OCT_31 = date(2026, 10, 1), date(2026, 10, 31)
@@ -60,19 +61,7 @@ def test_dates_are_zero_padded_day_first_outside_the_us():
     assert terms_for("en-US").date(march_5) == "03/05/2026"
 
 
-SUMMARY_KEYS = [
-    "original_contract_sum",
-    "net_change_orders",
-    "contract_sum_to_date",
-    "total_completed_and_stored",
-    "retention_work",
-    "retention_materials",
-    "total_retention",
-    "total_earned_less_retention",
-    "previous_certificates",
-    "current_payment_due",
-    "balance_to_finish_including_retention",
-]
+SUMMARY_KEYS = SUMMARY_FIELDS
 
 
 @pytest.mark.parametrize("code", sorted(DICTIONARIES))

@@ -24,6 +24,7 @@ from models.access import (
     visible_emails,
     visible_projects,
 )
+from models.base import MAX_ID
 from models.communication import Communication
 from models.company import hash_token
 from models.compose import ComposeError, Draft, Upload
@@ -33,9 +34,6 @@ from web.emails import email_resource, retry_email, send_claim_email
 from web.extensions import db
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-# Ids are 32-bit integer columns; a larger id names nothing (and would overflow the driver).
-MAX_ID = 2**31 - 1
 
 
 # --- authentication and errors ---------------------------------------------------------------

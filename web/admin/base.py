@@ -9,9 +9,8 @@ from wtforms.validators import ValidationError
 
 from models import BillingPermission, Project
 from models.access import project_permission, visible_projects
+from models.base import parse_id
 from web.extensions import db
-
-MAX_ID = 2**31 - 1
 
 
 class LoginRequired:
@@ -62,7 +61,7 @@ class ProjectScopedView(LoginRequired, ModelView):
     def get_one(self, id):
         # Ids are 32-bit integer columns: anything else names no row (and must not reach the
         # database driver, which overflows on huge numbers).
-        if id is None or not str(id).isascii() or not str(id).isdigit() or int(id) > MAX_ID:
+        if parse_id(id) is None:
             abort(404)
         model = super().get_one(str(id))
         if model is None or not project_permission(current_user, self.project_of(model)).allows(

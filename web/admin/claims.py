@@ -14,14 +14,16 @@ from wtforms.validators import DataRequired, ValidationError
 
 from models import BillingPermission, ClaimStatus, HeadContract, ProgressClaim
 from models.access import can_see_email, may_see_bcc, project_permission
+from models.base import MAX_ID
 from models.claim import STATUS_TRANSITIONS, change_claim_status, open_claim, set_claim_lines
 from models.claim_decision import apply_decision
 from models.communication import Attachment, Communication
 from models.errors import DomainError
 from models.inbound import ClaimDecision, ReplyAttachment
+from models.money import MAX_AMOUNT
 from models.project import search_directory
 from models.storage import FileStore
-from web.admin.base import MAX_ID, ProjectScopedView, projects_where
+from web.admin.base import ProjectScopedView, projects_where
 from web.admin.compose import ComposeForm
 from web.api import contact_json
 from web.emails import send_claim_email
@@ -36,10 +38,6 @@ def contracts_open_for_claims():
         for contract in project.head_contracts
         if contract.accepts_claims
     ]
-
-
-# Money columns hold 12 digits before the point.
-MAX_AMOUNT = Decimal(10) ** 12
 
 
 def claim_emails(claim: ProgressClaim) -> list[Communication]:

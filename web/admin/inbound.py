@@ -18,8 +18,8 @@ from models import (
     Project,
 )
 from models.access import can_see_email, visible_emails
-from models.base import utcnow
-from web.admin.base import MAX_ID, LoginRequired
+from models.base import parse_id, utcnow
+from web.admin.base import LoginRequired
 from web.extensions import db
 from workers.inbound_parse import parse_mail
 from workers.intake import read_raw
@@ -27,12 +27,6 @@ from workers.replies import Match, attach
 
 # Messages whose processing can be run again without duplicating a reply.
 REPROCESSABLE = {InboundStatus.UNMATCHED, InboundStatus.FAILED}
-
-
-def _id(value: str | None) -> int:
-    """A row id from a request, or 0 (no row) for anything that is not one."""
-    value = (value or "").strip()
-    return int(value) if value.isascii() and value.isdigit() and int(value) <= MAX_ID else 0
 
 
 def _email_link(view, context, message, name) -> Markup:
@@ -90,10 +84,10 @@ class InboundView(LoginRequired, ModelView):
         return self.scope(super().get_count_query())
 
     def get_one(self, id):
-        message = self._visible(_id(str(id)))
+        message = self._visible(parse_id(id))
         return message if message is not None else abort(404)
 
-    def _visible(self, message_id: int) -> InboundMessage | None:
+    def _visible(self, message_id: int | None) -> InboundMessage | None:
         return (
             self.scope(db.session.query(InboundMessage))
             .filter(InboundMessage.id == message_id)
@@ -107,7 +101,7 @@ class InboundView(LoginRequired, ModelView):
         messages = (
             self.get_query()
             .filter(
-                InboundMessage.id.in_([_id(i) for i in ids]),
+                InboundMessage.id.in_([parse_id(i) for i in ids]),
                 InboundMessage.status.in_([str(s) for s in REPROCESSABLE]),
             )
             .all()
@@ -129,7 +123,7 @@ class InboundView(LoginRequired, ModelView):
     @expose("/raw/")
     def raw_view(self):
         """The message exactly as received, as text."""
-        message = self._visible(_id(request.args.get("id")))
+        message = self._visible(parse_id(request.args.get("id")))
         if message is None:
             abort(404)
         response = current_app.response_class(read_raw(message), mimetype="text/plain")
@@ -139,8 +133,9 @@ class InboundView(LoginRequired, ModelView):
     @expose("/assign/", methods=["POST"])
     def assign(self):
         """Attach an unmatched message to one of our emails as its reply."""
-        message = self._visible(_id(request.form.get("id")))
-        email = db.session.get(Communication, _id(request.form.get("email_id")))
+        message = self._visible(parse_id(request.form.get("id")))
+        email_id = parse_id(request.form.get("email_id"))
+        email = db.session.get(Communication, email_id) if email_id else None
         if message is None:
             abort(404)
         if email is None or not can_see_email(current_user, email):

@@ -6,7 +6,8 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from models import BillingPermission, Communication, HeadContract, ProgressClaim
-from web.admin.base import MAX_ID, ProjectScopedView, projects_where
+from models.base import parse_id
+from web.admin.base import ProjectScopedView, projects_where
 from web.emails import cancel_email, retry_email
 
 
@@ -59,7 +60,7 @@ class OutboxView(ProjectScopedView):
         )
 
     def _act(self, ids, verb: str, do) -> None:
-        wanted = [int(i) for i in ids if i.isascii() and i.isdigit() and int(i) <= MAX_ID]
+        wanted = [parse_id(i) for i in ids]
         emails = self.get_query().filter(Communication.id.in_(wanted)).all()
         done = [e.id for e in emails if do(e, current_user.name)]
         skipped = len(ids) - len(done)
