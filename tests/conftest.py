@@ -267,7 +267,9 @@ def worker(app, broker, mail_config):
     worker.stop()
     # Dramatiq's Worker registers a middleware of its own and never removes it; drop it so
     # stopped workers do not pile up on the shared broker.
-    broker.middleware[:] = [m for m in broker.middleware if getattr(m, "worker", None) is not worker]
+    broker.middleware[:] = [
+        m for m in broker.middleware if getattr(m, "worker", None) is not worker
+    ]
 
 
 def wait_for(condition, timeout: float = 20.0, what: str = "condition"):

@@ -3,7 +3,7 @@ the operators' Inbound view, and the Mailbox's Reply as recipient."""
 
 import sqlalchemy as sa
 
-from models import ClaimDecision, Contact, InboundMessage, ProgressClaim
+from models import ClaimDecision, Contact, InboundMessage, ProgressClaim, Reply
 from tests.conftest import csrf_token_from, wait_for
 from tests.mail import free_port
 from tests.test_inbound import (
@@ -17,6 +17,7 @@ from tests.test_inbound import (
 from web.extensions import db
 from workers.inbound_smtp import start_inbound_smtp
 from workers.mailcatcher import start_mail_catcher
+from workers.replies import assign, reopen
 
 ADMIN, PM, PASSWORD = "admin@harbourside.example", "priya.pm@harbourside.example", "claimpost-demo"
 
@@ -88,7 +89,8 @@ def test_the_api_shows_replies_with_their_decision(sent, listener, make_token, a
     )
 
 
-def test_operators_assign_unmatched_mail_and_reprocess_it(app, login, sent, tmp_path):
+def unmatched_approval(app, sent, tmp_path) -> InboundMessage:
+    """An "Approved" that lost every trace of our email, left unmatched for an operator."""
     stray = reply_to(
         sent,
         "Approved, see attached",
@@ -101,6 +103,11 @@ def test_operators_assign_unmatched_mail_and_reprocess_it(app, login, sent, tmp_
         lambda: [m for m in inbound_rows() if m.status == "unmatched"] or None,
         what="the stray message to be left unmatched",
     )
+    return message
+
+
+def test_operators_assign_unmatched_mail_and_reprocess_it(app, login, sent, tmp_path):
+    message = unmatched_approval(app, sent, tmp_path)
 
     assert login(PM, PASSWORD).get("/admin/inbound/").status_code == 403
     admin = login(ADMIN, PASSWORD)
@@ -130,6 +137,26 @@ def test_operators_assign_unmatched_mail_and_reprocess_it(app, login, sent, tmp_
     assert db.session.get(InboundMessage, message.id).operator_note == (
         f"assigned to email #{sent.id} by Alex Admin"
     )
+
+
+def test_an_operator_acting_on_a_page_that_is_out_of_date_changes_nothing(app, sent, tmp_path):
+    message = unmatched_approval(app, sent, tmp_path)
+    db.session.expire_all()
+    seen = db.session.get(InboundMessage, message.id)  # as the operator's page loaded it
+    with db.engine.begin() as other_operator:  # who assigned it a moment earlier
+        other_operator.execute(
+            sa.update(InboundMessage)
+            .where(InboundMessage.id == message.id)
+            .values(status="matched", operator_note="assigned by Alex Admin")
+        )
+
+    assert not assign(seen, sent, "Priya PM")
+    assert not reopen(seen, "Priya PM")
+    db.session.commit()
+
+    db.session.expire_all()
+    assert db.session.scalars(sa.select(Reply)).all() == []
+    assert (seen.status, seen.operator_note) == ("matched", "assigned by Alex Admin")
 
 
 def test_reply_as_recipient_from_the_mailbox_closes_the_loop(

@@ -18,12 +18,16 @@ from models.inbound import (
     Reply,
     ReplyAttachment,
     ReplyKind,
+    move_inbound,
 )
 from models.reply_token import is_signed_reply_token
 from models.storage import FileStore
 from web.extensions import db
 from workers.inbound_parse import ParsedMail, parse_mail
 from workers.intake import read_raw
+
+# Messages an operator may send through processing again: no reply was made of them.
+REPROCESSABLE = (InboundStatus.UNMATCHED, InboundStatus.FAILED)
 
 # claims+TOKEN@, claims.TOKEN@ or claims-TOKEN@ (some list servers rewrite the "+").
 TOKEN_ADDRESS = re.compile(r"^claims[+.\-]([0-9a-z]{33})@(.+)$", re.IGNORECASE)
@@ -156,6 +160,28 @@ def process(inbound: InboundMessage) -> None:
         inbound.processed_at = utcnow()
         return
     attach(inbound, parsed, match)
+
+
+def reopen(inbound: InboundMessage, operator: str) -> bool:
+    """An operator sends an unmatched or failed message back to `stored`, to be processed
+    again; False, changing nothing, if it has moved on meanwhile (matched by a concurrent
+    reprocess or assignment)."""
+    if not any(
+        move_inbound(db.session, inbound.id, s, InboundStatus.STORED) for s in REPROCESSABLE
+    ):
+        return False
+    inbound.operator_note = f"reprocessed by {operator} at {utcnow():%Y-%m-%d %H:%M} UTC"
+    return True
+
+
+def assign(inbound: InboundMessage, email: Communication, operator: str) -> bool:
+    """An operator makes an unmatched message a reply to `email`, once; False, changing
+    nothing, if it is no longer unmatched (another operator or a reprocess got there first)."""
+    if not move_inbound(db.session, inbound.id, InboundStatus.UNMATCHED, InboundStatus.PROCESSING):
+        return False
+    attach(inbound, parse_mail(read_raw(inbound)), Match(email, MatchMethod.OPERATOR))
+    inbound.operator_note = f"assigned to email #{email.id} by {operator}"
+    return True
 
 
 def attach(inbound: InboundMessage, parsed: ParsedMail, match: Match) -> Reply:

@@ -13,20 +13,14 @@ from models import (
     Company,
     Contact,
     InboundMessage,
-    InboundStatus,
-    MatchMethod,
     Project,
 )
 from models.access import can_see_email, visible_emails
-from models.base import parse_id, utcnow
+from models.base import parse_id
 from web.admin.base import LoginRequired
 from web.extensions import db
-from workers.inbound_parse import parse_mail
 from workers.intake import read_raw
-from workers.replies import Match, attach
-
-# Messages whose processing can be run again without duplicating a reply.
-REPROCESSABLE = {InboundStatus.UNMATCHED, InboundStatus.FAILED}
+from workers.replies import assign, reopen
 
 
 def _email_link(view, context, message, name) -> Markup:
@@ -98,19 +92,8 @@ class InboundView(LoginRequired, ModelView):
     def action_reprocess(self, ids):
         from workers.actors import process_inbound
 
-        messages = (
-            self.get_query()
-            .filter(
-                InboundMessage.id.in_([parse_id(i) for i in ids]),
-                InboundMessage.status.in_([str(s) for s in REPROCESSABLE]),
-            )
-            .all()
-        )
-        for message in messages:
-            message.set_status(InboundStatus.STORED)
-            message.operator_note = (
-                f"reprocessed by {current_user.name} at {utcnow():%Y-%m-%d %H:%M} UTC"
-            )
+        selected = self.get_query().filter(InboundMessage.id.in_([parse_id(i) for i in ids]))
+        messages = [m for m in selected if reopen(m, current_user.name)]
         db.session.commit()
         for message in messages:
             process_inbound.send(message.id)
@@ -140,11 +123,10 @@ class InboundView(LoginRequired, ModelView):
             abort(404)
         if email is None or not can_see_email(current_user, email):
             flash("No such email.", "error")
-        elif message.status != InboundStatus.UNMATCHED:
+        elif not assign(message, email, current_user.name):
+            db.session.rollback()
             flash("Only an unmatched message can be assigned.", "error")
         else:
-            attach(message, parse_mail(read_raw(message)), Match(email, MatchMethod.OPERATOR))
-            message.operator_note = f"assigned to email #{email.id} by {current_user.name}"
             db.session.commit()
             flash(f"Message #{message.id} is now a reply to email #{email.id}.", "success")
         return redirect(self.get_url(".details_view", id=message.id))
