@@ -167,6 +167,29 @@ def set_claim_lines(claim: ProgressClaim, amounts: dict[str, tuple[Decimal, Deci
             claim.lines.append(line)
         line.work_this_period = to_cents(work)
         line.materials_stored = to_cents(materials)
+    _check_within_scheduled_values(claim)
+
+
+def check_contract_change(contract: HeadContract, retention_changed: bool) -> None:
+    """Refuse a change to a contract that would rewrite what its claims bill: a billed line
+    removed or its change order no longer approved, a scheduled value below what a claim bills
+    on it, or new retention rates once a claim has gone to the client (its certified amount,
+    and every later claim's "previous certificates", would change)."""
+    if missing := contract.billed_items_missing():
+        raise ClaimRuleError(
+            f"Claims bill {', '.join(sorted(missing))}: a billed line cannot be removed and "
+            "a billed change order must stay approved."
+        )
+    if retention_changed and any(c.status != ClaimStatus.DRAFT for c in contract.claims):
+        raise ClaimRuleError(
+            "Retention rates cannot change once a claim has gone to the client: "
+            "its certified amounts would change."
+        )
+    for claim in contract.claims:
+        _check_within_scheduled_values(claim)
+
+
+def _check_within_scheduled_values(claim: ProgressClaim) -> None:
     try:
         figures = claim.figures()
     except ValueError as exc:
@@ -175,14 +198,15 @@ def set_claim_lines(claim: ProgressClaim, amounts: dict[str, tuple[Decimal, Deci
         billed, scheduled = line.completed_and_stored, line.scheduled_value
         if scheduled >= 0 and billed > scheduled:
             raise ClaimRuleError(
-                f"Line {line.item} would bill {billed} against a scheduled "
-                f"value of {scheduled}; bill the excess through a variation."
+                f"Line {line.item} would bill {billed} against a scheduled value of "
+                f"{scheduled} in claim #{claim.number}; bill the excess through a variation."
             )
         # A deductive variation (negative value) is billed from 0 down to its value, never up.
         if not min(scheduled, ZERO) <= billed <= max(scheduled, ZERO):
             raise ClaimRuleError(
                 f"Line {line.item} would bill {billed} against a scheduled value of "
-                f"{scheduled}; a line bills between 0.00 and its scheduled value."
+                f"{scheduled} in claim #{claim.number}; a line bills between 0.00 and its "
+                "scheduled value."
             )
 
 

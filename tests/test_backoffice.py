@@ -409,6 +409,42 @@ def test_a_billed_variation_cannot_be_unapproved(login, users, demo):
     assert db.session.get(HeadContract, contract_id).title == "Main works (stage 1)"
 
 
+def contract_form(client, contract_id: int) -> tuple[str, dict]:
+    url = f"/admin/contracts/edit/?id={contract_id}"
+    return url, form_values(client.get(url).get_data(as_text=True))
+
+
+def test_retention_rates_are_fixed_once_a_claim_has_gone_to_the_client(login, users, demo):
+    contract_id = demo["projects"][0]["head_contracts"][0]["id"]
+    client = login("boss@harbourside.example")
+    url, values = contract_form(client, contract_id)
+    before = db.session.get(HeadContract, contract_id).retention_work_pct
+    values["retention_work_pct"] = "5"
+    page = client.post(url, data=values).get_data(as_text=True)
+    assert "Retention rates cannot change once a claim has gone to the client" in page
+    db.session.expire_all()
+    assert db.session.get(HeadContract, contract_id).retention_work_pct == before
+
+
+def test_a_scheduled_value_cannot_drop_below_what_a_claim_bills(login, users, demo):
+    contract_id = demo["projects"][0]["head_contracts"][0]["id"]
+    client = login("boss@harbourside.example")
+    url, values = contract_form(client, contract_id)
+    first_line = next(k for k in values if k.startswith("lines-") and k.endswith("-item"))
+    value_field = first_line.replace("-item", "-scheduled_value")
+    before = values[value_field]
+    values[value_field] = "1.00"
+    page = client.post(url, data=values).get_data(as_text=True)
+    assert re.search(
+        rf"Line {values[first_line]} would bill [\d.]+ against a scheduled value of 1\.00 in "
+        r"claim #\d",
+        page,
+    )
+    db.session.expire_all()
+    line = db.session.get(HeadContract, contract_id).lines[0]
+    assert line.scheduled_value == Decimal(before.replace(",", ""))
+
+
 def test_a_contract_with_claims_cannot_be_deleted(login, users, demo):
     contract_id = demo["projects"][0]["head_contracts"][0]["id"]
     client = login("boss@harbourside.example")

@@ -190,7 +190,7 @@ def test_no_line_bills_more_than_its_scheduled_value(contract):
     claim = open_claim(contract, *OCT)
     with pytest.raises(
         ClaimRuleError,
-        match=r"Line 1 would bill 1000.01 against a scheduled value of 1000.00; "
+        match=r"Line 1 would bill 1000.01 against a scheduled value of 1000.00 in claim #1; "
         "bill the excess through a variation",
     ):
         set_claim_lines(claim, {"1": (D("900"), D("100.01"))})

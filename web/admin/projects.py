@@ -3,7 +3,7 @@
 from flask import abort
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from wtforms.validators import Email, Length, ValidationError
 
 from models import (
@@ -19,6 +19,8 @@ from models import (
     ProjectMember,
     User,
 )
+from models.claim import check_contract_change
+from models.errors import ClaimRuleError
 from models.terminology import DICTIONARIES
 from web.admin.base import LoginRequired, ProjectScopedView, projects_where
 from web.extensions import db
@@ -160,13 +162,15 @@ class HeadContractView(ProjectScopedView):
         super().on_model_change(form, model, is_created)
         if model.client_contact is not None and model.client_contact.project is not model.project:
             raise ValidationError("The client must be in this project's directory.")
+        retention_changed = any(
+            _changed(model, rate) for rate in ("retention_work_pct", "retention_materials_pct")
+        )
         db.session.flush()  # apply the inline rows' deletions before checking what is left
         db.session.refresh(model)
-        if missing := model.billed_items_missing():
-            raise ValidationError(
-                f"Claims bill {', '.join(sorted(missing))}: a billed line cannot be removed and "
-                "a billed change order must stay approved."
-            )
+        try:
+            check_contract_change(model, retention_changed)
+        except ClaimRuleError as exc:
+            raise ValidationError(str(exc)) from exc
 
     def on_model_delete(self, model):
         super().on_model_delete(model)
@@ -174,6 +178,12 @@ class HeadContractView(ProjectScopedView):
             raise ValidationError(
                 f"Contract {model.number} has claims (and their emails); it cannot be deleted."
             )
+
+
+def _changed(model, attribute: str) -> bool:
+    """Whether the form gave `attribute` a different value (not merely the same one again)."""
+    history = inspect(model).attrs[attribute].history
+    return bool(history.deleted and history.added and history.deleted[0] != history.added[0])
 
 
 class CompanyView(LoginRequired, ModelView):
