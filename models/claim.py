@@ -123,11 +123,17 @@ class ClaimLine(Base):
 
 
 def open_claim(contract: HeadContract, period_start: date, period_end: date) -> ProgressClaim:
-    """Start the next claim of a contract, enforcing contract status and billing periods."""
+    """Start the next claim of a contract, enforcing contract status, the previous claim's
+    approval and billing periods."""
     if not contract.accepts_claims:
         raise ClaimRuleError(
             f"Contract {contract.number} is {contract.status}; claims need an approved "
             "or complete contract."
+        )
+    if contract.claims and (latest := contract.claims[-1]).status != ClaimStatus.APPROVED:
+        raise ClaimRuleError(
+            f"Claim #{latest.number} is {ClaimStatus(latest.status).label}: the next claim can "
+            "be opened once it is approved (it would lock it, and bill on its uncertified amount)."
         )
     if period_end < period_start:
         raise ClaimRuleError("The billing period ends before it starts.")

@@ -1,7 +1,7 @@
 """Every user-facing word that differs between the contractors' dictionaries lives here."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,10 @@ class Terms:
     def date(self, value: date) -> str:
         """A date as this dictionary writes it (day-first outside the US)."""
         return value.strftime(self.date_format)
+
+    def moment(self, value: datetime) -> str:
+        """A UTC time stamp as this dictionary writes dates, e.g. 03/11/2026 09:12:05 UTC."""
+        return f"{self.date(value)} {value:%H:%M:%S} UTC"
 
     def summary_labels(self) -> dict[str, str]:
         """Labels of the claim summary (G702) lines, keyed by the API's field names."""

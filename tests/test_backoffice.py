@@ -271,6 +271,18 @@ def test_posting_without_the_csrf_token_changes_nothing(login, users, demo):
 def test_a_standard_user_opens_the_next_claim(login, users, demo):
     client = login("pm@harbourside.example")
     contract_id = demo["projects"][0]["head_contracts"][0]["id"]
+    november = {
+        "head_contract": contract_id,
+        "period_start": "2026-11-01",
+        "period_end": "2026-11-30",
+    }
+    early = post_form(client, "/admin/claims/new/", "/admin/claims/new/", november)
+    assert "Claim #3 is Draft: the next claim can be opened once it is approved" in early.get_data(
+        as_text=True
+    )
+    claim_3 = db.session.get(ProgressClaim, claim_ids(demo)[2])
+    claim_3.status = "approved"
+    db.session.commit()
     # Claim 3 ends 31/10/2026, so an overlapping period is refused and November is accepted.
     overlapping = post_form(
         client,

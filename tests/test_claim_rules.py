@@ -52,6 +52,13 @@ def contract(ctx) -> HeadContract:
     return contract
 
 
+def approve(claim: ProgressClaim) -> ProgressClaim:
+    """Through the client's review to approved, so the next claim can be opened."""
+    change_claim_status(claim, ClaimStatus.UNDER_REVIEW)
+    change_claim_status(claim, ClaimStatus.APPROVED)
+    return claim
+
+
 def lines_of(claim: ProgressClaim) -> dict[str, tuple[Decimal, Decimal]]:
     return {x.item: (x.work_this_period, x.materials_stored) for x in claim.lines}
 
@@ -80,7 +87,7 @@ def test_approved_and_complete_contracts_take_claims(contract, status):
 
 def test_claims_are_numbered_one_after_another(contract):
     for period in (OCT, NOV, DEC):
-        open_claim(contract, *period)
+        approve(open_claim(contract, *period))
         db.session.commit()
     db.session.expire_all()
     assert [c.number for c in contract.claims] == [1, 2, 3]
@@ -100,7 +107,7 @@ def test_a_one_day_period_is_a_period(contract):
     ],
 )
 def test_billing_periods_do_not_overlap(contract, start, end):
-    open_claim(contract, *OCT)
+    approve(open_claim(contract, *OCT))
     with pytest.raises(ClaimRuleError, match=r"overlaps claim #1 \(2026-10-01 to 2026-10-31\)"):
         open_claim(contract, start, end)
     assert [c.number for c in contract.claims] == [1]
@@ -113,7 +120,7 @@ def test_a_period_cannot_end_before_it_starts(contract):
 
 
 def test_a_period_cannot_come_before_the_previous_claims(contract):
-    open_claim(contract, *NOV)
+    approve(open_claim(contract, *NOV))
     with pytest.raises(ClaimRuleError, match="before claim #1's"):
         open_claim(contract, *OCT)
     assert [c.period_start for c in contract.claims] == [NOV[0]]
@@ -122,10 +129,21 @@ def test_a_period_cannot_come_before_the_previous_claims(contract):
 # Editing claims
 
 
+@pytest.mark.parametrize("status", ["draft", "under_review", "revise_and_resubmit"])
+def test_the_next_claim_waits_for_the_previous_ones_approval(contract, status):
+    first = open_claim(contract, *OCT)
+    first.status = status
+    with pytest.raises(ClaimRuleError, match="Claim #1 is .*: the next claim can be opened once"):
+        open_claim(contract, *NOV)
+    assert contract.claims == [first] and first.is_editable == (status != "under_review")
+
+
 def test_only_the_latest_claim_is_editable(contract):
     first = open_claim(contract, *OCT)
     assert first.is_editable
+    approve(first)
     second = open_claim(contract, *NOV)
+    first.status = "draft"  # even a claim whose status says draft, once it is not the latest
     assert (first.is_editable, second.is_editable) == (False, True)
     with pytest.raises(ClaimRuleError, match="Claim #1 cannot be edited"):
         set_claim_lines(first, {"1": (D("100"), D("0"))})
@@ -199,6 +217,7 @@ def test_no_line_bills_more_than_its_scheduled_value(contract):
 def test_the_scheduled_value_limits_the_work_of_all_claims_together(contract):
     first = open_claim(contract, *OCT)
     set_claim_lines(first, {"2": (D("450"), D("0"))})
+    approve(first)
     second = open_claim(contract, *NOV)
     with pytest.raises(ClaimRuleError, match="Line 2 would bill 500.01 against .* of 500.00"):
         set_claim_lines(second, {"2": (D("50.01"), D("0"))})
@@ -221,6 +240,7 @@ def test_a_deductive_variation_is_billed_down_to_its_amount_and_never_up(contrac
 def test_a_correction_cannot_take_a_line_below_nothing(contract):
     first = open_claim(contract, *OCT)
     set_claim_lines(first, {"1": (D("100"), D("0"))})
+    approve(first)
     second = open_claim(contract, *NOV)
     with pytest.raises(ClaimRuleError, match="Line 1 would bill -0.01 against"):
         set_claim_lines(second, {"1": (D("-100.01"), D("0"))})
@@ -268,9 +288,9 @@ def test_an_approved_claim_is_final(contract):
 
 
 def test_an_earlier_claims_status_cannot_change(contract):
-    first = open_claim(contract, *OCT)
-    change_claim_status(first, ClaimStatus.UNDER_REVIEW)
+    first = approve(open_claim(contract, *OCT))
     open_claim(contract, *NOV)
+    first.status = "under_review"  # even one whose status would allow the move, if it were latest
     with pytest.raises(ClaimRuleError, match="Claim #1 is not the latest claim"):
         change_claim_status(first, ClaimStatus.APPROVED)
     assert first.status == "under_review"

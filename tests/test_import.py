@@ -236,6 +236,8 @@ def _claim(f: dict) -> dict:
 
 
 def _add_claim(f: dict, **fields) -> None:
+    """A second claim, after the first one is approved (unless the test says otherwise)."""
+    _claim(f)["status"] = "approved"
     claim = {"number": 2, "period_start": "2026-11-01", "period_end": "2026-11-30", "lines": []}
     _contract(f)["claims"].append({**claim, **fields})
 
@@ -406,6 +408,12 @@ BAD_FILES = [
         lambda f: _add_claim(f, period_start="2026-10-31"),
         f"{CONTRACT_PATH}.claims[1]",
         "overlaps claim #1",
+    ),
+    (
+        "claim after a draft one",
+        lambda f: (_add_claim(f), _claim(f).update(status="draft")),
+        f"{CONTRACT_PATH}.claims[1]",
+        "Claim #1 is Draft: the next claim can be opened once it is approved",
     ),
     (
         "claim period ending before it starts",

@@ -1,6 +1,6 @@
 """Each company bills in its own words: the four dictionaries of CONTRACT.md."""
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -165,3 +165,30 @@ def test_a_claim_speaks_its_companys_words(demo, code, subject, name):
     )
     assert claim.subject == subject
     assert str(claim) == name
+
+
+@pytest.mark.parametrize(
+    ("code", "words", "absent"),
+    [
+        ("en-US", ["Retainage on work %", "Add Change Order"], ["Retention", "Variation"]),
+        ("en-AU", ["Retention on work %", "Add Variation"], ["Retainage", "Change Order"]),
+    ],
+)
+def test_the_contract_pages_speak_the_companys_words(login, demo, code, words, absent):
+    company = db.session.get(Company, demo["company_id"])
+    company.terminology = code
+    db.session.commit()
+    client = login("admin@harbourside.example", "claimpost-demo")
+    contract_id = demo["projects"][0]["head_contracts"][0]["id"]
+    pages = client.get("/admin/contracts/").get_data(as_text=True) + client.get(
+        f"/admin/contracts/edit/?id={contract_id}"
+    ).get_data(as_text=True)
+    assert all(word in pages for word in words)
+    assert not any(word in pages for word in absent)
+
+
+@pytest.mark.parametrize(
+    ("code", "stamp"), [("en-US", "11/03/2026 09:12:05"), ("en-AU", "03/11/2026 09:12:05")]
+)
+def test_time_stamps_are_written_the_dictionarys_way(code, stamp):
+    assert terms_for(code).moment(datetime(2026, 11, 3, 9, 12, 5)) == f"{stamp} UTC"

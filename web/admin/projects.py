@@ -21,7 +21,7 @@ from models import (
 )
 from models.claim import check_contract_change
 from models.errors import ClaimRuleError
-from models.terminology import DICTIONARIES
+from models.terminology import DICTIONARIES, Terms, terms_for
 from web.admin.base import LoginRequired, ProjectScopedView, projects_where
 from web.extensions import db
 
@@ -122,11 +122,7 @@ class HeadContractView(ProjectScopedView):
         "retention_work_pct",
         "retention_materials_pct",
     ]
-    column_labels = {
-        "retention_work_pct": "Retention on work %",
-        "retention_materials_pct": "Retention on materials %",
-        "client_contact": "Client",
-    }
+    column_labels = {"client_contact": "Client"}
     column_searchable_list = ["number", "title"]
     column_filters = ["project.number", "status"]
     form_columns = column_list
@@ -157,6 +153,27 @@ class HeadContractView(ProjectScopedView):
             ]
         },
     }
+
+    def render(self, template, **kwargs):
+        """Column and field labels in the company's own words (Retainage, Variation...)."""
+        labels = self.term_labels(terms_for(current_user.company.terminology))
+        for columns in ("list_columns", "details_columns"):
+            if columns in kwargs:
+                kwargs[columns] = [(name, labels.get(name, text)) for name, text in kwargs[columns]]
+        if form := kwargs.get("form"):
+            for name, label in labels.items():
+                if name in form:
+                    form[name].label.text = label
+        return super().render(template, **kwargs)
+
+    @staticmethod
+    def term_labels(terms: Terms) -> dict[str, str]:
+        return {
+            "retention_work_pct": f"{terms.retention} on work %",
+            "retention_materials_pct": f"{terms.retention} on materials %",
+            "change_orders": terms.change_order,
+            "lines": "Schedule of values line",
+        }
 
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
