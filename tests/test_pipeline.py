@@ -3,6 +3,7 @@
 import hashlib
 import json
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -14,9 +15,10 @@ from models.storage import FileStore
 from tests.conftest import wait_for
 from web.emails import retry_email, send_claim_email
 from web.extensions import db
-from workers.actors import send_email
+from workers.actors import render_email, send_email
 from workers.middleware import PeriodicSweep
 from workers.reconciler import sweep
+from workers.render import HTML_TEMPLATE
 
 PDF = b"%PDF-1.4\n% a marked-up schedule\n" + bytes(range(256)) * 4
 
@@ -114,7 +116,7 @@ def test_the_emails_tab_keeps_what_was_sent_when_the_claim_changes(claim, sender
     db.session.commit()
     db.session.expire_all()
     again = db.session.get(Communication, email.id)
-    assert again.claim.figures().summary.current_payment_due != sent.claim.figures()
+    assert again.claim.figures().summary.current_payment_due != Decimal("233822.11")
     assert (again.html_body, again.figures_json) == (html, figures)
 
 
@@ -200,13 +202,15 @@ def test_a_recipient_refused_for_good_is_recorded_and_the_others_get_it(
     assert statuses["olivia@owner.example"] == ("accepted", "250")
 
 
-def test_the_same_send_message_delivered_twice_makes_one_smtp_transaction(
-    claim, sender, worker, smtp_server, broker
+def test_the_same_send_message_delivered_three_times_makes_one_smtp_transaction(
+    claim, sender, smtp_server, broker, mail_config, request
 ):
     email = send_claim_email(claim, sender, draft(uploads=[]))
+    render_email(email.id)  # rendered here, so the send it queues is waiting in Redis...
+    send_email.send(email.id)  # ...with two redeliveries of it, all for a `rendered` email
+    send_email.send(email.id)
+    worker = request.getfixturevalue("worker")
     wait_for(lambda: reaches(email.id, "sent"), what="the email to be sent")
-    send_email.send(email.id)
-    send_email.send(email.id)
     broker.join("email", timeout=10_000)
     worker.join()
     assert len(smtp_server.received) == 1
@@ -312,6 +316,30 @@ def test_a_greylisted_recipient_gets_the_email_on_a_later_attempt_and_no_one_get
     ]
     db.session.expire_all()
     assert {r.status for r in db.session.get(Communication, email.id).recipients} == {"accepted"}
+
+
+def test_an_email_whose_rendering_breaks_fails_with_the_error_instead_of_looping(
+    app, claim, sender, worker, smtp_server
+):
+    templates = app.extensions.setdefault("claimpost.inlined_templates", {})
+    saved = templates.get(HTML_TEMPLATE)
+    templates[HTML_TEMPLATE] = app.jinja_env.from_string("{{ claim.no_such_figure() }}")
+    try:  # as after a deploy with a broken template
+        email = send_claim_email(claim, sender, draft(uploads=[]))
+        wait_for(lambda: reaches(email.id, "failed"), what="the email to fail")
+    finally:
+        templates.pop(HTML_TEMPLATE)
+        if saved is not None:
+            templates[HTML_TEMPLATE] = saved
+    db.session.expire_all()
+    failed = db.session.get(Communication, email.id)
+    assert failed.last_error.startswith("rendering failed: UndefinedError")
+    assert [event.state for event in failed.events] == ["queued", "failed"]
+    assert smtp_server.received == []
+
+    retry_email(failed, sender.name)  # the template fixed, an operator's Retry sends it
+    wait_for(lambda: reaches(email.id, "sent"), what="the retried email to be sent")
+    assert len(smtp_server.received) == 1
 
 
 def test_a_fault_that_is_not_the_servers_fails_the_email_instead_of_looping(

@@ -48,8 +48,25 @@ def render_email(email_id: int) -> None:
     email = _load(email_id)
     if email.state != EmailState.QUEUED:
         return
-    # An email retried after failing keeps the snapshot it was first rendered with.
-    values = {} if email.snapshot_sha256 else snapshot(email)
+    try:
+        # An email retried after failing keeps the snapshot it was first rendered with.
+        values = {} if email.snapshot_sha256 else snapshot(email)
+    except (OperationalError, OSError):
+        db.session.rollback()
+        raise  # trouble of ours (database, disk): Dramatiq retries with backoff
+    except Exception as exc:  # the rendering itself breaks: fail visibly, never loop
+        db.session.rollback()
+        error = f"rendering failed: {type(exc).__name__}: {exc}"
+        move(
+            db.session,
+            email_id,
+            {EmailState.QUEUED},
+            EmailState.FAILED,
+            last_error=error,
+            note=error,
+        )
+        db.session.commit()
+        return
     if not move(db.session, email_id, {EmailState.QUEUED}, EmailState.RENDERED, **values):
         db.session.rollback()
         return
