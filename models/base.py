@@ -1,5 +1,6 @@
 """Declarative base, shared column types and the constraint naming convention."""
 
+import unicodedata
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
@@ -34,6 +35,12 @@ def parse_id(value: object) -> int | None:
     if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_ID:
         return None
     return int(text)
+
+
+def is_one_line(value: str) -> bool:
+    """No line break of any kind (CR, LF, U+2028, vertical tab...) and no control character:
+    what a name or subject needs to be, to go into an e-mail header whole."""
+    return not any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in value)
 
 
 def utcnow() -> datetime:

@@ -7,6 +7,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from sqlalchemy.orm import Session
 
 from models.access import require
+from models.base import is_one_line
 from models.claim import ProgressClaim
 from models.communication import (
     Attachment,
@@ -97,8 +98,8 @@ def _is_executable(upload: Upload, filename: str) -> bool:
 
 
 def _header_safe(value: str, what: str) -> str:
-    if "\r" in value or "\n" in value:
-        raise ComposeError(f"The {what} must be on one line.")
+    if not is_one_line(value):
+        raise ComposeError(f"The {what} must be one line, without control characters.")
     return value.strip()
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from models.base import is_one_line
 from models.claim import ClaimStatus, change_claim_status, open_claim, set_claim_lines
 from models.company import Company, User
 from models.contract import (
@@ -82,7 +83,7 @@ class _Field:
             raise self.fail("must be a non-empty string")
         if len(self.value) > max_length:
             raise self.fail(f"must be at most {max_length} characters")
-        if any(ord(c) < 32 or c == "\x7f" for c in self.value):
+        if not is_one_line(self.value):
             raise self.fail("must be one line, without control characters")
         return self.value.strip()
 

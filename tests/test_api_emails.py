@@ -325,6 +325,10 @@ def test_attachments_of_exactly_the_limit_are_accepted(app, api, users, claim_id
         ({"to": ["olivia@owner.example"], "cc": [999999]}, "999999 is not in the project"),
         ({"to": ["olivia@owner.example"], "subject": "Claim\r\nBcc: x@evil.example"}, "one line"),
         ({"to": ["olivia@owner.example"], "subject": "Claim\nthree"}, "one line"),
+        *(
+            ({"to": ["olivia@owner.example"], "subject": f"Claim{c}three"}, "one line")
+            for c in ("\u2028", "\u2029", "\x0b", "\x0c", "\x85", "\x1c", "\x00", "\x7f")
+        ),
         ({"to": ["olivia@owner.example"], "subject": "x" * 301}, "300"),
         ({"to": "olivia@owner.example"}, "to must be a list"),
         ({"to": {"email": "olivia@owner.example"}}, "to must be a list"),

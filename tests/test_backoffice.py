@@ -356,7 +356,9 @@ def test_a_directory_name_with_a_line_break_is_refused(login, users, demo, proje
             "permission": "none",
         },
     )
-    assert "Line breaks are not allowed here." in response.get_data(as_text=True)
+    assert "Line breaks and control characters are not allowed here." in response.get_data(
+        as_text=True
+    )
     assert "eve@owner.example" not in client.get("/admin/directory/").get_data(as_text=True)
 
 

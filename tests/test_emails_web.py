@@ -85,7 +85,11 @@ def test_send_creates_the_communication_and_shows_the_banner(login, claim_id, br
     "fields, message",
     [
         ({}, "Add at least one To recipient."),
-        ({"subject": "Claim\r\nBcc: victim@example.com"}, "The subject must be on one line."),
+        (
+            {"subject": "Claim\r\nBcc: victim@example.com"},
+            "The subject must be one line, without control characters.",
+        ),
+        ({"subject": "Claim\u2028Bcc: victim@example.com"}, "The subject must be one line"),
         ({"attachments": (b"MZ\x90\x00", "invoice.pdf")}, "looks like a program"),
         ({"attachments": (b"echo hi", "run.bat")}, "looks like a program"),
     ],

@@ -15,6 +15,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import func, select
 
 from models import ApiToken, Company, User
+from models.base import is_one_line
 from models.demo import DEMO_ADMIN_EMAIL, seed_demo
 from models.errors import ImportErrorInFile
 from models.importing import import_file, is_email_address
@@ -88,7 +89,7 @@ def create_user(email: str, name: str, password: str, admin: bool, company_name:
         _fail(f"a user with e-mail {email} already exists")
     if len(password) < 8:
         _fail("the password must be at least 8 characters")
-    if not name.strip() or any(ord(c) < 32 for c in name):
+    if not name.strip() or not is_one_line(name):
         _fail("the name must be one line of text")
     company = _company(company_name, email)
     user = User(company=company, email=email, name=name, is_admin=admin)

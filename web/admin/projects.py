@@ -19,6 +19,7 @@ from models import (
     ProjectMember,
     User,
 )
+from models.base import is_one_line
 from models.claim import check_contract_change
 from models.errors import ClaimRuleError
 from models.terminology import DICTIONARIES, Terms, terms_for
@@ -29,9 +30,9 @@ PERMISSION_CHOICES = [(p.value, p.value.replace("_", " ").capitalize()) for p in
 
 
 def no_line_breaks(form, field):
-    """No CR or LF in a value that may end up in an e-mail header."""
-    if field.data and ("\r" in field.data or "\n" in field.data):
-        raise ValidationError("Line breaks are not allowed here.")
+    """One line: the value may end up in an e-mail header."""
+    if field.data and not is_one_line(field.data):
+        raise ValidationError("Line breaks and control characters are not allowed here.")
 
 
 class ProjectView(ProjectScopedView):
