@@ -136,12 +136,21 @@ def _recipients(directory: list[Contact], draft: Draft) -> list[Recipient]:
     return list(chosen.values())
 
 
+def readable_size(size: int) -> str:
+    """A size as people read it in a message: 900 bytes, 12.5 KB, 25.0 MB."""
+    if size < 2**10:
+        return f"{size:,} bytes"
+    if size < 2**20:
+        return f"{size / 2**10:.1f} KB"
+    return f"{size / 2**20:.1f} MB"
+
+
 def _attachments(draft: Draft, settings: MailSettings, store: FileStore) -> list[Attachment]:
     total = sum(len(upload.content) for upload in draft.uploads)
     if total > settings.max_attachment_bytes:
         raise ComposeError(
-            f"The attachments come to {total:,} bytes; the limit for one email is "
-            f"{settings.max_attachment_bytes:,} bytes."
+            f"The attachments come to {readable_size(total)}; the limit for one email is "
+            f"{readable_size(settings.max_attachment_bytes)} in all."
         )
     attachments = []
     for upload in draft.uploads:

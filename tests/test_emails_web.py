@@ -122,7 +122,7 @@ def test_attachments_over_the_limit_are_refused(app, login, claim_id, broker):
     finally:
         app.config["MAX_ATTACHMENT_BYTES"] = 25 * 1024 * 1024
     assert (
-        "The attachments come to 1,200 bytes; the limit for one email is 1,000 bytes."
+        "The attachments come to 1.2 KB; the limit for one email is 1,000 bytes in all."
         in response.get_data(as_text=True)
     )
     assert emails_count() == 0
@@ -282,3 +282,26 @@ def test_the_outbox_searches_by_subject_and_recipient(login, claim_id, broker):
 
     assert subjects("search=qs.example") == {"To Quentin"}
     assert subjects("search=Olivia") == {"To Olivia"}
+
+
+def test_a_compose_upload_over_the_request_limit_comes_back_to_the_form_with_the_limit(
+    app, login, claim_id, broker
+):
+    client = login(PM, DEMO_PASSWORD)
+    saved = app.config["MAX_CONTENT_LENGTH"]
+    app.config["MAX_CONTENT_LENGTH"] = 2000  # Werkzeug refuses the request before reading it
+    try:
+        response = compose(
+            client,
+            claim_id,
+            to=contact_id("olivia@owner.example"),
+            attachments=[(io.BytesIO(b"a" * 5000), "big.pdf")],
+        )
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = saved
+    assert response.status_code == 302
+    assert response.location.endswith(f"/admin/claims/{claim_id}/compose")
+    page = client.get(response.location).get_data(as_text=True)
+    assert "too large to upload: the attachments of one email may come to 25.0 MB in all" in page
+    assert 'id="compose-form"' in page
+    assert emails_count() == 0

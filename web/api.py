@@ -27,7 +27,7 @@ from models.access import (
 from models.base import MAX_ID
 from models.communication import Communication
 from models.company import hash_token
-from models.compose import ComposeError, Draft, Upload
+from models.compose import ComposeError, Draft, Upload, readable_size
 from models.errors import PermissionDenied
 from models.project import BillingPermission, search_directory
 from web.emails import email_resource, retry_email, send_claim_email
@@ -89,7 +89,7 @@ def too_large(error: RequestEntityTooLarge):
     return _json_error(
         RequestEntityTooLarge(
             f"The request is too large. The attachments of one email may come to at most "
-            f"{limit:,} bytes, and the JSON payload must be small."
+            f"{readable_size(limit)}, and the JSON payload must be small."
         )
     )
 
@@ -267,8 +267,8 @@ def _read_uploads(files: list[FileStorage]) -> list[Upload]:
         if total > limit:
             abort(
                 400,
-                f"The attachments come to more than {limit:,} bytes; "
-                f"the limit for one email is {limit:,} bytes.",
+                f"The attachments come to more than {readable_size(limit)}; "
+                f"the limit for one email is {readable_size(limit)} in all.",
             )
         uploads.append(Upload(file.filename, file.mimetype, content))
     return uploads

@@ -1,8 +1,9 @@
 """The Flask-Admin back office, built per app by the factory."""
 
-from flask import Flask
+from flask import Flask, current_app, flash, redirect, request
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from models import (
     Communication,
@@ -14,6 +15,7 @@ from models import (
     Project,
     ProjectMember,
 )
+from models.compose import readable_size
 from web.admin.base import HomeView
 from web.admin.claims import ClaimView
 from web.admin.inbound import InboundView
@@ -51,4 +53,20 @@ def build_admin(app: Flask) -> Admin:
     admin.add_view(
         MemberView(ProjectMember, db, name="Members", endpoint="members", category="Settings")
     )
+    app.register_error_handler(RequestEntityTooLarge, upload_too_large)
     return admin
+
+
+def upload_too_large(error: RequestEntityTooLarge):
+    """A back-office form over the request limit (Werkzeug refuses it before reading it): back
+    to the same page with the limit, rather than a bare error page. The API and the inbound
+    webhook keep their own answers."""
+    if not request.path.startswith("/admin/") or request.method != "POST":
+        return error
+    limit = readable_size(current_app.config["MAX_ATTACHMENT_BYTES"])
+    flash(
+        f"That was too large to upload: the attachments of one email may come to {limit} in "
+        "all. Nothing was sent.",
+        "error",
+    )
+    return redirect(request.full_path)

@@ -18,6 +18,7 @@ from models.base import MAX_ID
 from models.claim import STATUS_TRANSITIONS, change_claim_status, open_claim, set_claim_lines
 from models.claim_decision import apply_decision
 from models.communication import Attachment, Communication
+from models.compose import readable_size
 from models.errors import DomainError
 from models.inbound import ClaimDecision, ReplyAttachment
 from models.money import MAX_AMOUNT
@@ -172,6 +173,7 @@ class ClaimView(ProjectScopedView):
             claim=claim,
             form=form,
             max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"],
+            readable_size=readable_size,
         ), status
 
     @expose("/<int:claim_id>/directory")
