@@ -2,7 +2,6 @@
 
 import re
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath, PureWindowsPath
 
 from sqlalchemy.orm import Session
 
@@ -21,7 +20,7 @@ from models.company import User
 from models.errors import DomainError
 from models.project import BillingPermission, Contact
 from models.reply_token import new_message_id, new_reply_token
-from models.storage import FileStore
+from models.storage import FileStore, safe_filename
 
 EXECUTABLE_EXTENSIONS = {
     "app",
@@ -83,13 +82,6 @@ class MailSettings:
     secret_key: str
     mail_domain: str
     max_attachment_bytes: int
-
-
-def safe_filename(name: str) -> str:
-    """The file's own name without any folder, control characters or quotes; never empty."""
-    name = PureWindowsPath(PurePosixPath(name or "").name).name
-    name = re.sub(r'[\x00-\x1f\x7f"\\/:*?<>|]', "_", name).strip(" .")
-    return name[:150] or "attachment"
 
 
 def _is_executable(upload: Upload, filename: str) -> bool:

@@ -2,8 +2,9 @@
 
 import hashlib
 import os
+import re
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 
 class FileStore:
@@ -33,3 +34,10 @@ class FileStore:
 
     def read(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()
+
+
+def safe_filename(name: str) -> str:
+    """The file's own name without any folder, control characters or quotes; never empty."""
+    name = PureWindowsPath(PurePosixPath(name or "").name).name
+    name = re.sub(r'[\x00-\x1f\x7f"\\/:*?<>|]', "_", name).strip(" .")
+    return name[:150] or "attachment"

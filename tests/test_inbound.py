@@ -317,6 +317,36 @@ def test_a_bounce_marks_the_recipient_bounced(app, sent, tmp_path):
     assert olivia.status == "bounced" and "5.1.1" in olivia.detail
 
 
+def test_a_delayed_delivery_report_notes_the_delay_and_bounces_no_one(app, sent, tmp_path):
+    raw = (FIXTURES / "dsn_delayed_headers_only.eml").read_bytes()
+    raw = raw.replace(b"pat.manager@owner.example", b"olivia@owner.example")
+    raw = raw.replace(
+        b"1qrstuvwxyz234567i6yd2b7aybmhf5dr.1f2e3d4c@replies.localhost",
+        sent.message_id.strip("<>").encode(),
+    )
+    ingest(app, tmp_path, raw)
+    [reply] = wait_for_replies(sent.id)
+    assert reply.kind == "bounce"
+    db.session.expire_all()
+    olivia = next(
+        r
+        for r in db.session.get(Communication, sent.id).recipients
+        if r.email == "olivia@owner.example"
+    )
+    assert olivia.status == "accepted" and olivia.detail.startswith("delayed: 4.4.7")
+
+
+def test_nul_bytes_and_a_huge_envelope_sender_lose_no_reply(app, sent, listener):
+    """PostgreSQL refuses NUL in text and the envelope column has a size: neither may cost
+    the client's answer."""
+    raw = reply_to(sent, "Approved.\x00 Thanks", sender="olivia@owner.example")
+    raw = raw.replace(b"Subject: ", b"Subject: \x00", 1)
+    smtp_send(listener, raw, reply_address(sent), mail_from="o" * 250 + "@owner.example")
+    [reply] = wait_for_replies(sent.id)
+    assert (reply.decision, "\x00" in reply.full_text) == ("approved", False)
+    assert len(reply.inbound.envelope_from) <= 300
+
+
 @pytest.mark.parametrize(
     "fixture, method",
     [

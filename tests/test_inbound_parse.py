@@ -14,6 +14,7 @@ import pytest
 
 from workers import inbound_parse
 from workers.inbound_parse import (
+    MAX_PARTS,
     BounceReport,
     InboundAttachment,
     ParsedMail,
@@ -726,3 +727,32 @@ def test_empty_plain_alternative_falls_back_to_html():
         "<div>Approved</div><div id='divRplyFwdMsg'>From: Sam</div>", subtype="html"
     )
     assert parse_mail(msg.as_bytes()).text == "Approved"
+
+
+def test_a_message_of_thousands_of_parts_is_read_only_so_far():
+    parts = "".join(
+        f"--b\nContent-Type: application/octet-stream\nContent-Disposition: attachment; "
+        f'filename="p{n}.bin"\n\nx\n'
+        for n in range(MAX_PARTS + 50)
+    )
+    raw = message("MIME-Version: 1.0", 'Content-Type: multipart/mixed; boundary="b"', body="")
+    mail = parse_mail(raw + parts.encode() + b"--b--\n")
+    assert len(mail.attachments) == MAX_PARTS
+    assert f"more than {MAX_PARTS} MIME parts" in "; ".join(mail.problems)
+
+
+def test_attachment_names_are_made_safe_like_outbound_ones():
+    raw = message(
+        "MIME-Version: 1.0",
+        'Content-Type: multipart/mixed; boundary="b"',
+        body=(
+            "--b\nContent-Type: text/plain\n\nApproved.\n"
+            "--b\nContent-Type: application/pdf\n"
+            "Content-Disposition: attachment; "
+            "filename*=utf-8''..%5Ca%0D%0AX-Injected%3A%201%22%3B%20x.pdf\n\n"
+            "%PDF\n--b--\n"
+        ),
+    )
+    [attachment] = parse_mail(raw).attachments
+    assert "\r" not in attachment.filename and "\n" not in attachment.filename
+    assert '"' not in attachment.filename and "\\" not in attachment.filename

@@ -19,11 +19,17 @@ from email.message import Message
 from email.parser import BytesParser
 from email.utils import collapse_rfc2231_value, getaddresses, parseaddr, parsedate_to_datetime
 from html.parser import HTMLParser
+from itertools import islice
 from typing import TypeVar
+
+from models.storage import safe_filename
 
 T = TypeVar("T")
 
 REPLY, AUTO_REPLY, BOUNCE = "reply", "auto_reply", "bounce"
+
+# Real replies have a handful of parts; a message with thousands is an attack on the worker.
+MAX_PARTS = 500
 
 
 @dataclass(frozen=True)
@@ -112,8 +118,11 @@ def _parse(raw: bytes, problems: list[str]) -> ParsedMail:
     headers = _attempt(problems, "headers", _HeaderFields(), _header_fields, msg, problems)
     bounce = _attempt(problems, "content type", False, _is_delivery_report, msg)
     leaves: list[tuple[Message, bool]] = _attempt(
-        problems, "MIME structure", [], lambda: list(_leaves(msg))
+        problems, "MIME structure", [], lambda: list(islice(_leaves(msg), MAX_PARTS + 1))
     )
+    if len(leaves) > MAX_PARTS:
+        problems.append(f"more than {MAX_PARTS} MIME parts: only the first {MAX_PARTS} were read")
+        leaves = leaves[:MAX_PARTS]
     full_text, reply_text = _attempt(problems, "body", ("", ""), _body, leaves, problems)
     attachments: list[InboundAttachment] = _attempt(
         problems, "attachments", [], _attachments, leaves, problems
@@ -132,18 +141,23 @@ def _parse(raw: bytes, problems: list[str]) -> ParsedMail:
         message_id=headers.message_id,
         in_reply_to=headers.in_reply_to,
         references=references,
-        from_address=headers.from_address,
-        from_name=headers.from_name,
-        recipient_addresses=headers.recipients,
-        subject=headers.subject,
+        from_address=_storable(headers.from_address) or None,
+        from_name=_storable(headers.from_name),
+        recipient_addresses=[_storable(a) for a in headers.recipients],
+        subject=_storable(headers.subject),
         sent_at=headers.sent_at,
         kind=BOUNCE if bounce else AUTO_REPLY if auto else REPLY,
-        full_text=full_text,
-        text=text,
+        full_text=_storable(full_text),
+        text=_storable(text),
         attachments=attachments,
         bounces=bounces,
         problems=problems,
     )
+
+
+def _storable(text: str | None) -> str:
+    """Text any database takes: PostgreSQL refuses NUL, which a hostile message may carry."""
+    return (text or "").replace("\x00", "")
 
 
 def _attempt(problems: list[str], what: str, default: T, fn: Callable[..., T], *args) -> T:
@@ -273,7 +287,7 @@ def _msg_ids(value: str) -> list[str]:
     """
     ids = []
     for token in re.split(r"[\s,]+", _COMMENT.sub(" ", value).replace("><", "> <")):
-        bare = token.strip("<>")
+        bare = re.sub(r"[\x00-\x1f\x7f]", "", token).strip("<>")
         if bare and ("@" in bare or token.startswith("<")):
             ids.append(f"<{bare}>")
     return _unique(ids)
@@ -418,7 +432,8 @@ def _bounce_report(fields: dict[str, str]) -> BounceReport | None:
         return None
     recipient = address.split(";", 1)[-1].strip().strip("<>").lower()
     status = (fields.get("status", "").split() or [""])[0]
-    return BounceReport(recipient, action, status, fields.get("diagnostic-code", ""))
+    diagnostic = fields.get("diagnostic-code", "")
+    return BounceReport(_storable(recipient), action, _storable(status), _storable(diagnostic))
 
 
 def _returned_ids(msg: Message) -> list[str]:
@@ -489,7 +504,8 @@ def _attachments(
     for part, in_report in leaves:
         if _is_attachment(part, in_report):
             ctype = part.get_content_type()
-            name = _safe_filename(part.get_filename()) or _fallback_name(ctype, len(found) + 1)
+            given = _rescue_8bit(part.get_filename() or "").strip()
+            name = safe_filename(given) if given else _fallback_name(ctype, len(found) + 1)
             content = _attempt(problems, f"attachment {name!r}", b"", _part_bytes, part)
             found.append(InboundAttachment(name, ctype, content))
     return found
@@ -525,11 +541,6 @@ def _undecoded(part: Message) -> str:
         return str(part.get_payload() or "")
     except (LookupError, ValueError):  # a charset parameter Python cannot even look up
         return ""
-
-
-def _safe_filename(name: str | None) -> str:
-    """The last path component only: a name like '..\\..\\x.pdf' must not steer storage."""
-    return re.split(r"[\\/]", _rescue_8bit(name or ""))[-1].strip()
 
 
 def _fallback_name(content_type: str, number: int) -> str:

@@ -29,6 +29,11 @@ def _message_id(raw: bytes) -> str | None:
     return message_id or None
 
 
+def _text(value: str | None) -> str:
+    """What a sending server said, storable in any database (PostgreSQL refuses NUL)."""
+    return (value or "").replace("\x00", "")
+
+
 def take_in(
     raw: bytes, via: str, envelope_from: str = "", envelope_to: list[str] | None = None
 ) -> tuple[InboundMessage, bool]:
@@ -47,8 +52,8 @@ def take_in(
         raw_sha256=sha256,
         size=len(raw),
         via=via,
-        envelope_from=envelope_from or "",
-        envelope_to="\n".join(envelope_to or []),
+        envelope_from=_text(envelope_from)[:300],
+        envelope_to=_text("\n".join(envelope_to or [])),
     )
     db.session.add(message)
     try:

@@ -133,11 +133,15 @@ def _store_attachments(reply: Reply, parsed: ParsedMail) -> None:
 
 
 def _mark_bounced(email: Communication, parsed: ParsedMail) -> None:
+    """A failed recipient is bounced; a delayed one is only noted (its server keeps trying)."""
     for report in parsed.bounces:
         for recipient in email.recipients:
             if recipient.email == report.recipient:
-                recipient.status = DeliveryStatus.BOUNCED
-                recipient.detail = f"{report.status} {report.diagnostic}".strip()
+                detail = f"{report.status} {report.diagnostic}".strip()
+                if report.action == "failed":
+                    recipient.status, recipient.detail = DeliveryStatus.BOUNCED, detail
+                else:
+                    recipient.detail = f"{report.action}: {detail}"[:1000]
 
 
 def _kind(parsed: ParsedMail) -> ReplyKind:
