@@ -3,7 +3,8 @@
 A decision is recorded as evidence (DOMAIN.md: written answers start and stop statutory
 clocks), so this reader never guesses: only a reply whose first meaningful line *starts*
 with a plain approval or rejection counts. Questions, promises ("I will approve"),
-conditions ("approved once ...") and mere mentions of approval give None, and a person
+conditions ("approved once ..."), approvals hedged or contradicted anywhere below them
+("Approved.\nBut fix line 14 first") and mere mentions of approval give None, and a person
 reads the reply instead.
 
 `reply_text` arrives with quoted text already stripped; greetings, sign-offs and
@@ -11,6 +12,7 @@ signatures may remain.
 """
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 APPROVED = "approved"
@@ -62,7 +64,10 @@ _REJECTION = re.compile(
         (?:(?:claim|payment)\s+)?(?:not\s+approved|rejected|declined|disapproved)
       | reject | disapprove
       | (?:i|we)\s+reject
-      | (?:cannot|can\s+not|can['’]t|unable\s+to|do\s+not|don['’]t)\s+approve
+      | (?:(?:i|we)\s+)?
+        (?:cannot|can\s+not|can['’]t|unable\s+to|do\s+not|don['’]t|will\s+not|won['’]t)
+        \s+approve
+      | not\s+(?:ok|okay|good)\s+to\s+pay
       | (?:please\s+)?revise\s+and\s+re-?submit
     )
     \b
@@ -74,10 +79,17 @@ _REJECTION = re.compile(
 _SEPARATORS = re.compile(r"^[\s:;,.!*_~\-\u2010-\u2015]+")
 _BECAUSE = re.compile(r"^because\b", re.IGNORECASE)
 
-# After an approval word, these make it a condition or a promise, not a decision.
-_CONDITION = re.compile(
-    r"^(?:once|if|when|after|pending|until|unless|provided|subject\s+to)\b", re.IGNORECASE
+# Anywhere after an approval (its line, or the lines below it up to the sign-off), these make
+# it hedged, partial or contradicted: "Approved except line 14", "Approved.\nBut fix line 14
+# first", "Approved in principle", "Approved. No wait, rejected." A person reads those.
+_HEDGE = re.compile(
+    r"""\b(?:not|no|never|but|except|excluding|however|although|though|unless|if|once|when
+    |after|pending|until|provided|providing|assuming|subject\s+to|condition\w*|partial\w*
+    |partly|principle|reject\w*|declin\w*|wait|cannot|only)\b|n['’]t\b""",
+    re.IGNORECASE | re.VERBOSE,
 )
+_QUESTION_MARKS = ("?", "\uff1f", "\u061f")  # ASCII, full-width, Arabic
+
 # "Not approved yet" / "Can't approve yet" means pending, not rejected.
 _PENDING = re.compile(r"^yet\b", re.IGNORECASE)
 
@@ -98,11 +110,16 @@ def read_decision(reply_text: str) -> Decision | None:
     """The decision stated by the first meaningful line of `reply_text`, or None."""
     lines = _body_lines(reply_text)
     for index, line in enumerate(lines):
-        text = _DECORATION.sub("", line.strip())
+        text = _DECORATION.sub("", _visible(line).strip())
         if not text or _GREETING.fullmatch(text):
             continue
         return _decide(text, lines[index + 1 :])
     return None
+
+
+def _visible(line: str) -> str:
+    """Without zero-width and other invisible format characters (they hide a "?")."""
+    return "".join(c for c in line if unicodedata.category(c) != "Cf")
 
 
 def _body_lines(reply_text: str) -> list[str]:
@@ -128,7 +145,10 @@ def _decide(line: str, following: list[str]) -> Decision | None:
         return Decision(REJECTED, "\n".join([rest, *_reason_lines(following)]).strip())
     if match := _APPROVAL.match(line):
         rest = _after_keyword(line[match.end() :])
-        if rest is None or _CONDITION.match(rest):
+        if rest is None or any(mark in line for mark in _QUESTION_MARKS):
+            return None
+        below = " ".join(_visible(text) for text in _reason_lines(following))
+        if _HEDGE.search(f"{rest} {below}"):
             return None
         return Decision(APPROVED, rest)
     return None

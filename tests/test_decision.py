@@ -157,7 +157,45 @@ def test_greeting_lines_are_skipped(greeting):
 
 def test_only_the_first_meaningful_line_decides():
     assert read_decision("Please see attached.\nApproved") is None
-    assert read_decision("Hi Priya,\nApproved.\nNot approved") == Decision("approved", "")
+    assert read_decision("Hi Priya,\nRejected: wrong period.\nApproved otherwise") == Decision(
+        "rejected", "wrong period.\nApproved otherwise"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Approved except line 14",
+        "Approved, but only once you fix line 14",
+        "Approved, however line 14 is rejected",
+        "Approved, assuming line 14 is fixed",
+        "Approved conditionally",
+        "Approved in principle",
+        "Approved partially",
+        "Approved (not really)",
+        "Approved — NOT",
+        "OK to pay - NOT",
+        "Approved. No wait, rejected.",
+        "Approved; reject line 14",
+        "Approved,\nonce the lien waiver arrives",
+        "Approved.\nBut please fix line 14 first.",
+        "Hi Priya,\nApproved.\nNot approved",
+        "Approved \uff1f",
+        "Approved \u061f",
+        "Approved\u200b? no",
+        "Approved, isn't it",
+    ],
+)
+def test_a_hedged_or_contradicted_approval_is_left_for_a_person(text):
+    assert read_decision(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I don't approve", "We do not approve", "Won't approve", "Not OK to pay", "I cannot approve"],
+)
+def test_refusals_to_approve_are_rejections(text):
+    assert read_decision(text) == Decision("rejected", "")
 
 
 def test_a_greeting_naming_a_decision_word_is_not_skipped():
