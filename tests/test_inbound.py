@@ -21,11 +21,12 @@ from models import (
     ProgressClaim,
     Reply,
 )
+from models.communication import EmailState, move
 from models.storage import FileStore
 from tests.conftest import wait_for
 from tests.mail import free_port
 from web.extensions import db
-from workers.actors import process_inbound
+from workers.actors import process_inbound, send_email
 from workers.inbound_smtp import start_inbound_smtp
 from workers.intake import take_in
 
@@ -416,6 +417,8 @@ def test_the_webhook_stores_a_signed_message_and_refuses_replays(webhook, sent):
     response = webhook.post("/inbound/mime", data=body, headers=headers)
     assert response.status_code == 202 and response.get_json()["duplicate"] is False
     assert webhook.post("/inbound/mime", data=body, headers=headers).status_code == 401
+    shouted = {**headers, "X-ClaimPost-Signature": headers["X-ClaimPost-Signature"].upper()}
+    assert webhook.post("/inbound/mime", data=body, headers=shouted).status_code == 401
     [reply] = wait_for_replies(sent.id)
     assert reply.decision == "approved"
 
@@ -587,3 +590,46 @@ def test_ingest_skips_empty_and_oversized_messages(app, sent, tmp_path):
         app.config["MAX_ATTACHMENT_BYTES"] = 25 * 1024 * 1024
     assert "0 new, 0 already stored." in result.output
     assert inbound_rows() == []
+
+
+def test_a_colleagues_approval_is_kept_but_decides_nothing(sent, listener):
+    """Priya (the contractor's own PM, copied on the email) answering "Approved" to a
+    reply-all is not the client's word."""
+    smtp_send(
+        listener,
+        reply_to(sent, "Approved", sender="Priya PM <priya.pm@harbourside.example>"),
+        reply_address(sent),
+        mail_from="priya.pm@harbourside.example",
+    )
+    [reply] = wait_for_replies(sent.id)
+    assert (reply.sender_verified, reply.decision) == (True, None)
+    assert db.session.scalar(sa.select(sa.func.count(ClaimDecision.id))) == 0
+
+
+def test_a_known_sender_is_named_as_the_directory_knows_them(sent, listener):
+    smtp_send(
+        listener,
+        reply_to(sent, "Approved", sender='"Olivia Owner (Director)" <quentin@qs.example>'),
+        reply_address(sent),
+        mail_from="quentin@qs.example",
+    )
+    [reply] = wait_for_replies(sent.id)
+    decision = db.session.scalar(sa.select(ClaimDecision))
+    assert "Olivia" not in reply.from_name and "Olivia" not in decision.person_name
+    assert decision.person_email == "quentin@qs.example"
+
+
+def test_a_reply_while_a_greylisted_recipient_is_retried_still_marks_the_email_replied(
+    sent, listener, smtp_server
+):
+    quentin = next(r for r in sent.recipients if r.email == "quentin@qs.example")
+    quentin.status = "pending"  # as if his server said 451 and the retry is due
+    move(db.session, sent.id, {EmailState.SENT}, EmailState.RENDERED)
+    db.session.commit()
+    smtp_send(listener, reply_to(sent, "Approved"), reply_address(sent))
+    wait_for_replies(sent.id)
+    assert state(sent.id) == "rendered"  # the retry must still go out
+
+    send_email.send(sent.id)
+    wait_for(lambda: state(sent.id) == "replied", what="the retried email to be replied")
+    assert smtp_server.received[-1].rcpt_tos == ["quentin@qs.example"]

@@ -52,13 +52,17 @@ def receive_mime():
         secret, timestamp, body, signature
     ):
         return jsonify(error="bad X-ClaimPost-Signature"), 401
-    if _redis().exists(_replay_key(signature)):
-        return jsonify(error="this signature was already used (replay)"), 401
     if request.mimetype != "message/rfc822":
         return jsonify(error="the body must be Content-Type: message/rfc822"), 415
     if not body.strip():
         return jsonify(error="the message is empty"), 400
-    message, created = take_in(body, "webhook")
-    # Marked used only once stored: a sender retrying after our failure is not a replay.
-    _redis().set(_replay_key(signature), 1, ex=2 * WINDOW_SECONDS)
+    # Claimed atomically (two requests with one signature: one wins), in one letter case.
+    replay_key = _replay_key(signature.lower())
+    if not _redis().set(replay_key, 1, ex=2 * WINDOW_SECONDS, nx=True):
+        return jsonify(error="this signature was already used (replay)"), 401
+    try:
+        message, created = take_in(body, "webhook")
+    except BaseException:
+        _redis().delete(replay_key)  # a sender retrying after our failure is not a replay
+        raise
     return jsonify(id=message.id, duplicate=not created), 202

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import dramatiq
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
 from models.base import utcnow
@@ -19,7 +19,7 @@ from models.communication import (
     Recipient,
     move,
 )
-from models.inbound import InboundMessage, InboundStatus, move_inbound
+from models.inbound import InboundMessage, InboundStatus, Reply, ReplyKind, move_inbound
 from models.storage import FileStore
 from web.extensions import db
 from workers.broker import current_broker
@@ -119,7 +119,16 @@ def send_email(email_id: int) -> None:
         _after_transient_trouble(email, f"will retry {', '.join(still_pending)}")
         return
     move(db.session, email_id, {EmailState.SENDING}, EmailState.SENT, last_error=None)
+    if _has_human_reply(email_id):  # one came back while other recipients were being retried
+        move(db.session, email_id, {EmailState.SENT}, EmailState.REPLIED, note="reply on record")
     db.session.commit()
+
+
+def _has_human_reply(email_id: int) -> bool:
+    query = select(Reply.id).where(
+        Reply.communication_id == email_id, Reply.kind == ReplyKind.REPLY
+    )
+    return db.session.scalar(query.limit(1)) is not None
 
 
 def _record_results(pending: list[Recipient], refused: dict[str, tuple[int, str]]) -> None:

@@ -5,11 +5,12 @@ import re
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from models.base import utcnow
 from models.claim_decision import record_decision
 from models.communication import Communication, DeliveryStatus, EmailState, move
+from models.company import User
 from models.decision import read_decision
 from models.inbound import (
     InboundMessage,
@@ -92,6 +93,22 @@ def sender_is_known(email: Communication, address: str | None) -> bool:
         return False
     known = {r.email for r in email.recipients} | {c.email for c in email.claim.project.directory}
     return address.lower() in known
+
+
+def is_colleague(email: Communication, address: str | None) -> bool:
+    """Whether the sender works for the contractor that sent the claim (one of its logins, or a
+    directory entry under its company name): colleagues discuss a claim, only the client's side
+    decides it."""
+    company = email.claim.project.company
+    wanted = (address or "").lower()
+    if db.session.scalar(
+        select(User.id).where(User.company_id == company.id, func.lower(User.email) == wanted)
+    ):
+        return True
+    return any(
+        c.email == wanted and c.company.strip().lower() == company.name.strip().lower()
+        for c in email.claim.project.directory
+    )
 
 
 def known_name(email: Communication, address: str | None) -> str:
@@ -192,12 +209,15 @@ def attach(inbound: InboundMessage, parsed: ParsedMail, match: Match) -> Reply:
     """Record the message as a reply to the matched email, with what follows from it."""
     email, kind = match.communication, _kind(parsed)
     verified = kind == ReplyKind.REPLY and sender_is_known(email, parsed.from_address)
-    decision = read_decision(parsed.text) if verified else None
+    decides = verified and not is_colleague(email, parsed.from_address)
+    decision = read_decision(parsed.text) if decides else None
     reply = Reply(
         inbound=inbound,
         communication=email,
         from_address=(parsed.from_address or "")[:254],
-        from_name=(parsed.from_name or known_name(email, parsed.from_address))[:200],
+        # The name we know for a known sender, not the one they typed: the decision banner
+        # says who approved, and "Olivia Owner (Director)" <quentin@...> must not pass for her.
+        from_name=(known_name(email, parsed.from_address) or parsed.from_name)[:200],
         received_at=parsed.sent_at or inbound.received_at,
         kind=kind,
         text=parsed.text,
