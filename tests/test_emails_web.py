@@ -241,6 +241,7 @@ def test_the_mailbox_shows_caught_mail_as_the_recipient_sees_it(
             claim_id,
             to=contact_id("olivia@owner.example"),
             subject="Caught claim",
+            attachments=[(io.BytesIO(b"%PDF-1.4 marked up"), "Schedule 'A'.pdf")],
         )
         wait_for(lambda: list((tmp_path / "mailbox").glob("*.json")), what="the catcher")
     finally:
@@ -252,7 +253,16 @@ def test_the_mailbox_shows_caught_mail_as_the_recipient_sees_it(
     message = admin.get(f"/admin/mailbox/message?name={name}").get_data(as_text=True)
     assert "srcdoc=" in message and "233,822.11" in message
     assert "X-Auto-Response-Suppress" in message
+    download = admin.get(f"/admin/mailbox/attachment?name={name}&number=1")
+    assert download.data == b"%PDF-1.4 marked up"
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    assert "Schedule" in download.headers["Content-Disposition"]
+    assert admin.get(f"/admin/mailbox/attachment?name={name}&number=2").status_code == 404
     assert login(PM, DEMO_PASSWORD).get("/admin/mailbox/").status_code == 403
+    assert (
+        login(PM, DEMO_PASSWORD).get(f"/admin/mailbox/attachment?name={name}&number=1").status_code
+        == 403
+    )
 
 
 def test_a_broker_outage_after_saving_still_confirms_and_the_reconciler_sends_it(

@@ -1,15 +1,18 @@
 """The Mailbox page: what the built-in mail catcher received, as the recipient would see it."""
 
 from email import policy
+from io import BytesIO
 from pathlib import Path
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, send_file, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
 from sqlalchemy import select
 
 from models.access import can_see_email
+from models.base import parse_id
 from models.communication import Communication
+from models.storage import safe_filename
 from web.admin.base import LoginRequired
 from web.extensions import db
 from workers.errors import PermanentDeliveryError, TransientDeliveryError
@@ -79,6 +82,24 @@ class MailboxView(LoginRequired, BaseView):
         else:
             flash(f"Replied as {sender}. The reply appears on the claim's Emails tab.", "success")
         return redirect(url_for(".message", name=caught.name))
+
+    @expose("/attachment")
+    def attachment(self):
+        """One attachment of a caught message, downloaded as the recipient would get it."""
+        caught = self._caught(request.args.get("name", ""))
+        attachments = caught.attachments()
+        number = parse_id(request.args.get("number"))
+        if number is None or number > len(attachments):
+            abort(404)
+        part = attachments[number - 1]
+        response = send_file(
+            BytesIO(part.get_payload(decode=True) or b""),
+            mimetype=part.get_content_type(),
+            as_attachment=True,
+            download_name=safe_filename(part.get_filename() or ""),
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
 
     @expose("/message")
     def message(self):
