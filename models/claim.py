@@ -4,8 +4,8 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, String, UniqueConstraint, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, Money, Str80
 from models.contract import HeadContract
@@ -217,10 +217,33 @@ def _check_within_scheduled_values(claim: ProgressClaim) -> None:
 
 
 def change_claim_status(claim: ProgressClaim, new_status: ClaimStatus) -> None:
-    """Move the claim to a new review status if the workflow allows it."""
-    current = ClaimStatus(claim.status)
-    if not claim.is_latest and current != new_status:
-        raise ClaimRuleError(f"Claim #{claim.number} is not the latest claim of its contract.")
-    if new_status not in STATUS_TRANSITIONS[current]:
-        raise ClaimRuleError(f"A claim cannot go from {current.label} to {new_status.label}.")
+    """Move the claim (in memory) to a new review status if the workflow allows it."""
+    _check_status_change(claim, ClaimStatus(claim.status), new_status)
     claim.status = new_status
+
+
+def move_claim_status(session: Session, claim: ProgressClaim, *steps: ClaimStatus) -> None:
+    """Move a stored claim through `steps` of the workflow with one compare-and-set: if its
+    status changed meanwhile (a concurrent decision or click), nothing changes and
+    ClaimRuleError says so. The caller commits."""
+    before = current = ClaimStatus(claim.status)
+    for step in steps:
+        _check_status_change(claim, current, step)
+        current = step
+    moved = session.execute(
+        update(ProgressClaim)
+        .where(ProgressClaim.id == claim.id, ProgressClaim.status == before)
+        .values(status=current)
+    )
+    if moved.rowcount != 1:
+        session.expire(claim)  # what is in memory may say otherwise; the database is right
+        raise ClaimRuleError(
+            f"Claim #{claim.number} changed status meanwhile; reload the page and try again."
+        )
+
+
+def _check_status_change(claim: ProgressClaim, current: ClaimStatus, new: ClaimStatus) -> None:
+    if not claim.is_latest and current != new:
+        raise ClaimRuleError(f"Claim #{claim.number} is not the latest claim of its contract.")
+    if new not in STATUS_TRANSITIONS[current]:
+        raise ClaimRuleError(f"A claim cannot go from {current.label} to {new.label}.")

@@ -1,7 +1,10 @@
 """Recording the client's written decision on a claim, and applying it to the claim's status."""
 
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
 from models.base import utcnow
-from models.claim import ClaimStatus, change_claim_status
+from models.claim import STATUS_TRANSITIONS, ClaimStatus, move_claim_status
 from models.decision import APPROVED, REJECTED
 from models.errors import DomainError
 from models.inbound import ClaimDecision, Reply
@@ -10,9 +13,9 @@ from models.inbound import ClaimDecision, Reply
 OUTCOME_STATUS = {APPROVED: ClaimStatus.APPROVED, REJECTED: ClaimStatus.REVISE_AND_RESUBMIT}
 
 
-def record_decision(reply: Reply) -> ClaimDecision:
-    """The claim's written decision from a verified reply; applied at once if the company says
-    decisions move the status, else it waits for a billing admin's Apply decision."""
+def record_decision(session: Session, reply: Reply) -> ClaimDecision:
+    """Add the claim's written decision from a verified reply; applied at once if the company
+    says decisions move the status, else it waits for a billing admin's Apply decision."""
     claim = reply.communication.claim
     decision = ClaimDecision(
         claim=claim,
@@ -25,21 +28,42 @@ def record_decision(reply: Reply) -> ClaimDecision:
         # clocks, so they must not be back-datable.
         decided_at=reply.inbound.received_at,
     )
+    session.add(decision)
+    session.flush()
     if claim.project.company.decisions_move_status:
         try:
-            apply_decision(decision, "ClaimPost (company setting)")
+            with session.begin_nested():
+                apply_decision(session, decision, "ClaimPost (company setting)")
         except DomainError:
             pass  # the claim cannot take that status now; an admin sees the decision unapplied
     return decision
 
 
-def apply_decision(decision: ClaimDecision, actor: str) -> None:
-    """Move the claim to the decision's status (via Under Review from a draft)."""
-    if decision.applied_at is not None:
-        raise DomainError("This decision has already been applied.")
+def can_apply(decision: ClaimDecision) -> bool:
+    """Whether applying the decision would move its claim (not applied yet, and the claim's
+    status can still go there)."""
     claim, target = decision.claim, OUTCOME_STATUS[decision.outcome]
+    current = ClaimStatus(claim.status)
+    reachable = STATUS_TRANSITIONS[current] | (
+        STATUS_TRANSITIONS[ClaimStatus.UNDER_REVIEW] if current == ClaimStatus.DRAFT else set()
+    )
+    return decision.applied_at is None and claim.is_latest and target in reachable
+
+
+def apply_decision(session: Session, decision: ClaimDecision, actor: str) -> None:
+    """Move the claim to the decision's status (via Under Review from a draft), once: two
+    decisions (or a decision and a click) applied at the same moment cannot both win."""
+    claim, target = decision.claim, OUTCOME_STATUS[decision.outcome]
+    steps = [target]
     if ClaimStatus(claim.status) == ClaimStatus.DRAFT:
-        change_claim_status(claim, ClaimStatus.UNDER_REVIEW)
-    change_claim_status(claim, target)
-    decision.applied_at = utcnow()
-    decision.applied_by = actor
+        steps.insert(0, ClaimStatus.UNDER_REVIEW)
+    now = utcnow()
+    marked = session.execute(
+        update(ClaimDecision)
+        .where(ClaimDecision.id == decision.id, ClaimDecision.applied_at.is_(None))
+        .values(applied_at=now, applied_by=actor)
+    )
+    if marked.rowcount != 1:
+        session.expire(decision)
+        raise DomainError("This decision has already been applied.")
+    move_claim_status(session, claim, *steps)

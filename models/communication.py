@@ -88,7 +88,8 @@ class Communication(Base):
         back_populates="communication", order_by="EmailEvent.id", cascade="all, delete-orphan"
     )
     replies: Mapped[list["Reply"]] = relationship(  # noqa: F821 (models/inbound.py)
-        back_populates="communication", order_by="Reply.received_at"
+        back_populates="communication",
+        order_by="Reply.id",  # arrival, not the sender's clock
     )
 
     def __str__(self) -> str:

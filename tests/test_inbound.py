@@ -21,7 +21,9 @@ from models import (
     ProgressClaim,
     Reply,
 )
+from models.claim_decision import apply_decision
 from models.communication import EmailState, move
+from models.errors import DomainError
 from models.storage import FileStore
 from tests.conftest import wait_for
 from tests.mail import free_port
@@ -633,3 +635,24 @@ def test_a_reply_while_a_greylisted_recipient_is_retried_still_marks_the_email_r
     send_email.send(sent.id)
     wait_for(lambda: state(sent.id) == "replied", what="the retried email to be replied")
     assert smtp_server.received[-1].rcpt_tos == ["quentin@qs.example"]
+
+
+def test_a_decision_applied_while_another_changed_the_claim_changes_nothing(sent, listener):
+    smtp_send(listener, reply_to(sent, "Rejected: line 14 over-claimed"), reply_address(sent))
+    wait_for_replies(sent.id)
+    decision = db.session.scalar(sa.select(ClaimDecision))
+    claim = decision.claim
+    claim.status = "under_review"
+    db.session.commit()
+    assert claim.status == "under_review"  # as this admin's page saw it
+    with db.engine.begin() as other_admin:  # who applied Olivia's approval a moment earlier
+        other_admin.execute(
+            sa.update(ProgressClaim).where(ProgressClaim.id == claim.id).values(status="approved")
+        )
+
+    with pytest.raises(DomainError, match="changed status meanwhile"):
+        apply_decision(db.session, decision, "Alex Admin")
+    db.session.rollback()
+
+    db.session.expire_all()
+    assert (claim.status, decision.applied_at) == ("approved", None)

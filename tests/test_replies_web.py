@@ -70,6 +70,27 @@ def test_a_written_approval_shows_on_the_claim_and_an_admin_applies_it(login, se
     assert "already been applied" in claim_page(admin, sent.claim_id)
 
 
+def test_a_later_decision_supersedes_an_earlier_one_on_the_claim(login, sent, listener):
+    smtp_send(listener, reply_to(sent, "Approved"), reply_address(sent))
+    wait_for(lambda: db.session.scalar(sa.select(ClaimDecision.id)), what="the approval")
+    smtp_send(
+        listener,
+        reply_to(sent, "Rejected: line 14 over-claimed", sender="quentin@qs.example"),
+        reply_address(sent),
+        mail_from="quentin@qs.example",
+    )
+    wait_for(
+        lambda: len(db.session.scalars(sa.select(ClaimDecision.id)).all()) == 2,
+        what="the rejection",
+    )
+    page = claim_page(login(ADMIN, PASSWORD), sent.claim_id)
+    latest, earlier = page.split("Earlier written decisions (1)")
+    assert "Rejected in writing by Quentin Surveyor" in latest
+    assert "Apply decision" in latest and "Apply decision" not in earlier
+    assert "Approved in writing by Olivia Owner" in earlier
+    assert "A later decision supersedes it." in earlier
+
+
 def test_the_api_shows_replies_with_their_decision(sent, listener, make_token, app):
     smtp_send(listener, reply_to(sent, "OK to pay.\n\nThanks"), reply_address(sent))
     wait_for_replies(sent.id)

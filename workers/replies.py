@@ -240,7 +240,7 @@ def attach(inbound: InboundMessage, parsed: ParsedMail, match: Match) -> Reply:
         )
     if decision is not None:
         db.session.flush()
-        db.session.add(record_decision(reply))
+        record_decision(db.session, reply)
     inbound.communication = email
     inbound.match_method = match.method
     inbound.set_status(

@@ -15,8 +15,8 @@ from wtforms.validators import DataRequired, ValidationError
 from models import BillingPermission, ClaimStatus, HeadContract, ProgressClaim
 from models.access import can_see_email, may_see_bcc, project_permission
 from models.base import MAX_ID
-from models.claim import STATUS_TRANSITIONS, change_claim_status, open_claim, set_claim_lines
-from models.claim_decision import apply_decision
+from models.claim import STATUS_TRANSITIONS, move_claim_status, open_claim, set_claim_lines
+from models.claim_decision import apply_decision, can_apply
 from models.communication import Attachment, Communication
 from models.compose import readable_size
 from models.errors import DomainError
@@ -53,7 +53,7 @@ def claim_decisions(claim: ProgressClaim) -> list[ClaimDecision]:
     return db.session.scalars(
         sa.select(ClaimDecision)
         .where(ClaimDecision.claim_id == claim.id)
-        .order_by(ClaimDecision.decided_at.desc())
+        .order_by(ClaimDecision.decided_at.desc(), ClaimDecision.id.desc())
     ).all()
 
 
@@ -141,6 +141,7 @@ class ClaimView(ProjectScopedView):
                 if d.reply.communication_id in {e.id for e in emails}
             ],
             may_apply=permission.allows(BillingPermission.ADMIN),
+            can_apply=can_apply,
             may_send=permission.allows(BillingPermission.STANDARD),
             tab=request.args.get("tab", "detail"),
             may_see_bcc=may_see_bcc,
@@ -206,7 +207,7 @@ class ClaimView(ProjectScopedView):
         ):
             abort(404)
         try:
-            apply_decision(decision, current_user.name)
+            apply_decision(db.session, decision, current_user.name)
             db.session.commit()
             flash(f"Claim #{claim.number} is now {ClaimStatus(claim.status).label}.", "success")
         except DomainError as exc:
@@ -262,7 +263,7 @@ class ClaimView(ProjectScopedView):
         """Move the claim to another review status (billing-tool admins)."""
         claim = self._claim_needing(claim_id, BillingPermission.ADMIN)
         try:
-            change_claim_status(claim, ClaimStatus(request.form.get("status", "")))
+            move_claim_status(db.session, claim, ClaimStatus(request.form.get("status", "")))
             db.session.commit()
             flash(f"Claim #{claim.number} is now {ClaimStatus(claim.status).label}.", "success")
         except (DomainError, ValueError) as exc:
