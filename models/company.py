@@ -8,10 +8,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models.base import Base, Email, Str200, Timestamp, utcnow
-from models.terminology import DEFAULT_TERMINOLOGY
+from models.terminology import DEFAULT_TERMINOLOGY, terms_for
 
 # werkzeug's default (scrypt); the test suite lowers the cost to keep itself fast.
 PASSWORD_HASH_METHOD = "scrypt"
+
+
+def _default_time_zone(context) -> str:
+    """A new company's time zone, until it sets its own: its dictionary's usual one."""
+    return terms_for(context.get_current_parameters().get("terminology")).time_zone
 
 
 class Company(Base):
@@ -25,6 +30,11 @@ class Company(Base):
     # Whether a client's written decision moves the claim's status at once, or waits for a
     # billing admin's one-click "Apply decision".
     decisions_move_status: Mapped[bool] = mapped_column(default=False)
+    # Where the company works: dates and times on its pages (a written approval's date starts
+    # statutory clocks, so it must be the local date, not UTC's).
+    time_zone: Mapped[str] = mapped_column(
+        String(64), default=_default_time_zone, server_default="UTC"
+    )
 
     users: Mapped[list["User"]] = relationship(back_populates="company")
 

@@ -62,7 +62,11 @@ CLAIM_WORK = [
 def demo_import() -> dict:
     """The demo in the import format of CONTRACT.md."""
     return {
-        "company": {"name": "Harbourside Constructions Pty Ltd", "terminology": "en-AU"},
+        "company": {
+            "name": "Harbourside Constructions Pty Ltd",
+            "terminology": "en-AU",
+            "time_zone": "Australia/Sydney",
+        },
         "users": [
             {
                 "email": DEMO_ADMIN_EMAIL,

@@ -25,7 +25,7 @@ from models.contract import (
 from models.errors import DomainError, ImportErrorInFile
 from models.money import CENT, MAX_AMOUNT
 from models.project import BillingPermission, Contact, Project, ProjectMember
-from models.terminology import DICTIONARIES
+from models.terminology import DICTIONARIES, is_time_zone
 
 # Money columns are Numeric(14, 2): amounts must stay below a trillion.
 
@@ -131,6 +131,12 @@ class _Field:
             raise self.fail(f"{self.value!r} is not one of {', '.join(options)}")
         return self.value
 
+    def time_zone(self) -> str:
+        name = self.text(64)
+        if not is_time_zone(name):
+            raise self.fail(f"{name!r} is not a time zone name such as Australia/Sydney")
+        return name
+
     def boolean(self) -> bool:
         if not isinstance(self.value, bool):
             raise self.fail("must be true or false")
@@ -149,9 +155,11 @@ def import_file(session: Session, data: Any) -> dict:
     """
     root = _Field(data, "").obj()
     company_field = root.get("company").obj()
+    terminology = company_field.get("terminology", "en-AU").choice(DICTIONARIES)
     company = Company(
         name=company_field.get("name").text(),
-        terminology=company_field.get("terminology", "en-AU").choice(DICTIONARIES),
+        terminology=terminology,
+        time_zone=company_field.get("time_zone", DICTIONARIES[terminology].time_zone).time_zone(),
     )
     session.add(company)
     users = {user.email: user for user in _import_users(session, company, root)}

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import available_timezones
 
 
 @dataclass(frozen=True)
@@ -17,14 +18,16 @@ class Terms:
     change_orders: str
     retention: str
     date_format: str
+    time_zone: str  # a new company's default; each company sets its own
 
     def date(self, value: date) -> str:
         """A date as this dictionary writes it (day-first outside the US)."""
         return value.strftime(self.date_format)
 
     def moment(self, value: datetime) -> str:
-        """A UTC time stamp as this dictionary writes dates, e.g. 03/11/2026 09:12:05 UTC."""
-        return f"{self.date(value)} {value:%H:%M:%S} UTC"
+        """A time stamp as this dictionary writes dates, in the value's own time zone, e.g.
+        03/11/2026 09:12:05 AEDT."""
+        return f"{self.date(value)} {value:%H:%M:%S %Z}"
 
     def summary_labels(self) -> dict[str, str]:
         """Labels of the claim summary (G702) lines, keyed by the API's field names."""
@@ -56,6 +59,7 @@ DICTIONARIES: dict[str, Terms] = {
         change_orders="Change Orders",
         retention="Retainage",
         date_format="%m/%d/%Y",
+        time_zone="America/New_York",
     ),
     "en-US-specialty": Terms(
         "en-US-specialty",
@@ -67,6 +71,7 @@ DICTIONARIES: dict[str, Terms] = {
         change_orders="Change Orders",
         retention="Retainage",
         date_format="%m/%d/%Y",
+        time_zone="America/New_York",
     ),
     "en-AU": Terms(
         "en-AU",
@@ -78,6 +83,7 @@ DICTIONARIES: dict[str, Terms] = {
         change_orders="Variations",
         retention="Retention",
         date_format="%d/%m/%Y",
+        time_zone="Australia/Sydney",
     ),
     "en-GB": Terms(
         "en-GB",
@@ -89,10 +95,16 @@ DICTIONARIES: dict[str, Terms] = {
         change_orders="Variations",
         retention="Retention",
         date_format="%d/%m/%Y",
+        time_zone="Europe/London",
     ),
 }
 
 DEFAULT_TERMINOLOGY = "en-AU"
+
+
+def is_time_zone(name: str) -> bool:
+    """Whether `name` is an IANA time zone name such as Australia/Sydney."""
+    return name in available_timezones()
 
 
 def terms_for(code: str | None) -> Terms:

@@ -120,7 +120,11 @@ def test_the_contract_example_file_imports_everything_in_it(ctx):
     db.session.remove()  # read back what was stored, not the objects the import made
 
     company = db.session.get(Company, ids["company_id"])
-    assert (company.name, company.terminology) == ("Acme Builders", "en-AU")
+    assert (company.name, company.terminology, company.time_zone) == (
+        "Acme Builders",
+        "en-AU",
+        "Australia/Sydney",  # the dictionary's default when the file names none
+    )
 
     user = db.session.scalar(select(User).where(User.email == "pm@acme.example"))
     assert ids["users"] == {"pm@acme.example": user.id}
@@ -245,6 +249,12 @@ def _add_claim(f: dict, **fields) -> None:
 # (test id, change to the valid example file, path the message must name, words it must say)
 BAD_FILES = [
     ("missing company name", lambda f: f["company"].pop("name"), "company.name", "required"),
+    (
+        "unknown time zone",
+        lambda f: f["company"].update(time_zone="Australia/Springfield"),
+        "company.time_zone",
+        "'Australia/Springfield' is not a time zone name",
+    ),
     (
         "unknown terminology",
         lambda f: f["company"].update(terminology="en-NZ"),

@@ -1,6 +1,9 @@
 """What people see of replies: the thread on the Emails tab, the written decision on the claim,
 the operators' Inbound view, and the Mailbox's Reply as recipient."""
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 import sqlalchemy as sa
 
 from models import ClaimDecision, Contact, InboundMessage, ProgressClaim, Reply
@@ -50,7 +53,8 @@ def test_a_written_approval_shows_on_the_claim_and_an_admin_applies_it(login, se
     smtp_send(listener, reply_to(sent, "Approved"), reply_address(sent))
     wait_for(lambda: db.session.scalar(sa.select(ClaimDecision.id)), what="the decision")
     decision = db.session.scalar(sa.select(ClaimDecision))
-    day = decision.decided_at.strftime("%d/%m/%Y")
+    decided_at = decision.decided_at.replace(tzinfo=decision.decided_at.tzinfo or UTC)
+    day = decided_at.astimezone(ZoneInfo("Australia/Sydney")).strftime("%d/%m/%Y")
 
     pm = login(PM, PASSWORD)
     page = claim_page(pm, sent.claim_id)
@@ -89,6 +93,18 @@ def test_a_later_decision_supersedes_an_earlier_one_on_the_claim(login, sent, li
     assert "Apply decision" in latest and "Apply decision" not in earlier
     assert "Approved in writing by Olivia Owner" in earlier
     assert "A later decision supersedes it." in earlier
+
+
+def test_a_decision_is_dated_in_the_companys_time_zone(login, sent, listener):
+    """9 pm UTC on 27 November is already the 28th in Sydney, where the clock starts."""
+    smtp_send(listener, reply_to(sent, "Approved"), reply_address(sent))
+    wait_for(lambda: db.session.scalar(sa.select(ClaimDecision.id)), what="the decision")
+    decision = db.session.scalar(sa.select(ClaimDecision))
+    decision.decided_at = datetime(2026, 11, 27, 21, 0, tzinfo=UTC)
+    db.session.commit()
+    page = claim_page(login(ADMIN, PASSWORD), sent.claim_id)
+    assert "Approved in writing by Olivia Owner on 28/11/2026" in page
+    assert "28/11/2026 08:00:00 AEDT" in page
 
 
 def test_the_api_shows_replies_with_their_decision(sent, listener, make_token, app):

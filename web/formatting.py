@@ -1,8 +1,14 @@
-"""Jinja filters that show money and percentages the way claim reviewers read them."""
+"""Jinja filters that show money, percentages and times the way claim reviewers read them."""
 
+from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from flask import Flask
+from flask_admin.model import typefmt
+from flask_login import current_user
+
+from models.terminology import terms_for
 
 
 def money(value: Decimal) -> str:
@@ -14,6 +20,25 @@ def percent(value: Decimal) -> str:
     return f"{value:.2f}%"
 
 
+def local(value: datetime) -> datetime:
+    """A stored (UTC) time in the signed-in user's company time zone."""
+    if value.tzinfo is None:  # SQLite hands timestamps back without their zone
+        value = value.replace(tzinfo=UTC)
+    zone = current_user.company.time_zone if current_user.is_authenticated else "UTC"
+    return value.astimezone(ZoneInfo(zone))
+
+
+def company_moment(view, value: datetime, name: str = "") -> str:
+    """A stored time as the signed-in user's company writes it (a Flask-Admin formatter)."""
+    return terms_for(current_user.company.terminology).moment(local(value))
+
+
+# Flask-Admin's list and detail pages: times in the company's zone and date order.
+LIST_FORMATTERS = {**typefmt.BASE_FORMATTERS, datetime: company_moment}
+DETAIL_FORMATTERS = {**typefmt.DETAIL_FORMATTERS, datetime: company_moment}
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(money)
     app.add_template_filter(percent)
+    app.add_template_filter(local)

@@ -11,6 +11,7 @@ from models import BillingPermission, Project
 from models.access import project_permission, visible_projects
 from models.base import parse_id
 from web.extensions import db
+from web.formatting import DETAIL_FORMATTERS, LIST_FORMATTERS
 
 
 class LoginRequired:
@@ -40,6 +41,9 @@ class ProjectScopedView(LoginRequired, ModelView):
     Subclasses tell how a row reaches its project (`project_column`, `project_of`) and which
     permission changing a row needs (`edit_permission`).
     """
+
+    column_type_formatters = LIST_FORMATTERS
+    column_type_formatters_detail = DETAIL_FORMATTERS
 
     edit_permission = BillingPermission.ADMIN
     can_view_details = False

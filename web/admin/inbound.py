@@ -19,6 +19,7 @@ from models.access import can_see_email, visible_emails
 from models.base import parse_id
 from web.admin.base import LoginRequired
 from web.extensions import db
+from web.formatting import DETAIL_FORMATTERS, LIST_FORMATTERS
 from workers.intake import read_raw
 from workers.replies import assign, reopen
 
@@ -31,6 +32,9 @@ def _email_link(view, context, message, name) -> Markup:
 
 class InboundView(LoginRequired, ModelView):
     """Company admins only: unmatched mail is tied to no project, so only they may triage it."""
+
+    column_type_formatters = LIST_FORMATTERS
+    column_type_formatters_detail = DETAIL_FORMATTERS
 
     can_create = can_edit = can_delete = False
     can_view_details = True

@@ -1,5 +1,7 @@
 """Back-office views of projects, their members and directory, and head contracts."""
 
+from zoneinfo import available_timezones
+
 from flask import abort
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
@@ -208,13 +210,16 @@ class CompanyView(LoginRequired, ModelView):
     """Company admins: their own company's name, terminology and decision setting."""
 
     can_create = can_delete = False
-    column_list = ["name", "terminology", "decisions_move_status"]
-    form_columns = ["name", "terminology", "decisions_move_status"]
+    column_list = ["name", "terminology", "time_zone", "decisions_move_status"]
+    form_columns = ["name", "terminology", "time_zone", "decisions_move_status"]
     column_labels = {
         "decisions_move_status": "A client's written decision moves the claim's "
         "status at once (else an admin applies it)"
     }
-    form_choices = {"terminology": [(code, terms.label) for code, terms in DICTIONARIES.items()]}
+    form_choices = {
+        "terminology": [(code, terms.label) for code, terms in DICTIONARIES.items()],
+        "time_zone": [(zone, zone) for zone in sorted(available_timezones())],
+    }
     form_args = {"name": {"validators": [Length(max=200), no_line_breaks]}}
 
     def is_accessible(self) -> bool:
