@@ -153,6 +153,21 @@ def open_claim(contract: HeadContract, period_start: date, period_end: date) -> 
     return claim
 
 
+def carry_forward_materials(claim: ProgressClaim) -> None:
+    """Start a new claim with the materials the previous claim had stored on site: they stay
+    stored until built in, and a claim that forgot them would claim them back as negative."""
+    earlier = [c for c in claim.head_contract.claims if c.number < claim.number]
+    if not earlier:
+        return
+    for line in earlier[-1].lines:
+        if line.materials_stored:
+            claim.lines.append(
+                ClaimLine(
+                    item=line.item, work_this_period=ZERO, materials_stored=line.materials_stored
+                )
+            )
+
+
 def set_claim_lines(claim: ProgressClaim, amounts: dict[str, tuple[Decimal, Decimal]]) -> None:
     """Replace what the claim bills per item (work this period, materials stored).
 

@@ -300,6 +300,10 @@ def test_a_standard_user_opens_the_next_claim(login, users, demo):
     assert response.status_code == 302
     claim = db.session.scalar(sa.select(ProgressClaim).where(ProgressClaim.number == 4))
     assert claim is not None and claim.status == "draft"
+    # Claim 3's materials on site are still there: nothing is claimed back by omission.
+    stored = {x.item: x.materials_stored for x in claim_3.lines if x.materials_stored}
+    assert stored and {x.item: x.materials_stored for x in claim.lines} == stored
+    assert claim.figures().summary.current_payment_due == Decimal("0.00")
     assert response.location.endswith(f"/admin/claims/details/?id={claim.id}")
 
 

@@ -14,7 +14,12 @@ from models import (
     ProgressClaim,
     Project,
 )
-from models.claim import change_claim_status, open_claim, set_claim_lines
+from models.claim import (
+    carry_forward_materials,
+    change_claim_status,
+    open_claim,
+    set_claim_lines,
+)
 from models.errors import ClaimRuleError
 from web.extensions import db
 
@@ -246,6 +251,16 @@ def test_a_correction_cannot_take_a_line_below_nothing(contract):
         set_claim_lines(second, {"1": (D("-100.01"), D("0"))})
     set_claim_lines(second, {"1": (D("-100"), D("0"))})  # credits claim 1's work back in full
     assert second.figures().lines[0].completed_and_stored == D("0.00")
+
+
+def test_a_new_claim_starts_with_the_materials_still_stored(contract):
+    first = open_claim(contract, *OCT)
+    set_claim_lines(first, {"1": (D("300"), D("0")), "2": (D("0"), D("100"))})
+    approve(first)
+    second = open_claim(contract, *NOV)
+    carry_forward_materials(second)
+    assert lines_of(second) == {"2": (D("0"), D("100"))}
+    assert second.figures().summary.current_payment_due == D("0.00")
 
 
 # Review status

@@ -15,7 +15,13 @@ from wtforms.validators import DataRequired, ValidationError
 from models import BillingPermission, ClaimStatus, HeadContract, ProgressClaim
 from models.access import can_see_email, may_see_bcc, project_permission
 from models.base import MAX_ID
-from models.claim import STATUS_TRANSITIONS, move_claim_status, open_claim, set_claim_lines
+from models.claim import (
+    STATUS_TRANSITIONS,
+    carry_forward_materials,
+    move_claim_status,
+    open_claim,
+    set_claim_lines,
+)
 from models.claim_decision import apply_decision, can_apply
 from models.communication import Attachment, Communication
 from models.compose import readable_size
@@ -105,6 +111,7 @@ class ClaimView(ProjectScopedView):
             ):
                 raise DomainError("You need standard permission on the project to make claims.")
             claim = open_claim(contract, form.period_start.data, form.period_end.data)
+            carry_forward_materials(claim)
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
