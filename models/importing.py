@@ -24,7 +24,13 @@ from models.contract import (
 )
 from models.errors import DomainError, ImportErrorInFile
 from models.money import CENT, MAX_AMOUNT
-from models.project import BillingPermission, Contact, Project, ProjectMember
+from models.project import (
+    BillingPermission,
+    Contact,
+    Project,
+    ProjectMember,
+    member_in_directory,
+)
 from models.terminology import DICTIONARIES, is_time_zone
 
 # Money columns are Numeric(14, 2): amounts must stay below a trillion.
@@ -241,12 +247,7 @@ def _add_member(
         raise email_field.fail(f"{email} is already a member of this project")
     permission = field.get("permission", "read_only").choice(BillingPermission)
     project.members.append(ProjectMember(user=user, permission=permission))
-    # Members are in the directory too, so they can be copied on the claim emails they send.
-    if email not in contacts:
-        contacts[email] = Contact(
-            name=user.name, email=email, company=project.company.name, permission=permission
-        )
-        project.directory.append(contacts[email])
+    contacts[email] = member_in_directory(project, user, permission)
 
 
 def _import_contract(project: Project, contacts: dict[str, Contact], field: _Field) -> None:

@@ -85,6 +85,20 @@ class ProjectMember(Base):
     user: Mapped[User] = relationship()
 
 
+def member_in_directory(project: Project, user: User, permission: str) -> Contact:
+    """Members are in the directory too, so they can be copied on the claim emails they send
+    (the compose form copies the sender by default)."""
+    email = user.email.lower()
+    for contact in project.directory:
+        if contact.email == email:
+            return contact
+    contact = Contact(
+        name=user.name, email=email, company=project.company.name, permission=permission
+    )
+    project.directory.append(contact)
+    return contact
+
+
 def search_directory(project_id: int, q: str, limit: int = 20) -> Select[tuple[Contact]]:
     """Contacts of the project whose name, e-mail or company contains `q` (any case), by name."""
     query = select(Contact).where(Contact.project_id == project_id)

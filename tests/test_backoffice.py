@@ -7,7 +7,15 @@ from html import unescape as html_unescape
 import pytest
 import sqlalchemy as sa
 
-from models import BillingPermission, ClaimLine, Company, HeadContract, ProgressClaim, User
+from models import (
+    BillingPermission,
+    ClaimLine,
+    Company,
+    HeadContract,
+    ProgressClaim,
+    Project,
+    User,
+)
 from tests.conftest import PASSWORD, csrf_token_from
 from web.extensions import db
 
@@ -514,3 +522,25 @@ def test_company_admins_choose_whether_decisions_move_the_claim(login, users, de
     other = db.session.scalar(sa.select(Company.id).where(Company.name == "Rival Builders"))
     assert client.get(f"/admin/company/edit/?id={other}").status_code == 404
     assert login("pa@harbourside.example").get(url).status_code == 403
+
+
+def test_a_member_added_in_the_back_office_is_copied_on_the_emails_they_send(
+    login, users, demo, project_id
+):
+    stranger = users["stranger"]  # a login of the company, on no project yet
+    response = post_form(
+        login("boss@harbourside.example"),
+        "/admin/members/new/",
+        "/admin/members/new/",
+        {"project": project_id, "user": stranger.id, "permission": "standard"},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    [contact] = [
+        c
+        for c in db.session.get(Project, project_id).directory
+        if c.email == "nobody@harbourside.example"
+    ]
+    compose = login("nobody@harbourside.example").get(f"/admin/claims/{claim_ids(demo)[2]}/compose")
+    cc = compose.get_data(as_text=True).split('name="cc"')[1].split("</select>")[0]
+    assert f'selected value="{contact.id}"' in cc or f'value="{contact.id}" selected' in cc

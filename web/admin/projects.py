@@ -24,6 +24,7 @@ from models import (
 from models.base import is_one_line
 from models.claim import check_contract_change
 from models.errors import ClaimRuleError
+from models.project import member_in_directory
 from models.terminology import DICTIONARIES, Terms, terms_for
 from web.admin.base import LoginRequired, ProjectScopedView, projects_where
 from web.extensions import db
@@ -84,6 +85,10 @@ class MemberView(ProjectScopedView):
             ).all()
         },
     }
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        member_in_directory(model.project, model.user, model.permission)
 
 
 class ContactView(ProjectScopedView):
