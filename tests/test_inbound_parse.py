@@ -756,3 +756,14 @@ def test_attachment_names_are_made_safe_like_outbound_ones():
     [attachment] = parse_mail(raw).attachments
     assert "\r" not in attachment.filename and "\n" not in attachment.filename
     assert '"' not in attachment.filename and "\\" not in attachment.filename
+
+
+def test_a_nonsense_date_costs_only_the_date():
+    date = b"Fri, 31 Dec 9999 23:59:59 -1200"  # past the last moment Python can hold in UTC
+    mail = parse_mail(message().replace(b"Tue, 3 Nov 2026 10:04:51 +1100", date))
+    assert (mail.from_address, mail.message_id, mail.sent_at) == (
+        "olivia@owner.example",
+        "<reply-1@owner.example>",
+        None,
+    )
+    assert any("Date" in problem for problem in mail.problems)

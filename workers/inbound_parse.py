@@ -185,25 +185,36 @@ class _HeaderFields:
 
 
 def _header_fields(msg: Message, problems: list[str]) -> _HeaderFields:
-    """Everything ParsedMail takes from the top-level header."""
-    from_name, from_address = _from(msg, problems)
-    message_id = None
+    """Everything ParsedMail takes from the top-level header, each field on its own: a
+    nonsense Date must not cost the From that verifies the sender."""
+
+    def field_of(name: str, default: T, fn: Callable[[], T]) -> T:
+        return _attempt(problems, f"{name} header", default, fn)
+
+    def ids_in(name: str) -> list[str]:
+        return field_of(name, [], lambda: _msg_ids(" ".join(_headers(msg, name, problems))))
+
+    from_name, from_address = field_of("From", ("", None), lambda: _from(msg, problems))
+    return _HeaderFields(
+        message_id=field_of("Message-ID", None, lambda: _message_id(msg, problems)),
+        in_reply_to=ids_in("In-Reply-To"),
+        references=ids_in("References"),
+        from_name=from_name,
+        from_address=from_address,
+        recipients=field_of("recipient", [], lambda: _recipients(msg, problems)),
+        subject=field_of("Subject", "", lambda: _header(msg, "Subject", problems) or ""),
+        sent_at=field_of("Date", None, lambda: _sent_at(_header(msg, "Date", problems), problems)),
+    )
+
+
+def _message_id(msg: Message, problems: list[str]) -> str | None:
     if (raw_id := _header(msg, "Message-ID", problems)) is None:
         problems.append("missing Message-ID header")
     elif not (ids := _msg_ids(raw_id)):
         problems.append(f"Message-ID header has no msg-id: {raw_id!r}")
     else:
-        message_id = ids[0]
-    return _HeaderFields(
-        message_id=message_id,
-        in_reply_to=_msg_ids(" ".join(_headers(msg, "In-Reply-To", problems))),
-        references=_msg_ids(" ".join(_headers(msg, "References", problems))),
-        from_name=from_name,
-        from_address=from_address,
-        recipients=_recipients(msg, problems),
-        subject=_header(msg, "Subject", problems) or "",
-        sent_at=_sent_at(_header(msg, "Date", problems), problems),
-    )
+        return ids[0]
+    return None
 
 
 def _headers(msg: Message, name: str, problems: list[str]) -> list[str]:
