@@ -22,6 +22,7 @@ class InboundStatus(StrEnum):
     AUTO_REPLY = "auto_reply"
     BOUNCE = "bounce"
     FAILED = "failed"
+    REFUSED = "refused"  # turned away before it was received (no such reply address)
 
 
 class MatchMethod(StrEnum):

@@ -181,7 +181,17 @@ def test_forged_or_foreign_addresses_are_refused_at_rcpt(sent, listener, address
             address.format(forged=forged, t=sent.reply_token),
         )
     assert [code for code, _ in refused.value.recipients.values()] == [550]
-    assert inbound_rows() == []
+    # Nothing was received, and nothing is processed; the operators see a trace of it, once.
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        smtp_send(
+            listener,
+            b"Subject: hi\r\n\r\nagain\r\n",
+            address.format(forged=forged, t=sent.reply_token),
+        )
+    [trace] = inbound_rows()
+    assert (trace.status, trace.size, trace.envelope_from) == ("refused", 0, "olivia@owner.example")
+    assert trace.error == f"550 5.1.1 No such reply address: {trace.envelope_to}"
+    assert replies_of(sent.id) == []
 
 
 def test_oversized_mail_is_refused_with_552(app, sent):

@@ -1,6 +1,7 @@
 """The inbound SMTP listener for replies (`claimpost inbound-smtp`, Procfile `inbound`).
 
-Refuses at RCPT (550) any address that is not one of our signed reply addresses, refuses
+Refuses at RCPT (550) any address that is not one of our signed reply addresses (and keeps a
+trace of it for the operators' Inbound view), refuses
 over-size mail (552, by aiosmtpd's size limit), and answers 250 only once the raw message is
 stored and committed.
 """
@@ -12,7 +13,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 
 from web.extensions import db
-from workers.intake import take_in
+from workers.intake import record_refusal, take_in
 from workers.replies import token_of
 
 log = logging.getLogger(__name__)
@@ -32,9 +33,22 @@ class ReplyHandler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         config = self.app.config
         if token_of(address, config["REPLY_DOMAIN"], config["SECRET_KEY"]) is None:
-            return "550 5.1.1 No such reply address"
+            refusal = "550 5.1.1 No such reply address"
+            await asyncio.get_running_loop().run_in_executor(
+                None, self._record_refusal, envelope.mail_from or "", address, refusal
+            )
+            return refusal
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
+
+    def _record_refusal(self, mail_from: str, address: str, refusal: str) -> None:
+        with self.app.app_context():
+            try:
+                record_refusal("smtp", mail_from, address, f"{refusal}: {address}")
+            except Exception:  # the refusal stands whether or not its trace could be kept
+                log.exception("could not record a refused recipient")
+            finally:
+                db.session.remove()
 
     async def handle_DATA(self, server, session, envelope):
         raw = envelope.original_content or envelope.content

@@ -4,6 +4,7 @@ The three ways in (the SMTP listener, the webhook, `claimpost ingest`) all come 
 `take_in`, and acknowledge the sender only after it returns.
 """
 
+import hashlib
 import logging
 from email import policy
 from email.parser import BytesParser
@@ -12,7 +13,8 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from models.inbound import InboundMessage
+from models.base import utcnow
+from models.inbound import InboundMessage, InboundStatus
 from models.storage import FileStore
 from web.extensions import db
 from workers.inbound_parse import content_key
@@ -32,6 +34,35 @@ def _message_id(raw: bytes) -> str | None:
 def _text(value: str | None) -> str:
     """What a sending server said, storable in any database (PostgreSQL refuses NUL)."""
     return (value or "").replace("\x00", "")
+
+
+def record_refusal(via: str, envelope_from: str, recipient: str, reason: str) -> None:
+    """Keep a trace of mail turned away before it was received (e.g. a reply address a list
+    server mangled), for the operators' Inbound view. The same sender and address are
+    recorded once a day, so a flood of attempts is one row each."""
+    day = utcnow().date().isoformat()
+    attempt = f"{envelope_from}\n{recipient}\n{day}".encode("utf-8", "replace")
+    key = f"refused:{hashlib.sha256(attempt).hexdigest()}"
+    if db.session.scalar(select(InboundMessage.id).where(InboundMessage.dedupe_key == key)):
+        return
+    db.session.add(
+        InboundMessage(
+            dedupe_key=key,
+            raw_sha256=FileStore(current_app.config["STORAGE_DIR"]).put(b""),  # nothing came
+            size=0,
+            via=via,
+            envelope_from=_text(envelope_from)[:300],
+            envelope_to=_text(recipient),
+            from_address=_text(envelope_from)[:300],
+            status=InboundStatus.REFUSED,
+            error=reason,
+            processed_at=utcnow(),
+        )
+    )
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same attempt, recorded a moment ago by another connection
+        db.session.rollback()
 
 
 def take_in(
