@@ -88,6 +88,10 @@ def test_a_composed_email_arrives_as_the_client_sees_it(claim, sender, worker, s
     assert "/admin/claims/details/?id=" in html
     text = message.get_body(("plain",)).get_content()
     assert "233,822.11" in text and "Hi Olivia," in text
+    # Every line's description in full, wrapped under its row rather than cut off.
+    words = set(text.split())
+    for line in claim.figures().lines:
+        assert set(line.description.split()) <= words, line.description
     [attachment] = list(message.iter_attachments())
     assert attachment.get_filename() == "Marked up _schedule_.pdf"
     assert attachment.get_content() == PDF
