@@ -292,6 +292,9 @@ def test_the_outbox_searches_by_subject_and_recipient(login, claim_id, broker):
 
     assert subjects("search=qs.example") == {"To Quentin"}
     assert subjects("search=Olivia") == {"To Olivia"}
+    page = admin.get("/admin/outbox/").get_data(as_text=True)
+    assert f'href="/admin/claims/{claim_id}/emails/{first.id}">To Olivia</a>' in page
+    assert "recipients.email" not in page  # the search box names what it searches in words
 
 
 def test_a_compose_upload_over_the_request_limit_comes_back_to_the_form_with_the_limit(

@@ -51,7 +51,12 @@ class InboundView(LoginRequired, ModelView):
         "error",
         "operator_note",
     ]
-    column_labels = {"communication": "Email", "operator_note": "Operator"}
+    column_labels = {
+        "communication": "Email",
+        "operator_note": "Operator",
+        "dedupe_key": "Message-ID",
+        "from_address": "From",
+    }
     column_filters = ["status", "via", "match_method", "received_at"]
     column_searchable_list = ["subject", "from_address", "dedupe_key"]
     column_default_sort = ("id", True)

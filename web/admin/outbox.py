@@ -1,6 +1,6 @@
 """The operators' Outbox: every claim email, with Retry and Cancel."""
 
-from flask import flash
+from flask import flash, url_for
 from flask_admin.actions import action
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -16,6 +16,12 @@ def _recipients(view, context, email, name) -> Markup:
         escape(f"{r.kind.upper()}: {r.email} ({r.status}{': ' + r.detail if r.detail else ''})")
         for r in email.recipients
     )
+
+
+def _subject(view, context, email, name) -> Markup:
+    """The subject, opening the email as sent (on its claim's page)."""
+    url = url_for("claims.email_view", claim_id=email.claim_id, email_id=email.id)
+    return Markup('<a href="{}">{}</a>').format(url, email.subject)
 
 
 class OutboxView(ProjectScopedView):
@@ -39,11 +45,12 @@ class OutboxView(ProjectScopedView):
         "state_changed_at": "State since",
         "created_at": "Created",
         "claim.head_contract.project.number": "Project",
+        "recipients.email": "Recipient",
     }
     column_filters = ["state", "claim.head_contract.project.number", "created_at", "private"]
     column_searchable_list = ["subject", "recipients.email"]
     column_default_sort = ("id", True)
-    column_formatters = {"recipients": _recipients}
+    column_formatters = {"recipients": _recipients, "subject": _subject}
 
     def project_column(self):
         return HeadContract.project_id
