@@ -125,7 +125,10 @@ class ClaimView(ProjectScopedView):
     @expose("/details/")
     def details_view(self):
         """The claim page: Detail (summary and line table) and Emails tabs."""
-        claim = self.get_one(request.args.get("id"))
+        return self._claim_page(self.get_one(request.args.get("id")))
+
+    def _claim_page(self, claim: ProgressClaim, typed: dict[str, str] | None = None) -> str:
+        """The claim page; `typed` holds line amounts a refused save sends back to the form."""
         permission = project_permission(current_user, claim.project)
         emails = [e for e in claim_emails(claim) if can_see_email(current_user, e)]
         return self.render(
@@ -152,6 +155,7 @@ class ClaimView(ProjectScopedView):
             may_send=permission.allows(BillingPermission.STANDARD),
             tab=request.args.get("tab", "detail"),
             may_see_bcc=may_see_bcc,
+            typed=typed or {},
         )
 
     @expose("/<int:claim_id>/compose", methods=["GET", "POST"])
@@ -262,7 +266,8 @@ class ClaimView(ProjectScopedView):
             flash("Claim lines saved.", "success")
         except (DomainError, ValidationError) as exc:
             db.session.rollback()
-            flash(str(exc), "error")
+            flash(f"{exc} Nothing was saved; your entries are still in the form.", "error")
+            return self._claim_page(claim, typed=request.form.to_dict()), 422
         return redirect(self.get_url(".details_view", id=claim_id))
 
     @expose("/<int:claim_id>/status", methods=["POST"])
