@@ -88,6 +88,12 @@ _HEDGE = re.compile(
     |partly|principle|reject\w*|declin\w*|wait|cannot|only)\b|n['’]t\b""",
     re.IGNORECASE | re.VERBOSE,
 )
+# ...except in the everyday ways of saying all is well: "Approved, no worries", "no issues".
+_REASSURANCE = re.compile(
+    r"""\bno\s+(?:further\s+|other\s+)?(?:comments?|issues?|problems?|worries|concerns?
+    |questions?|dramas|changes?|objections?)\b|\bnot\s+a\s+problem\b|\bno\s+probs?\b""",
+    re.IGNORECASE | re.VERBOSE,
+)
 _QUESTION_MARKS = ("?", "\uff1f", "\u061f")  # ASCII, full-width, Arabic
 
 # "Not approved yet" / "Can't approve yet" means pending, not rejected.
@@ -148,7 +154,7 @@ def _decide(line: str, following: list[str]) -> Decision | None:
         if rest is None or any(mark in line for mark in _QUESTION_MARKS):
             return None
         below = " ".join(_visible(text) for text in _reason_lines(following))
-        if _HEDGE.search(f"{rest} {below}"):
+        if _HEDGE.search(_REASSURANCE.sub(" ", f"{rest} {below}")):
             return None
         return Decision(APPROVED, rest)
     return None
