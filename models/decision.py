@@ -83,16 +83,26 @@ _BECAUSE = re.compile(r"^because\b", re.IGNORECASE)
 # it hedged, partial or contradicted: "Approved except line 14", "Approved.\nBut fix line 14
 # first", "Approved in principle", "Approved. No wait, rejected." A person reads those.
 _HEDGE = re.compile(
-    r"""\b(?:not|no|never|but|except|excluding|however|although|though|unless|if|once|when
-    |after|pending|until|provided|providing|assuming|subject\s+to|condition\w*|partial\w*
-    |partly|principle|reject\w*|declin\w*|wait|cannot|only)\b|n['’]t\b""",
+    r"""\b(?:not|no|never|but|except|excluding|exception|apart\s+from|save\s+for|less|minus
+    |however|although|though|unless|if|once|when|after|pending|until|provided|providing
+    |assuming|subject\s+to|condition\w*|partial\w*|partly|principle|reject\w*|declin\w*
+    |revis\w*|resubmit\w*|retract\w*|hold|over-?claim\w*|wait|cannot|only|first)\b
+    |n['’]t\b|\bat\s+\$""",
     re.IGNORECASE | re.VERBOSE,
 )
 # ...except in the everyday ways of saying all is well: "Approved, no worries", "no issues".
 _REASSURANCE = re.compile(
     r"""\bno\s+(?:further\s+|other\s+)?(?:comments?|issues?|problems?|worries|concerns?
-    |questions?|dramas|changes?|objections?)\b|\bnot\s+a\s+problem\b|\bno\s+probs?\b""",
+    |questions?|dramas|changes?|objections?)(?:\s+(?:from|on)\s+(?:us|our\s+side|my\s+end))?
+    [.!,]?\s*$|\bnot\s+a\s+problem\b|\bno\s+probs?\b|\bno\s+need\s+to\b
+    |\bif\s+you\s+(?:have|need)\s+any(?:thing|\s+questions?)?\b""",
     re.IGNORECASE | re.VERBOSE,
+)
+# Where the client's own words have ended even without a sign-off: a company's email footer.
+_DISCLAIMER = re.compile(
+    r"confidential|intended\s+recipient|privileged|disclaimer|external\s+(?:e-?mail|sender)"
+    r"|caution\s*:|consider\s+the\s+environment",
+    re.IGNORECASE,
 )
 _QUESTION_MARKS = ("?", "\uff1f", "\u061f")  # ASCII, full-width, Arabic
 
@@ -153,8 +163,8 @@ def _decide(line: str, following: list[str]) -> Decision | None:
         rest = _after_keyword(line[match.end() :])
         if rest is None or any(mark in line for mark in _QUESTION_MARKS):
             return None
-        below = " ".join(_visible(text) for text in _reason_lines(following))
-        if _HEDGE.search(_REASSURANCE.sub(" ", f"{rest} {below}")):
+        words = [rest, *(_visible(text) for text in _words_below(following))]
+        if any(_HEDGE.search(_REASSURANCE.sub(" ", text)) for text in words):
             return None
         return Decision(APPROVED, rest)
     return None
@@ -165,6 +175,16 @@ def _after_keyword(rest: str) -> str | None:
     if rest.lstrip().startswith("?"):
         return None  # "Approved? Not sure yet"
     return _SEPARATORS.sub("", rest).strip()
+
+
+def _words_below(lines: list[str]) -> list[str]:
+    """The client's lines below an approval: up to a sign-off or a company email footer."""
+    words = []
+    for line in _reason_lines(lines):
+        if _DISCLAIMER.search(line):
+            break
+        words.append(line)
+    return words
 
 
 def _reason_lines(lines: list[str]) -> list[str]:

@@ -184,10 +184,47 @@ def test_only_the_first_meaningful_line_decides():
         "Approved \u061f",
         "Approved\u200b? no",
         "Approved, isn't it",
+        "Approved, apart from line 14.",
+        "Approved, save for line 14",
+        "Approved, with the exception of line 14.",
+        "Approved less line 14.",
+        "Approved minus line 14 ($12,000).",
+        "Approved at $95,000.",
+        "Approved. Please hold payment on line 14.",
+        "Approved. Please revise line 14 and resubmit.",
+        "Approved. Line 14 is overclaimed, please revise.",
+        "Approved. Retract that - please hold.",
+        "Approved. No issues with lines 1-13. Line 14 needs a variation first.",
+        "Approved.\n\nBut please fix line 14 first.",
     ],
 )
 def test_a_hedged_or_contradicted_approval_is_left_for_a_person(text):
     assert read_decision(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Approved, no worries",
+        "Approved, thanks. No further comments.",
+        "Approved - no issues from our side",
+        "Approved.\nNot a problem, Priya.",
+        "Approved. Payment will be made on Friday.",
+        "Approved - please send the tax invoice",
+        "Approved. No need to resend.",
+        "Approved. If you have any questions give me a call.",
+        (  # a company footer is not the client's words
+            "Approved.\n\nOlivia Owner\nDevelopment Manager | Owner Pty Ltd\n\nThis email and "
+            "any attachments are confidential. If you are not the intended recipient, please "
+            "delete it."
+        ),
+        "Approved.\n\nRegards, Olivia\nCAUTION: This email originated from outside. Do not "
+        "click links unless you know the sender.",
+    ],
+)
+def test_everyday_words_and_footers_do_not_hedge_an_approval(text):
+    decision = read_decision(text)
+    assert decision is not None and decision.outcome == "approved"
 
 
 @pytest.mark.parametrize(
