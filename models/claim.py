@@ -237,11 +237,16 @@ def change_claim_status(claim: ProgressClaim, new_status: ClaimStatus) -> None:
     claim.status = new_status
 
 
-def move_claim_status(session: Session, claim: ProgressClaim, *steps: ClaimStatus) -> None:
+def move_claim_status(
+    session: Session, claim: ProgressClaim, *steps: ClaimStatus, seen: str | None = None
+) -> None:
     """Move a stored claim through `steps` of the workflow with one compare-and-set: if its
-    status changed meanwhile (a concurrent decision or click), nothing changes and
-    ClaimRuleError says so. The caller commits."""
+    status is no longer the one the user `seen` on their page (or read here), because of a
+    concurrent decision or click, nothing changes and ClaimRuleError says so. The caller
+    commits."""
     before = current = ClaimStatus(claim.status)
+    if seen is not None and seen != before:
+        raise _changed_meanwhile(claim)
     for step in steps:
         _check_status_change(claim, current, step)
         current = step
@@ -252,9 +257,13 @@ def move_claim_status(session: Session, claim: ProgressClaim, *steps: ClaimStatu
     )
     if moved.rowcount != 1:
         session.expire(claim)  # what is in memory may say otherwise; the database is right
-        raise ClaimRuleError(
-            f"Claim #{claim.number} changed status meanwhile; reload the page and try again."
-        )
+        raise _changed_meanwhile(claim)
+
+
+def _changed_meanwhile(claim: ProgressClaim) -> ClaimRuleError:
+    return ClaimRuleError(
+        f"Claim #{claim.number} changed status meanwhile; reload the page and try again."
+    )
 
 
 def _check_status_change(claim: ProgressClaim, current: ClaimStatus, new: ClaimStatus) -> None:

@@ -1,7 +1,7 @@
 """Recording the client's written decision on a claim, and applying it to the claim's status."""
 
-from sqlalchemy import update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, exists, or_, update
+from sqlalchemy.orm import Session, aliased
 
 from models.base import utcnow
 from models.claim import STATUS_TRANSITIONS, ClaimStatus, move_claim_status
@@ -50,20 +50,37 @@ def can_apply(decision: ClaimDecision) -> bool:
     return decision.applied_at is None and claim.is_latest and target in reachable
 
 
-def apply_decision(session: Session, decision: ClaimDecision, actor: str) -> None:
-    """Move the claim to the decision's status (via Under Review from a draft), once: two
-    decisions (or a decision and a click) applied at the same moment cannot both win."""
+def apply_decision(
+    session: Session, decision: ClaimDecision, actor: str, seen: str | None = None
+) -> None:
+    """Move the claim to the decision's status (via Under Review from a draft), once, and only
+    while it is the claim's latest decision: two decisions (or a decision and a click)
+    applied at the same moment cannot both win, and a page showing an older state (`seen`,
+    the status it showed) changes nothing."""
     claim, target = decision.claim, OUTCOME_STATUS[decision.outcome]
     steps = [target]
     if ClaimStatus(claim.status) == ClaimStatus.DRAFT:
         steps.insert(0, ClaimStatus.UNDER_REVIEW)
     now = utcnow()
+    later = aliased(ClaimDecision)
     marked = session.execute(
         update(ClaimDecision)
-        .where(ClaimDecision.id == decision.id, ClaimDecision.applied_at.is_(None))
+        .where(
+            ClaimDecision.id == decision.id,
+            ClaimDecision.applied_at.is_(None),
+            ~exists().where(
+                later.claim_id == ClaimDecision.claim_id,
+                or_(
+                    later.decided_at > ClaimDecision.decided_at,
+                    and_(later.decided_at == ClaimDecision.decided_at, later.id > ClaimDecision.id),
+                ),
+            ),
+        )
         .values(applied_at=now, applied_by=actor)
     )
     if marked.rowcount != 1:
         session.expire(decision)
-        raise DomainError("This decision has already been applied.")
-    move_claim_status(session, claim, *steps)
+        raise DomainError(
+            "This decision has already been applied, or a later decision supersedes it."
+        )
+    move_claim_status(session, claim, *steps, seen=seen)

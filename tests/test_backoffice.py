@@ -269,6 +269,22 @@ def test_a_status_change_the_workflow_forbids_is_refused(login, users, demo):
     assert claim_status(claim_id) == "draft"
 
 
+def test_a_status_click_on_a_page_that_is_out_of_date_changes_nothing(login, users, demo):
+    claim_id = claim_ids(demo)[2]
+    client = login("boss@harbourside.example")
+    page = f"/admin/claims/details/?id={claim_id}"
+    token = csrf_token_from(client.get(page).get_data(as_text=True))  # the page says Draft
+    claim = db.session.get(ProgressClaim, claim_id)
+    claim.status = "under_review"  # another admin submitted it meanwhile
+    db.session.commit()
+    response = client.post(
+        f"/admin/claims/{claim_id}/status",
+        data={"status": "under_review", "seen": "draft", "csrf_token": token},
+    )
+    assert "changed status meanwhile" in client.get(response.location).get_data(as_text=True)
+    assert claim_status(claim_id) == "under_review"
+
+
 def test_posting_without_the_csrf_token_changes_nothing(login, users, demo):
     claim_id = claim_ids(demo)[2]
     response = login("boss@harbourside.example").post(

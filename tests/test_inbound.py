@@ -666,3 +666,18 @@ def test_a_decision_applied_while_another_changed_the_claim_changes_nothing(sent
 
     db.session.expire_all()
     assert (claim.status, decision.applied_at) == ("approved", None)
+
+
+def test_a_decision_the_claim_cannot_take_is_kept_unapplied_with_its_reply(sent, listener):
+    """Company setting on, but the claim is already approved (final): the rejection is still
+    the client's written word on record, the reply is kept, and nothing fails."""
+    db.session.get(Company, sent.claim.project.company_id).decisions_move_status = True
+    sent.claim.status = "approved"
+    db.session.commit()
+    smtp_send(listener, reply_to(sent, "Rejected: line 14 over-claimed"), reply_address(sent))
+    [reply] = wait_for_replies(sent.id)
+    decision = db.session.scalar(sa.select(ClaimDecision))
+    assert (decision.outcome, decision.applied_at) == ("rejected", None)
+    assert reply.inbound.status == "matched"
+    db.session.expire_all()
+    assert db.session.get(ProgressClaim, sent.claim_id).status == "approved"

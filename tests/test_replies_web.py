@@ -87,12 +87,25 @@ def test_a_later_decision_supersedes_an_earlier_one_on_the_claim(login, sent, li
         lambda: len(db.session.scalars(sa.select(ClaimDecision.id)).all()) == 2,
         what="the rejection",
     )
-    page = claim_page(login(ADMIN, PASSWORD), sent.claim_id)
+    admin = login(ADMIN, PASSWORD)
+    page = claim_page(admin, sent.claim_id)
     latest, earlier = page.split("Earlier written decisions (1)")
     assert "Rejected in writing by Quentin Surveyor" in latest
     assert "Apply decision" in latest and "Apply decision" not in earlier
     assert "Approved in writing by Olivia Owner" in earlier
     assert "A later decision supersedes it." in earlier
+
+    # A page loaded before the rejection arrived still offers Apply on the approval: refused.
+    approval = db.session.scalar(
+        sa.select(ClaimDecision).where(ClaimDecision.outcome == "approved")
+    )
+    response = admin.post(
+        f"/admin/claims/{sent.claim_id}/decisions/{approval.id}/apply",
+        data={"csrf_token": csrf_token_from(page), "seen": "draft"},
+    )
+    assert "a later decision supersedes it" in admin.get(response.location).get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(ProgressClaim, sent.claim_id).status == "draft"
 
 
 def test_a_decision_is_dated_in_the_companys_time_zone(login, sent, listener):

@@ -218,7 +218,7 @@ class ClaimView(ProjectScopedView):
         ):
             abort(404)
         try:
-            apply_decision(db.session, decision, current_user.name)
+            apply_decision(db.session, decision, current_user.name, request.form.get("seen"))
             db.session.commit()
             flash(f"Claim #{claim.number} is now {ClaimStatus(claim.status).label}.", "success")
         except DomainError as exc:
@@ -275,7 +275,12 @@ class ClaimView(ProjectScopedView):
         """Move the claim to another review status (billing-tool admins)."""
         claim = self._claim_needing(claim_id, BillingPermission.ADMIN)
         try:
-            move_claim_status(db.session, claim, ClaimStatus(request.form.get("status", "")))
+            move_claim_status(
+                db.session,
+                claim,
+                ClaimStatus(request.form.get("status", "")),
+                seen=request.form.get("seen"),
+            )
             db.session.commit()
             flash(f"Claim #{claim.number} is now {ClaimStatus(claim.status).label}.", "success")
         except (DomainError, ValueError) as exc:
