@@ -318,3 +318,18 @@ def test_a_compose_upload_over_the_request_limit_comes_back_to_the_form_with_the
     assert "too large to upload: the attachments of one email may come to 25.0 MB in all" in page
     assert 'id="compose-form"' in page
     assert emails_count() == 0
+
+
+def test_other_forms_over_the_request_limit_get_a_plain_413(app, login, claim_id):
+    client = login(PM, DEMO_PASSWORD)
+    token = csrf_token_from(client.get(f"/admin/claims/details/?id={claim_id}").get_data(True))
+    saved = app.config["MAX_CONTENT_LENGTH"]
+    app.config["MAX_CONTENT_LENGTH"] = 500
+    try:
+        response = client.post(
+            f"/admin/claims/{claim_id}/lines",
+            data={"csrf_token": token, "item": "9", "work-9": "1" * 1000},
+        )
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = saved
+    assert response.status_code == 413

@@ -17,7 +17,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         instance_path=str(config.INSTANCE_DIR),
     )
     app.config.from_mapping(config.from_environment())
-    app.config.update(SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True})
+    # A contract form carries five fields per schedule-of-values line; Flask's default of
+    # 1,000 form parts would refuse a contract of some 200 lines.
+    app.config.update(SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True}, MAX_FORM_PARTS=20_000)
     if test_config:
         app.config.update(test_config)
     # Uploads beyond the attachment limit (plus room for the form's other fields) are refused

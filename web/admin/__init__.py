@@ -58,10 +58,10 @@ def build_admin(app: Flask) -> Admin:
 
 
 def upload_too_large(error: RequestEntityTooLarge):
-    """A back-office form over the request limit (Werkzeug refuses it before reading it): back
-    to the same page with the limit, rather than a bare error page. The API and the inbound
-    webhook keep their own answers."""
-    if not request.path.startswith("/admin/") or request.method != "POST":
+    """Compose with attachments over the request limit (Werkzeug refuses it before reading
+    it): back to the form with the limit, rather than a bare error page. Anything else keeps
+    the plain 413; the API and the inbound webhook have their own answers."""
+    if request.endpoint != "claims.compose" or request.method != "POST":
         return error
     limit = readable_size(current_app.config["MAX_ATTACHMENT_BYTES"])
     flash(
