@@ -30,7 +30,7 @@ from tests.mail import free_port
 from web.extensions import db
 from workers.actors import process_inbound, send_email
 from workers.inbound_smtp import start_inbound_smtp
-from workers.intake import take_in
+from workers.intake import REFUSALS_PER_SENDER, take_in
 
 FIXTURES = Path(__file__).parent / "fixtures" / "inbound"
 FIXTURE_TOKEN = b"1abcdefghijklmnopawynzkbvltpjlzum"
@@ -681,3 +681,14 @@ def test_a_decision_the_claim_cannot_take_is_kept_unapplied_with_its_reply(sent,
     assert reply.inbound.status == "matched"
     db.session.expire_all()
     assert db.session.get(ProgressClaim, sent.claim_id).status == "approved"
+
+
+def test_a_flood_of_refused_guesses_leaves_a_bounded_trace(sent, listener):
+    with smtplib.SMTP("127.0.0.1", listener, timeout=10) as client:
+        client.ehlo()
+        client.mail("spammer@evil.example")
+        for guess in range(REFUSALS_PER_SENDER + 10):
+            assert client.rcpt(f"claims+guess{guess}\x00@replies.localhost")[0] == 550
+    rows = inbound_rows()
+    assert len(rows) == REFUSALS_PER_SENDER
+    assert all(row.status == "refused" and "\x00" not in row.error for row in rows)

@@ -6,11 +6,12 @@ The three ways in (the SMTP listener, the webhook, `claimpost ingest`) all come 
 
 import hashlib
 import logging
+from datetime import timedelta
 from email import policy
 from email.parser import BytesParser
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from models.base import utcnow
@@ -36,14 +37,33 @@ def _text(value: str | None) -> str:
     return (value or "").replace("\x00", "")
 
 
+REFUSALS_PER_SENDER = 20
+REFUSALS_PER_HOUR = 500
+
+
 def record_refusal(via: str, envelope_from: str, recipient: str, reason: str) -> None:
     """Keep a trace of mail turned away before it was received (e.g. a reply address a list
     server mangled), for the operators' Inbound view. The same sender and address are
-    recorded once a day, so a flood of attempts is one row each."""
-    day = utcnow().date().isoformat()
-    attempt = f"{envelope_from}\n{recipient}\n{day}".encode("utf-8", "replace")
+    recorded once a day, a sender at most REFUSALS_PER_SENDER times a day and everyone at
+    most REFUSALS_PER_HOUR times an hour: a flood of guesses cannot fill the database."""
+    now = utcnow()
+    attempt = f"{envelope_from}\n{recipient}\n{now.date()}".encode("utf-8", "replace")
     key = f"refused:{hashlib.sha256(attempt).hexdigest()}"
     if db.session.scalar(select(InboundMessage.id).where(InboundMessage.dedupe_key == key)):
+        return
+    refused = select(func.count(InboundMessage.id)).where(
+        InboundMessage.status == InboundStatus.REFUSED
+    )
+    by_sender = refused.where(
+        InboundMessage.envelope_from == _text(envelope_from)[:300],
+        InboundMessage.received_at >= now - timedelta(days=1),
+    )
+    if (
+        db.session.scalar(by_sender) >= REFUSALS_PER_SENDER
+        or db.session.scalar(refused.where(InboundMessage.received_at >= now - timedelta(hours=1)))
+        >= REFUSALS_PER_HOUR
+    ):
+        log.warning("refused %s for %s (not recorded: too many today)", recipient, envelope_from)
         return
     db.session.add(
         InboundMessage(
@@ -55,7 +75,7 @@ def record_refusal(via: str, envelope_from: str, recipient: str, reason: str) ->
             envelope_to=_text(recipient),
             from_address=_text(envelope_from)[:300],
             status=InboundStatus.REFUSED,
-            error=reason,
+            error=_text(reason),
             processed_at=utcnow(),
         )
     )
