@@ -729,16 +729,30 @@ def test_empty_plain_alternative_falls_back_to_html():
     assert parse_mail(msg.as_bytes()).text == "Approved"
 
 
-def test_a_message_of_thousands_of_parts_is_read_only_so_far():
-    parts = "".join(
+def multipart(parts: int) -> bytes:
+    body = "".join(
         f"--b\nContent-Type: application/octet-stream\nContent-Disposition: attachment; "
         f'filename="p{n}.bin"\n\nx\n'
-        for n in range(MAX_PARTS + 50)
+        for n in range(parts)
     )
     raw = message("MIME-Version: 1.0", 'Content-Type: multipart/mixed; boundary="b"', body="")
-    mail = parse_mail(raw + parts.encode() + b"--b--\n")
+    return raw + body.encode() + b"--b--\n"
+
+
+def test_a_message_of_many_parts_is_read_only_so_far():
+    mail = parse_mail(multipart(MAX_PARTS + 50))
     assert len(mail.attachments) == MAX_PARTS
-    assert f"more than {MAX_PARTS} MIME parts" in "; ".join(mail.problems)
+    assert f"more than {MAX_PARTS} MIME parts: only the first" in "; ".join(mail.problems)
+
+
+def test_a_message_of_thousands_of_parts_is_read_for_its_headers_only():
+    mail = parse_mail(multipart(3 * MAX_PARTS))
+    assert (mail.from_address, mail.message_id) == (
+        "olivia@owner.example",
+        "<reply-1@owner.example>",
+    )
+    assert mail.attachments == [] and mail.full_text == ""
+    assert f"more than {MAX_PARTS} MIME parts: only the headers" in "; ".join(mail.problems)
 
 
 def test_attachment_names_are_made_safe_like_outbound_ones():

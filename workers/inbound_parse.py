@@ -114,6 +114,11 @@ def content_key(raw: bytes, message_id: str | None) -> str:
 def _parse(raw: bytes, problems: list[str]) -> ParsedMail:
     if not raw.strip():
         problems.append("empty message")
+    if raw.count(b"\n--") > 2 * MAX_PARTS:
+        # Parsing builds every part first, and a message of a hundred thousand parts costs a
+        # worker minutes: read only its headers (the raw message is kept whole).
+        problems.append(f"more than {MAX_PARTS} MIME parts: only the headers were read")
+        raw = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0]
     msg = BytesParser(policy=policy.default).parsebytes(raw)
     headers = _attempt(problems, "headers", _HeaderFields(), _header_fields, msg, problems)
     bounce = _attempt(problems, "content type", False, _is_delivery_report, msg)
