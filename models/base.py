@@ -37,10 +37,22 @@ def parse_id(value: object) -> int | None:
     return int(text)
 
 
+# Invisible characters that reorder text around them: "invoice\u202egpj.exe" shows as
+# "invoiceexe.jpg". Out of names and subjects, with the rest of the format characters that
+# carry meaning in an address or header.
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
 def is_one_line(value: str) -> bool:
-    """No line break of any kind (CR, LF, U+2028, vertical tab...) and no control character:
-    what a name or subject needs to be, to go into an e-mail header whole."""
-    return not any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in value)
+    """No line break of any kind (CR, LF, U+2028, vertical tab...), no control character, no
+    lone surrogate or private-use character and no bidirectional override: what a name or
+    subject needs to be, to go into an e-mail header whole and read as it is."""
+    return not any(
+        unicodedata.category(c) in ("Cc", "Zl", "Zp", "Cs", "Co") or c in _BIDI_CONTROLS
+        for c in value
+    )
 
 
 def utcnow() -> datetime:

@@ -327,7 +327,10 @@ def test_attachments_of_exactly_the_limit_are_accepted(app, api, users, claim_id
         ({"to": ["olivia@owner.example"], "subject": "Claim\nthree"}, "one line"),
         *(
             ({"to": ["olivia@owner.example"], "subject": f"Claim{c}three"}, "one line")
-            for c in ("\u2028", "\u2029", "\x0b", "\x0c", "\x85", "\x1c", "\x00", "\x7f")
+            for c in (
+                *("\u2028", "\u2029", "\x0b", "\x0c", "\x85", "\x1c", "\x00", "\x7f"),
+                *("\ud800", "\ue000", "\u202e"),  # lone surrogate, private use, bidi override
+            )
         ),
         ({"to": ["olivia@owner.example"], "subject": "x" * 301}, "300"),
         ({"to": "olivia@owner.example"}, "to must be a list"),
