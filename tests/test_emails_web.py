@@ -333,3 +333,12 @@ def test_other_forms_over_the_request_limit_get_a_plain_413(app, login, claim_id
     finally:
         app.config["MAX_CONTENT_LENGTH"] = saved
     assert response.status_code == 413
+
+
+def test_a_refused_compose_says_the_attachments_must_be_chosen_again(login, claim_id, broker):
+    response = compose(
+        login(PM, DEMO_PASSWORD), claim_id, attachments=[(io.BytesIO(b"%PDF-1.4"), "a.pdf")]
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Add at least one To recipient." in page
+    assert "your attachments were not kept: choose them again" in page

@@ -186,6 +186,8 @@ def test_the_contract_pages_speak_the_companys_words(login, demo, code, words, a
     ).get_data(as_text=True)
     assert all(word in pages for word in words)
     assert not any(word in pages for word in absent)
+    claims = client.get("/admin/claims/").get_data(as_text=True)
+    assert ("10/01/2026" if code == "en-US" else "01/10/2026") in claims  # claim 1's start
 
 
 @pytest.mark.parametrize(

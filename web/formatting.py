@@ -1,6 +1,6 @@
 """Jinja filters that show money, percentages and times the way claim reviewers read them."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -34,8 +34,13 @@ def company_moment(view, value: datetime, name: str = "") -> str:
 
 
 # Flask-Admin's list and detail pages: times in the company's zone and date order.
-LIST_FORMATTERS = {**typefmt.BASE_FORMATTERS, datetime: company_moment}
-DETAIL_FORMATTERS = {**typefmt.DETAIL_FORMATTERS, datetime: company_moment}
+def company_date(view, value: date, name: str = "") -> str:
+    """A date as the signed-in user's company writes it (a Flask-Admin formatter)."""
+    return terms_for(current_user.company.terminology).date(value)
+
+
+LIST_FORMATTERS = {**typefmt.BASE_FORMATTERS, datetime: company_moment, date: company_date}
+DETAIL_FORMATTERS = {**typefmt.DETAIL_FORMATTERS, datetime: company_moment, date: company_date}
 
 
 def init_app(app: Flask) -> None:

@@ -179,6 +179,13 @@ class ClaimView(ProjectScopedView):
             else:
                 flash("Communication Created", "warning")
                 return redirect(self.get_url(".details_view", id=claim.id, tab="emails"))
+        if request.method == "POST" and any(
+            f.filename for f in request.files.getlist("attachments")
+        ):
+            # A browser cannot refill a file field: say so, or the claim goes out without them.
+            flash(
+                "Nothing was sent, so your attachments were not kept: choose them again.", "error"
+            )
         status = 400 if request.method == "POST" else 200
         return self.render(
             "admin/compose.html",
