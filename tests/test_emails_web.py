@@ -1,6 +1,7 @@
 """Compose Email, the Emails tab, the Outbox and the Mailbox, as people use them in a browser."""
 
 import io
+import re
 from hashlib import sha256
 
 import pytest
@@ -249,6 +250,7 @@ def test_the_mailbox_shows_caught_mail_as_the_recipient_sees_it(
     admin = login(ADMIN, DEMO_PASSWORD)
     listing = admin.get("/admin/mailbox/").get_data(as_text=True)
     assert "Caught claim" in listing and "olivia@owner.example" in listing
+    assert re.search(r"\d\d/\d\d/\d{4} \d\d:\d\d:\d\d AE[DS]T", listing)  # Sydney time
     name = next((tmp_path / "mailbox").glob("*.json")).stem
     message = admin.get(f"/admin/mailbox/message?name={name}").get_data(as_text=True)
     assert "srcdoc=" in message and "233,822.11" in message

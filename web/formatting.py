@@ -47,3 +47,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(money)
     app.add_template_filter(percent)
     app.add_template_filter(local)
+    app.add_template_filter(lambda value: company_moment(None, value), "moment")

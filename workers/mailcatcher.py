@@ -53,6 +53,10 @@ class CaughtMessage:
         self.envelope = json.loads((mailbox / f"{name}.json").read_text())
         self.message: EmailMessage = BytesParser(policy=policy.default).parsebytes(self.raw)
 
+    @property
+    def received_at(self) -> datetime:
+        return datetime.fromisoformat(self.envelope["received_at"].replace("Z", "+00:00"))
+
     def part(self, subtype: str) -> str | None:
         body = self.message.get_body(preferencelist=(subtype,))
         return body.get_content() if body is not None else None
