@@ -63,6 +63,8 @@ class InboundMessage(Base):
     error: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[Timestamp | None]
     operator_note: Mapped[str] = mapped_column(Text, default="")  # who reprocessed / assigned
+    # How many times a worker took it up; one that dies on it every time must end as failed.
+    processing_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
 
     communication: Mapped[Communication | None] = relationship()
 
@@ -80,6 +82,7 @@ def move_inbound(
     expected: InboundStatus,
     new: InboundStatus,
     changed_before: datetime | None = None,
+    **values,
 ) -> bool:
     """Compare-and-set a received message's status (stored -> processing makes one worker
     process it, once); False, changing nothing, if it is not as expected."""
@@ -89,7 +92,7 @@ def move_inbound(
     result = session.execute(
         update(InboundMessage)
         .where(*conditions)
-        .values(status=new, status_changed_at=utcnow())
+        .values(status=new, status_changed_at=utcnow(), **values)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1

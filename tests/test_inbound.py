@@ -6,6 +6,7 @@ import hmac
 import re
 import smtplib
 import time
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from web.extensions import db
 from workers.actors import process_inbound, send_email
 from workers.inbound_smtp import start_inbound_smtp
 from workers.intake import REFUSALS_PER_SENDER, take_in
+from workers.reconciler import MAX_PROCESSING_ATTEMPTS, sweep_inbound
 
 FIXTURES = Path(__file__).parent / "fixtures" / "inbound"
 FIXTURE_TOKEN = b"1abcdefghijklmnopawynzkbvltpjlzum"
@@ -692,3 +694,22 @@ def test_a_flood_of_refused_guesses_leaves_a_bounded_trace(sent, listener):
     rows = inbound_rows()
     assert len(rows) == REFUSALS_PER_SENDER
     assert all(row.status == "refused" and "\x00" not in row.error for row in rows)
+
+
+@pytest.mark.parametrize(
+    ("attempts", "after"), [(1, "stored"), (MAX_PROCESSING_ATTEMPTS, "failed")]
+)
+def test_a_message_that_outlasts_every_worker_ends_failed_not_in_a_loop(
+    app, sent, monkeypatch, attempts, after
+):
+    monkeypatch.setattr(process_inbound, "send", lambda *a, **k: None)  # no worker involvement
+    message, _ = take_in(reply_to(sent, "Approved"), "ingest")
+    message.status, message.processing_attempts = "processing", attempts  # its worker died
+    message.status_changed_at = message.status_changed_at - timedelta(hours=1)
+    db.session.commit()
+    sweep_inbound(timedelta(0))
+    db.session.expire_all()
+    stored = db.session.get(InboundMessage, message.id)
+    assert stored.status == after
+    if after == "failed":
+        assert f"never finished in {attempts} attempts" in stored.error

@@ -188,7 +188,13 @@ def process_inbound(inbound_id: int) -> None:
     """stored -> processing -> matched / unmatched / auto_reply / bounce. Trouble of ours
     (database, disk) is retried; a message that breaks the processing itself is kept as
     `failed` with the error, for an operator."""
-    if not move_inbound(db.session, inbound_id, InboundStatus.STORED, InboundStatus.PROCESSING):
+    if not move_inbound(
+        db.session,
+        inbound_id,
+        InboundStatus.STORED,
+        InboundStatus.PROCESSING,
+        processing_attempts=InboundMessage.processing_attempts + 1,
+    ):
         db.session.rollback()
         return  # gone, being processed, or processed: a redelivery is a no-op
     db.session.commit()

@@ -55,17 +55,21 @@ def sweep(
     return [email_id for email_id, _ in reenqueue]
 
 
+MAX_PROCESSING_ATTEMPTS = 3
+
+
 def sweep_inbound(
     older_than: timedelta, processing_older_than: timedelta = SENDING_ABANDONED_AFTER
 ) -> list[int]:
     """Re-enqueue received messages stored but not processed for `older_than`, and those whose
-    processing was abandoned (its worker died)."""
+    processing was abandoned (its worker died); one abandoned MAX_PROCESSING_ATTEMPTS times
+    (it kills or outlasts every worker) is failed for an operator instead."""
     from workers.actors import process_inbound
 
     now = utcnow()
     abandoned_before = now - processing_older_than
     rows = db.session.execute(
-        select(InboundMessage.id, InboundMessage.status).where(
+        select(InboundMessage.id, InboundMessage.status, InboundMessage.processing_attempts).where(
             or_(
                 (InboundMessage.status == InboundStatus.STORED)
                 & (InboundMessage.status_changed_at < now - older_than),
@@ -74,18 +78,29 @@ def sweep_inbound(
             )
         )
     ).all()
-    ids = [
-        inbound_id
-        for inbound_id, status in rows
-        if status == InboundStatus.STORED
-        or move_inbound(
+    ids = []
+    for inbound_id, status, attempts in rows:
+        if status == InboundStatus.STORED:
+            ids.append(inbound_id)
+        elif attempts >= MAX_PROCESSING_ATTEMPTS:
+            move_inbound(
+                db.session,
+                inbound_id,
+                InboundStatus.PROCESSING,
+                InboundStatus.FAILED,
+                changed_before=abandoned_before,
+                error=f"processing never finished in {attempts} attempts (the worker died or "
+                "timed out on it); the raw message is kept: Reprocess to try again",
+                processed_at=now,
+            )
+        elif move_inbound(
             db.session,
             inbound_id,
             InboundStatus.PROCESSING,
             InboundStatus.STORED,
             changed_before=abandoned_before,
-        )
-    ]
+        ):
+            ids.append(inbound_id)
     db.session.commit()
     for inbound_id in ids:
         process_inbound.send(inbound_id)

@@ -188,7 +188,8 @@ def reopen(inbound: InboundMessage, operator: str) -> bool:
     again; False, changing nothing, if it has moved on meanwhile (matched by a concurrent
     reprocess or assignment)."""
     if not any(
-        move_inbound(db.session, inbound.id, s, InboundStatus.STORED) for s in REPROCESSABLE
+        move_inbound(db.session, inbound.id, s, InboundStatus.STORED, processing_attempts=0)
+        for s in REPROCESSABLE
     ):
         return False
     inbound.operator_note = f"reprocessed by {operator} at {utcnow():%Y-%m-%d %H:%M} UTC"
