@@ -244,20 +244,36 @@ def move_claim_status(
     status is no longer the one the user `seen` on their page (or read here), because of a
     concurrent decision or click, nothing changes and ClaimRuleError says so. The caller
     commits."""
-    before = current = ClaimStatus(claim.status)
+    before = ClaimStatus(claim.status)
     if seen is not None and seen != before:
         raise _changed_meanwhile(claim)
-    for step in steps:
-        _check_status_change(claim, current, step)
-        current = step
+    after = _end_of_path(claim, steps)
     moved = session.execute(
         update(ProgressClaim)
         .where(ProgressClaim.id == claim.id, ProgressClaim.status == before)
-        .values(status=current)
+        .values(status=after)
     )
     if moved.rowcount != 1:
         session.expire(claim)  # what is in memory may say otherwise; the database is right
         raise _changed_meanwhile(claim)
+
+
+def may_move_claim_status(claim: ProgressClaim, *steps: ClaimStatus) -> bool:
+    """Whether the workflow lets the claim go through `steps` from where it is now."""
+    try:
+        _end_of_path(claim, steps)
+    except ClaimRuleError:
+        return False
+    return True
+
+
+def _end_of_path(claim: ProgressClaim, steps: tuple[ClaimStatus, ...]) -> ClaimStatus:
+    """The status after `steps`, each checked against the workflow (ClaimRuleError if not)."""
+    current = ClaimStatus(claim.status)
+    for step in steps:
+        _check_status_change(claim, current, step)
+        current = step
+    return current
 
 
 def _changed_meanwhile(claim: ProgressClaim) -> ClaimRuleError:

@@ -4,7 +4,7 @@ from sqlalchemy import and_, exists, or_, update
 from sqlalchemy.orm import Session, aliased
 
 from models.base import utcnow
-from models.claim import STATUS_TRANSITIONS, ClaimStatus, move_claim_status
+from models.claim import ClaimStatus, may_move_claim_status, move_claim_status
 from models.decision import APPROVED, REJECTED
 from models.errors import DomainError
 from models.inbound import ClaimDecision, Reply
@@ -42,12 +42,15 @@ def record_decision(session: Session, reply: Reply) -> ClaimDecision:
 def can_apply(decision: ClaimDecision) -> bool:
     """Whether applying the decision would move its claim (not applied yet, and the claim's
     status can still go there)."""
-    claim, target = decision.claim, OUTCOME_STATUS[decision.outcome]
-    current = ClaimStatus(claim.status)
-    reachable = STATUS_TRANSITIONS[current] | (
-        STATUS_TRANSITIONS[ClaimStatus.UNDER_REVIEW] if current == ClaimStatus.DRAFT else set()
-    )
-    return decision.applied_at is None and claim.is_latest and target in reachable
+    return decision.applied_at is None and may_move_claim_status(decision.claim, *_path(decision))
+
+
+def _path(decision: ClaimDecision) -> list[ClaimStatus]:
+    """The statuses the decision moves its claim through: via Under Review from a draft."""
+    target = OUTCOME_STATUS[decision.outcome]
+    if ClaimStatus(decision.claim.status) == ClaimStatus.DRAFT:
+        return [ClaimStatus.UNDER_REVIEW, target]
+    return [target]
 
 
 def apply_decision(
@@ -57,10 +60,7 @@ def apply_decision(
     while it is the claim's latest decision: two decisions (or a decision and a click)
     applied at the same moment cannot both win, and a page showing an older state (`seen`,
     the status it showed) changes nothing."""
-    claim, target = decision.claim, OUTCOME_STATUS[decision.outcome]
-    steps = [target]
-    if ClaimStatus(claim.status) == ClaimStatus.DRAFT:
-        steps.insert(0, ClaimStatus.UNDER_REVIEW)
+    steps = _path(decision)
     now = utcnow()
     later = aliased(ClaimDecision)
     marked = session.execute(
@@ -83,4 +83,4 @@ def apply_decision(
         raise DomainError(
             "This decision has already been applied, or a later decision supersedes it."
         )
-    move_claim_status(session, claim, *steps, seen=seen)
+    move_claim_status(session, decision.claim, *steps, seen=seen)

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from zoneinfo import available_timezones
 
 
@@ -27,7 +28,7 @@ class Terms:
     def moment(self, value: datetime) -> str:
         """A time stamp as this dictionary writes dates, in the value's own time zone, e.g.
         03/11/2026 09:12:05 AEDT."""
-        return f"{self.date(value)} {value:%H:%M:%S %Z}"
+        return f"{self.date(value)} {clock(value)}"
 
     def summary_labels(self) -> dict[str, str]:
         """Labels of the claim summary (G702) lines, keyed by the API's field names."""
@@ -102,9 +103,20 @@ DICTIONARIES: dict[str, Terms] = {
 DEFAULT_TERMINOLOGY = "en-AU"
 
 
+def clock(value: datetime) -> str:
+    """The time of day in the value's own time zone: 09:12:05 AEDT."""
+    return f"{value:%H:%M:%S %Z}"
+
+
+@cache
+def time_zones() -> frozenset[str]:
+    """The IANA time zone names, read (from the system, else tzdata) once per process."""
+    return frozenset(available_timezones())
+
+
 def is_time_zone(name: str) -> bool:
     """Whether `name` is an IANA time zone name such as Australia/Sydney."""
-    return name in available_timezones()
+    return name in time_zones()
 
 
 def terms_for(code: str | None) -> Terms:

@@ -8,7 +8,7 @@ from flask import Flask
 from flask_admin.model import typefmt
 from flask_login import current_user
 
-from models.terminology import terms_for
+from models.terminology import clock, terms_for
 
 
 def money(value: Decimal) -> str:
@@ -28,23 +28,25 @@ def local(value: datetime) -> datetime:
     return value.astimezone(ZoneInfo(zone))
 
 
-def company_moment(view, value: datetime, name: str = "") -> str:
-    """A stored time as the signed-in user's company writes it (a Flask-Admin formatter)."""
+def moment(value: datetime) -> str:
+    """A stored time as the signed-in user's company writes it, in its zone."""
     return terms_for(current_user.company.terminology).moment(local(value))
 
 
-# Flask-Admin's list and detail pages: times in the company's zone and date order.
-def company_date(view, value: date, name: str = "") -> str:
-    """A date as the signed-in user's company writes it (a Flask-Admin formatter)."""
+def day(value: date) -> str:
+    """A date as the signed-in user's company writes it."""
     return terms_for(current_user.company.terminology).date(value)
 
 
-LIST_FORMATTERS = {**typefmt.BASE_FORMATTERS, datetime: company_moment, date: company_date}
-DETAIL_FORMATTERS = {**typefmt.DETAIL_FORMATTERS, datetime: company_moment, date: company_date}
+# Flask-Admin's list and detail pages (formatters take the view, value and column name).
+_COMPANY_FORMATS = {
+    datetime: lambda view, value, name=None: moment(value),
+    date: lambda view, value, name=None: day(value),
+}
+LIST_FORMATTERS = {**typefmt.BASE_FORMATTERS, **_COMPANY_FORMATS}
+DETAIL_FORMATTERS = {**typefmt.DETAIL_FORMATTERS, **_COMPANY_FORMATS}
 
 
 def init_app(app: Flask) -> None:
-    app.add_template_filter(money)
-    app.add_template_filter(percent)
-    app.add_template_filter(local)
-    app.add_template_filter(lambda value: company_moment(None, value), "moment")
+    for template_filter in (money, percent, local, moment, clock):
+        app.add_template_filter(template_filter)

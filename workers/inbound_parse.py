@@ -146,22 +146,22 @@ def _parse(raw: bytes, problems: list[str]) -> ParsedMail:
         message_id=headers.message_id,
         in_reply_to=headers.in_reply_to,
         references=references,
-        from_address=_storable(headers.from_address) or None,
-        from_name=_storable(headers.from_name),
-        recipient_addresses=[_storable(a) for a in headers.recipients],
-        subject=_storable(headers.subject),
+        from_address=storable(headers.from_address) or None,
+        from_name=storable(headers.from_name),
+        recipient_addresses=[storable(a) for a in headers.recipients],
+        subject=storable(headers.subject),
         sent_at=headers.sent_at,
         kind=BOUNCE if bounce else AUTO_REPLY if auto else REPLY,
-        full_text=_storable(full_text),
-        text=_storable(text),
+        full_text=storable(full_text),
+        text=storable(text),
         attachments=attachments,
         bounces=bounces,
         problems=problems,
     )
 
 
-def _storable(text: str | None) -> str:
-    """Text any database takes: PostgreSQL refuses NUL, which a hostile message may carry."""
+def storable(text: str | None) -> str:
+    """Text any database takes: PostgreSQL refuses NUL, which hostile mail may carry."""
     return (text or "").replace("\x00", "")
 
 
@@ -449,7 +449,7 @@ def _bounce_report(fields: dict[str, str]) -> BounceReport | None:
     recipient = address.split(";", 1)[-1].strip().strip("<>").lower()
     status = (fields.get("status", "").split() or [""])[0]
     diagnostic = fields.get("diagnostic-code", "")
-    return BounceReport(_storable(recipient), action, _storable(status), _storable(diagnostic))
+    return BounceReport(storable(recipient), action, storable(status), storable(diagnostic))
 
 
 def _returned_ids(msg: Message) -> list[str]:

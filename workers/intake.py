@@ -6,7 +6,7 @@ The three ways in (the SMTP listener, the webhook, `claimpost ingest`) all come 
 
 import hashlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email import policy
 from email.parser import BytesParser
 
@@ -18,7 +18,7 @@ from models.base import utcnow
 from models.inbound import InboundMessage, InboundStatus
 from models.storage import FileStore
 from web.extensions import db
-from workers.inbound_parse import content_key
+from workers.inbound_parse import content_key, storable
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +32,6 @@ def _message_id(raw: bytes) -> str | None:
     return message_id or None
 
 
-def _text(value: str | None) -> str:
-    """What a sending server said, storable in any database (PostgreSQL refuses NUL)."""
-    return (value or "").replace("\x00", "")
-
-
 REFUSALS_PER_SENDER = 20
 REFUSALS_PER_HOUR = 500
 
@@ -46,24 +41,13 @@ def record_refusal(via: str, envelope_from: str, recipient: str, reason: str) ->
     server mangled), for the operators' Inbound view. The same sender and address are
     recorded once a day, a sender at most REFUSALS_PER_SENDER times a day and everyone at
     most REFUSALS_PER_HOUR times an hour: a flood of guesses cannot fill the database."""
-    now = utcnow()
-    attempt = f"{envelope_from}\n{recipient}\n{now.date()}".encode("utf-8", "replace")
+    now, sender = utcnow(), storable(envelope_from)[:300]
+    attempt = f"{sender}\n{recipient}\n{now.date()}".encode("utf-8", "replace")
     key = f"refused:{hashlib.sha256(attempt).hexdigest()}"
     if db.session.scalar(select(InboundMessage.id).where(InboundMessage.dedupe_key == key)):
         return
-    refused = select(func.count(InboundMessage.id)).where(
-        InboundMessage.status == InboundStatus.REFUSED
-    )
-    by_sender = refused.where(
-        InboundMessage.envelope_from == _text(envelope_from)[:300],
-        InboundMessage.received_at >= now - timedelta(days=1),
-    )
-    if (
-        db.session.scalar(by_sender) >= REFUSALS_PER_SENDER
-        or db.session.scalar(refused.where(InboundMessage.received_at >= now - timedelta(hours=1)))
-        >= REFUSALS_PER_HOUR
-    ):
-        log.warning("refused %s for %s (not recorded: too many today)", recipient, envelope_from)
+    if _too_many_refusals(sender, now):
+        log.warning("refused %s for %s (not recorded: too many today)", recipient, sender)
         return
     db.session.add(
         InboundMessage(
@@ -71,18 +55,33 @@ def record_refusal(via: str, envelope_from: str, recipient: str, reason: str) ->
             raw_sha256=FileStore(current_app.config["STORAGE_DIR"]).put(b""),  # nothing came
             size=0,
             via=via,
-            envelope_from=_text(envelope_from)[:300],
-            envelope_to=_text(recipient),
-            from_address=_text(envelope_from)[:300],
+            envelope_from=sender,
+            envelope_to=storable(recipient),
+            from_address=sender,
             status=InboundStatus.REFUSED,
-            error=_text(reason),
-            processed_at=utcnow(),
+            error=storable(reason),
+            processed_at=now,
         )
     )
     try:
         db.session.commit()
     except IntegrityError:  # the same attempt, recorded a moment ago by another connection
         db.session.rollback()
+
+
+def _too_many_refusals(sender: str, now: datetime) -> bool:
+    refused = select(func.count(InboundMessage.id)).where(
+        InboundMessage.status == InboundStatus.REFUSED
+    )
+    today = refused.where(
+        InboundMessage.envelope_from == sender,
+        InboundMessage.received_at >= now - timedelta(days=1),
+    )
+    this_hour = refused.where(InboundMessage.received_at >= now - timedelta(hours=1))
+    return (
+        db.session.scalar(today) >= REFUSALS_PER_SENDER
+        or db.session.scalar(this_hour) >= REFUSALS_PER_HOUR
+    )
 
 
 def take_in(
@@ -103,8 +102,8 @@ def take_in(
         raw_sha256=sha256,
         size=len(raw),
         via=via,
-        envelope_from=_text(envelope_from)[:300],
-        envelope_to=_text("\n".join(envelope_to or [])),
+        envelope_from=storable(envelope_from)[:300],
+        envelope_to=storable("\n".join(envelope_to or [])),
     )
     db.session.add(message)
     try:

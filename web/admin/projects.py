@@ -1,7 +1,5 @@
 """Back-office views of projects, their members and directory, and head contracts."""
 
-from zoneinfo import available_timezones
-
 from flask import abort
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
@@ -25,7 +23,7 @@ from models.base import is_one_line
 from models.claim import check_contract_change
 from models.errors import ClaimRuleError
 from models.project import member_in_directory
-from models.terminology import DICTIONARIES, Terms, terms_for
+from models.terminology import DICTIONARIES, Terms, terms_for, time_zones
 from web.admin.base import LoginRequired, ProjectScopedView, projects_where
 from web.extensions import db
 
@@ -223,7 +221,7 @@ class CompanyView(LoginRequired, ModelView):
     }
     form_choices = {
         "terminology": [(code, terms.label) for code, terms in DICTIONARIES.items()],
-        "time_zone": [(zone, zone) for zone in sorted(available_timezones())],
+        "time_zone": [(zone, zone) for zone in sorted(time_zones())],
     }
     form_args = {"name": {"validators": [Length(max=200), no_line_breaks]}}
 
