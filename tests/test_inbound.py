@@ -8,6 +8,7 @@ import smtplib
 import time
 from datetime import timedelta
 from email.message import EmailMessage
+from email.utils import parseaddr
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from models import (
     InboundMessage,
     InboundStatus,
     ProgressClaim,
+    Recipient,
     Reply,
 )
 from models.claim_decision import apply_decision
@@ -85,6 +87,19 @@ def smtp_send(port: int, raw: bytes, rcpt: str, mail_from: str = "olivia@owner.e
     """Send as a mail server does: the message on the wire has CRLF line ends."""
     with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
         return client.sendmail(mail_from, [rcpt], re.sub(rb"\r?\n", b"\r\n", raw))
+
+
+def reply_by(port: int, email: Communication, sender: str, body: str):
+    """`sender` ("Name <address>") answers `email` through the listener, from their own server."""
+    return smtp_send(
+        port, reply_to(email, body, sender=sender), reply_address(email), parseaddr(sender)[1]
+    )
+
+
+def recipient(email_id: int, address: str) -> Recipient:
+    """One recipient of the email as stored now (its delivery status and detail)."""
+    db.session.expire_all()
+    return next(r for r in db.session.get(Communication, email_id).recipients if r.email == address)
 
 
 def replies_of(email_id: int) -> list[Reply]:
@@ -220,12 +235,7 @@ def test_the_same_message_twice_is_stored_and_processed_once(sent, listener):
 
 
 def test_a_stranger_is_kept_unverified_and_decides_nothing(sent, listener):
-    smtp_send(
-        listener,
-        reply_to(sent, "Approved", sender="Mallory <mallory@evil.example>"),
-        reply_address(sent),
-        mail_from="mallory@evil.example",
-    )
+    reply_by(listener, sent, "Mallory <mallory@evil.example>", "Approved")
     [reply] = wait_for_replies(sent.id)
     assert (reply.sender_verified, reply.decision) == (False, None)
     assert db.session.scalar(sa.select(sa.func.count(ClaimDecision.id))) == 0
@@ -323,12 +333,7 @@ def test_a_bounce_marks_the_recipient_bounced(app, sent, tmp_path):
     ingest(app, tmp_path, personalised("dsn_bounce.eml", sent))
     [reply] = wait_for_replies(sent.id)
     assert reply.kind == "bounce"
-    db.session.expire_all()
-    olivia = next(
-        r
-        for r in db.session.get(Communication, sent.id).recipients
-        if r.email == "olivia@owner.example"
-    )
+    olivia = recipient(sent.id, "olivia@owner.example")
     assert olivia.status == "bounced" and "5.1.1" in olivia.detail
 
 
@@ -342,12 +347,7 @@ def test_a_delayed_delivery_report_notes_the_delay_and_bounces_no_one(app, sent,
     ingest(app, tmp_path, raw)
     [reply] = wait_for_replies(sent.id)
     assert reply.kind == "bounce"
-    db.session.expire_all()
-    olivia = next(
-        r
-        for r in db.session.get(Communication, sent.id).recipients
-        if r.email == "olivia@owner.example"
-    )
+    olivia = recipient(sent.id, "olivia@owner.example")
     assert olivia.status == "accepted" and olivia.detail.startswith("delayed: 4.4.7")
 
 
@@ -609,24 +609,14 @@ def test_ingest_skips_empty_and_oversized_messages(app, sent, tmp_path):
 def test_a_colleagues_approval_is_kept_but_decides_nothing(sent, listener):
     """Priya (the contractor's own PM, copied on the email) answering "Approved" to a
     reply-all is not the client's word."""
-    smtp_send(
-        listener,
-        reply_to(sent, "Approved", sender="Priya PM <priya.pm@harbourside.example>"),
-        reply_address(sent),
-        mail_from="priya.pm@harbourside.example",
-    )
+    reply_by(listener, sent, "Priya PM <priya.pm@harbourside.example>", "Approved")
     [reply] = wait_for_replies(sent.id)
     assert (reply.sender_verified, reply.decision) == (True, None)
     assert db.session.scalar(sa.select(sa.func.count(ClaimDecision.id))) == 0
 
 
 def test_a_known_sender_is_named_as_the_directory_knows_them(sent, listener):
-    smtp_send(
-        listener,
-        reply_to(sent, "Approved", sender='"Olivia Owner (Director)" <quentin@qs.example>'),
-        reply_address(sent),
-        mail_from="quentin@qs.example",
-    )
+    reply_by(listener, sent, '"Olivia Owner (Director)" <quentin@qs.example>', "Approved")
     [reply] = wait_for_replies(sent.id)
     decision = db.session.scalar(sa.select(ClaimDecision))
     assert "Olivia" not in reply.from_name and "Olivia" not in decision.person_name

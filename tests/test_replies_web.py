@@ -13,6 +13,7 @@ from tests.test_inbound import (
     inbound_rows,
     ingest,
     reply_address,
+    reply_by,
     reply_to,
     smtp_send,
     wait_for_replies,
@@ -33,12 +34,7 @@ def test_the_emails_tab_shows_the_thread_escaped(login, sent, listener):
     smtp_send(
         listener, reply_to(sent, "Rejected: <script>alert(1)</script> line 14"), reply_address(sent)
     )
-    smtp_send(
-        listener,
-        reply_to(sent, "Who is this?", sender="mallory@evil.example"),
-        reply_address(sent),
-        mail_from="mallory@evil.example",
-    )
+    reply_by(listener, sent, "mallory@evil.example", "Who is this?")
     wait_for_replies(sent.id, 2)
     page = claim_page(login(PM, PASSWORD), sent.claim_id)
     thread = page[page.index('id="claim-emails"') :]
@@ -77,12 +73,7 @@ def test_a_written_approval_shows_on_the_claim_and_an_admin_applies_it(login, se
 def test_a_later_decision_supersedes_an_earlier_one_on_the_claim(login, sent, listener):
     smtp_send(listener, reply_to(sent, "Approved"), reply_address(sent))
     wait_for(lambda: db.session.scalar(sa.select(ClaimDecision.id)), what="the approval")
-    smtp_send(
-        listener,
-        reply_to(sent, "Rejected: line 14 over-claimed", sender="quentin@qs.example"),
-        reply_address(sent),
-        mail_from="quentin@qs.example",
-    )
+    reply_by(listener, sent, "quentin@qs.example", "Rejected: line 14 over-claimed")
     wait_for(
         lambda: len(db.session.scalars(sa.select(ClaimDecision.id)).all()) == 2,
         what="the rejection",
