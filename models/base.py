@@ -55,6 +55,16 @@ def is_one_line(value: str) -> bool:
     )
 
 
+def storable(text: str | None) -> str:
+    """Text every database takes: without NUL (PostgreSQL refuses it, and hostile mail may
+    carry it) and with each lone surrogate (raw bytes a decoder escaped) as U+FFFD, which
+    neither UTF-8 nor a driver can encode."""
+    text = (text or "").replace("\x00", "")
+    if any("\ud800" <= c <= "\udfff" for c in text):
+        text = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
+    return text
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC."""
     return datetime.now(UTC)

@@ -703,3 +703,16 @@ def test_a_message_that_outlasts_every_worker_ends_failed_not_in_a_loop(
     assert stored.status == after
     if after == "failed":
         assert f"never finished in {attempts} attempts" in stored.error
+
+
+def test_raw_8bit_bytes_in_a_leading_continuation_line_still_record_the_reply(sent, listener):
+    """A first header line that is a continuation carrying raw 8-bit bytes: the parser's
+    problem text holds the escaped bytes, which no database can store; the reply got a 250,
+    so it must still be recorded (and flagged), on SQLite and on PostgreSQL."""
+    raw = b" \xe9t\xe9 continued\r\n" + reply_to(sent, "Approved.")
+    smtp_send(listener, raw, reply_address(sent))
+    [reply] = wait_for_replies(sent.id)
+    [message] = inbound_rows()
+    assert message.status == "matched"
+    assert "continuation" in message.error and "\ufffd" in message.error
+    assert reply.text.startswith("Approved")

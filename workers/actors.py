@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
-from models.base import utcnow
+from models.base import storable, utcnow
 from models.communication import (
     UNDELIVERED,
     Communication,
@@ -214,5 +214,5 @@ def _set_inbound_status(inbound_id: int, status: InboundStatus, error: str | Non
     inbound = db.session.get(InboundMessage, inbound_id)
     inbound.set_status(status)
     if status == InboundStatus.FAILED:
-        inbound.error, inbound.processed_at = error, utcnow()
+        inbound.error, inbound.processed_at = storable(error), utcnow()
     db.session.commit()

@@ -22,6 +22,7 @@ from html.parser import HTMLParser
 from itertools import islice
 from typing import TypeVar
 
+from models.base import storable
 from models.storage import safe_filename
 
 T = TypeVar("T")
@@ -101,7 +102,7 @@ def _unreadable(problems: list[str]) -> ParsedMail:
         text="",
         attachments=[],
         bounces=[],
-        problems=problems,
+        problems=[storable(problem) for problem in problems],
     )
 
 
@@ -156,13 +157,8 @@ def _parse(raw: bytes, problems: list[str]) -> ParsedMail:
         text=storable(text),
         attachments=attachments,
         bounces=bounces,
-        problems=problems,
+        problems=[storable(problem) for problem in problems],
     )
-
-
-def storable(text: str | None) -> str:
-    """Text any database takes: PostgreSQL refuses NUL, which hostile mail may carry."""
-    return (text or "").replace("\x00", "")
 
 
 def _attempt(problems: list[str], what: str, default: T, fn: Callable[..., T], *args) -> T:

@@ -14,11 +14,11 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from models.base import utcnow
+from models.base import storable, utcnow
 from models.inbound import InboundMessage, InboundStatus
 from models.storage import FileStore
 from web.extensions import db
-from workers.inbound_parse import content_key, storable
+from workers.inbound_parse import content_key
 
 log = logging.getLogger(__name__)
 
