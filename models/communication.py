@@ -29,6 +29,21 @@ class EmailState(StrEnum):
     CANCELLED = "cancelled"
 
 
+class EmailKind(StrEnum):
+    """What an email is for: the claim itself, a reminder about it, a one-time code for the
+    client's page, or the confirmation of a client's answer."""
+
+    CLAIM = "claim"
+    REMINDER = "reminder"
+    CODE = "code"
+    CONFIRMATION = "confirmation"
+
+
+# The kinds the claim's Emails tab (and its API list) shows; codes and confirmations are
+# the client page's own mail.
+CLAIM_TAB_KINDS = (EmailKind.CLAIM, EmailKind.REMINDER)
+
+
 class RecipientKind(StrEnum):
     TO = "to"
     CC = "cc"
@@ -57,6 +72,7 @@ class Communication(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("progress_claim.id"), index=True)
     sender_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    kind: Mapped[str] = mapped_column(String(20), default=EmailKind.CLAIM, server_default="claim")
     private: Mapped[bool] = mapped_column(default=False)
     subject: Mapped[str] = mapped_column(String(300))
     message: Mapped[str] = mapped_column(Text, default="")
@@ -65,6 +81,8 @@ class Communication(Base):
     created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
     reply_token: Mapped[str] = mapped_column(String(64), unique=True)
     message_id: Mapped[str] = mapped_column(String(300), unique=True)
+    # Names the email in the client page's link (see models/client_link.py).
+    client_key: Mapped[str | None] = mapped_column(String(32), unique=True)
     attempts: Mapped[int] = mapped_column(default=0)
     retry_at: Mapped[Timestamp | None]  # when a send that met transient trouble is retried
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from models.access import require
 from models.base import is_one_line
 from models.claim import ProgressClaim
+from models.client_link import new_client_key
 from models.communication import (
     Attachment,
     Communication,
@@ -192,6 +193,7 @@ def compose_email(
         state=EmailState.QUEUED,
         reply_token=token,
         message_id=new_message_id(token, settings.mail_domain),
+        client_key=new_client_key(),
         recipients=recipients,
         attachments=attachments,
         events=[EmailEvent(state=EmailState.QUEUED, actor=sender.name)],

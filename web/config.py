@@ -35,6 +35,8 @@ def from_environment() -> dict:
         "MAIL_DOMAIN": os.environ.get("MAIL_DOMAIN", reply_domain),
         "SECRET_KEY": secret_key(INSTANCE_DIR),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        # How long the link to the client's page (in every claim email) stays valid.
+        "CLIENT_LINK_DAYS": int(os.environ.get("CLIENT_LINK_DAYS", 90)),
         "INBOUND_WEBHOOK_SECRET": os.environ.get("INBOUND_WEBHOOK_SECRET"),
         # Where the Mailbox's "Reply as recipient" sends replies: the inbound SMTP listener.
         "INBOUND_SMTP_URL": os.environ.get("INBOUND_SMTP_URL", "smtp://127.0.0.1:2525"),
