@@ -73,6 +73,8 @@ class ClaimSummary:
     total_earned_less_retention: Decimal  # L6 = L4 - L5
     previous_certificates: Decimal  # L7 = L6 of the previous claim
     current_payment_due: Decimal  # L8 = L6 - L7
+    tax_on_current_payment_due: Decimal  # L8 x the tax rate, rounded once (0.00 without tax)
+    current_payment_due_including_tax: Decimal  # L8 + its tax
     balance_to_finish_including_retention: Decimal  # L9 = L3 - L6
 
 
@@ -101,6 +103,30 @@ class ClaimFigures:
 
     lines: tuple[LineFigures, ...]
     summary: ClaimSummary
+
+    @property
+    def totals(self) -> LineFigures:
+        """The totals row of the line table: every money column summed; the percentage is
+        of the whole (total completed and stored over the contract sum to date)."""
+
+        def total(name: str) -> Decimal:
+            return sum((getattr(line, name) for line in self.lines), ZERO)
+
+        scheduled, completed = total("scheduled_value"), total("completed_and_stored")
+        return LineFigures(
+            item="",
+            description="",
+            scheduled_value=scheduled,
+            previous=total("previous"),
+            this_period=total("this_period"),
+            materials_stored=total("materials_stored"),
+            completed_and_stored=completed,
+            percent=to_cents(completed * HUNDRED / scheduled) if scheduled else ZERO,
+            balance=total("balance"),
+            retention=total("retention"),
+            retention_work=total("retention_work"),
+            retention_materials=total("retention_materials"),
+        )
 
     def as_json(self) -> dict:
         """The figures as JSON-ready dicts, every amount a string with two decimal places."""
@@ -168,14 +194,17 @@ def claim_figures(
     retention_work_pct: Decimal,
     retention_materials_pct: Decimal,
     claims: Sequence[Sequence[ClaimEntry]],
+    tax_rate_pct: Decimal = ZERO,
 ) -> ClaimFigures:
-    """The figures of the last of `claims`, the earlier ones giving previous work and L7."""
+    """The figures of the last of `claims`, the earlier ones giving previous work and L7;
+    with a tax rate (GST, VAT), the tax on the payment due and the total including it."""
     if not claims:
         raise ValueError("There is no claim to compute: `claims` is empty.")
     sov = [BillableLine(x.item, x.description, to_cents(x.scheduled_value)) for x in contract_lines]
     cos = [BillableLine(x.item, x.description, to_cents(x.scheduled_value)) for x in change_orders]
     work_rate = Decimal(retention_work_pct) / HUNDRED
     materials_rate = Decimal(retention_materials_pct) / HUNDRED
+    tax_rate = Decimal(tax_rate_pct) / HUNDRED
 
     previous_work: dict[str, Decimal] = {}
     for line in sov + cos:
@@ -199,6 +228,10 @@ def claim_figures(
         retention_materials = sum((x.retention_materials for x in lines), ZERO)
         retention = retention_work + retention_materials
         earned = completed - retention
+        payment_due = earned - previous_certificates
+        # Tax is charged on the amount of the claim as a whole and rounded once, not per
+        # line: a GST or VAT invoice states the tax on the total it charges.
+        tax = to_cents(payment_due * tax_rate)
         summary = ClaimSummary(
             original_contract_sum=contract_sum,
             net_change_orders=change_sum,
@@ -209,7 +242,9 @@ def claim_figures(
             total_retention=retention,
             total_earned_less_retention=earned,
             previous_certificates=previous_certificates,
-            current_payment_due=earned - previous_certificates,
+            current_payment_due=payment_due,
+            tax_on_current_payment_due=tax,
+            current_payment_due_including_tax=payment_due + tax,
             balance_to_finish_including_retention=contract_sum + change_sum - earned,
         )
         previous_certificates = earned

@@ -104,6 +104,8 @@ def test_first_claim_summary():
         total_earned_less_retention=money("11061.10"),  # 12123.45 - 1062.35
         previous_certificates=money("0.00"),  # first claim
         current_payment_due=money("11061.10"),
+        tax_on_current_payment_due=money("0.00"),  # no tax rate given
+        current_payment_due_including_tax=money("11061.10"),
         balance_to_finish_including_retention=money("23938.90"),  # 35000 - 11061.10
     )
 
@@ -155,6 +157,8 @@ def test_third_claim():
         total_earned_less_retention=money("20361.55"),  # 22623.95 - 2262.40
         previous_certificates=money("16361.10"),  # claim 2's L6, above
         current_payment_due=money("4000.45"),  # 20361.55 - 16361.10
+        tax_on_current_payment_due=money("0.00"),
+        current_payment_due_including_tax=money("4000.45"),
         balance_to_finish_including_retention=money("14638.45"),  # 35000 - 20361.55
     )
 
@@ -281,6 +285,8 @@ def test_approved_change_orders_are_billable_lines_after_the_schedule_of_values(
         total_earned_less_retention=money("11250.00"),
         previous_certificates=money("0.00"),
         current_payment_due=money("11250.00"),
+        tax_on_current_payment_due=money("0.00"),
+        current_payment_due_including_tax=money("11250.00"),
         balance_to_finish_including_retention=money("40050.00"),  # 51300 - 11250
     )
 
@@ -430,6 +436,83 @@ def test_two_billable_lines_with_one_item_are_refused():
         figures([[]], change_orders=[line("1", "100.00")])
 
 
+# 8b. Tax on the payment due, and the line table's totals ------------------------------------
+
+
+def test_gst_is_added_to_the_payment_due_once_rounded_half_up():
+    # Claim 1's payment due is 11,061.10 (test_first_claim_summary); GST at 10 % is
+    # 1,106.11 exactly, and the total including it 12,167.21.
+    summary = claim_figures(SOV, [], Decimal("10"), Decimal("5"), [CLAIM_1], Decimal("10")).summary
+    assert summary.current_payment_due == money("11061.10")
+    assert summary.tax_on_current_payment_due == money("1106.11")
+    assert summary.current_payment_due_including_tax == money("12167.21")
+
+
+def test_tax_is_rounded_once_on_the_total_not_per_line():
+    # Two lines of 0.05 each at 10 % tax: per line 0.005 would round up twice to 0.02 in all;
+    # on the total 0.10 the tax is 0.01.
+    sov = [line("1", "100.00"), line("2", "100.00")]
+    summary = claim_figures(
+        sov, [], Decimal(0), Decimal(0), [[entry("1", "0.05"), entry("2", "0.05")]], Decimal(10)
+    ).summary
+    assert summary.current_payment_due == money("0.10")
+    assert summary.tax_on_current_payment_due == money("0.01")
+    assert summary.current_payment_due_including_tax == money("0.11")
+
+
+def test_half_a_cent_of_tax_rounds_up():
+    # 20 % VAT on 0.03 is 0.006 -> 0.01; 20 % on 123.45 is 24.69 exactly; 10 % on 0.25 is
+    # 0.025 -> 0.03 (half up, not to even).
+    for due, rate, tax in (
+        ("0.03", "20", "0.01"),
+        ("123.45", "20", "24.69"),
+        ("0.25", "10", "0.03"),
+    ):
+        summary = claim_figures(
+            [line("1", "1000.00")], [], Decimal(0), Decimal(0), [[entry("1", due)]], Decimal(rate)
+        ).summary
+        assert summary.tax_on_current_payment_due == money(tax), (due, rate)
+
+
+def test_a_credit_carries_a_negative_tax():
+    # Billing 1,000.00 of a deductive variation: less 10 % retention the payment due is
+    # -900.00, and with 10 % GST the client is credited 990.00 in all.
+    result = figures([[entry("CO-2", "-1000.00")]], sov=CO_SOV, change_orders=CHANGE_ORDERS)
+    assert result.summary.current_payment_due == money("-900.00")  # less 10 % retention
+    taxed = claim_figures(
+        CO_SOV, CHANGE_ORDERS, Decimal(10), Decimal(5), [[entry("CO-2", "-1000.00")]], Decimal(10)
+    )
+    assert taxed.summary.tax_on_current_payment_due == money("-90.00")
+    assert taxed.summary.current_payment_due_including_tax == money("-990.00")
+
+
+def test_without_tax_the_tax_is_zero_and_the_total_is_the_payment_due():
+    summary = figures([CLAIM_1, CLAIM_2]).summary
+    assert summary.tax_on_current_payment_due == money("0.00")
+    assert summary.current_payment_due_including_tax == summary.current_payment_due
+
+
+def test_the_totals_row_sums_every_money_column():
+    # Claim 2 of SOV: line 1 C 10,000, D 4,123.45, E 2,000, F 0, G 6,123.45, I 3,876.55,
+    # retention 612.35; line 2 C 25,000, D 5,000, E 6,000, F 1,000, G 12,000, I 13,000,
+    # retention 1,150 (test_second_claim_...).
+    totals = figures([CLAIM_1, CLAIM_2]).totals
+    assert totals.scheduled_value == money("35000.00")
+    assert totals.previous == money("9123.45")
+    assert totals.this_period == money("8000.00")
+    assert totals.materials_stored == money("1000.00")
+    assert totals.completed_and_stored == money("18123.45")
+    assert totals.balance == money("16876.55")
+    assert totals.retention == money("1762.35")
+    # The percentage of the whole: 18,123.45 / 35,000 = 51.781... -> 51.78.
+    assert totals.percent == money("51.78")
+
+
+def test_the_totals_percentage_is_zero_for_a_contract_worth_nothing():
+    totals = figures([[]], sov=[line("1", "0.00")]).totals
+    assert (totals.scheduled_value, totals.percent) == (money("0.00"), money("0.00"))
+
+
 # 9. JSON ------------------------------------------------------------------------------------
 
 LINE_KEYS = set(LINE_FIELDS)
@@ -462,6 +545,8 @@ def test_as_json_renders_every_amount_with_two_places():
         "total_earned_less_retention": "11061.10",
         "previous_certificates": "0.00",
         "current_payment_due": "11061.10",
+        "tax_on_current_payment_due": "0.00",
+        "current_payment_due_including_tax": "11061.10",
         "balance_to_finish_including_retention": "23938.90",
     }
 
