@@ -1,13 +1,14 @@
 """Each company bills in its own words: the four dictionaries of CONTRACT.md."""
 
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from models import Company, ProgressClaim
-from models.terminology import DICTIONARIES, claim_subject, terms_for
-from tests.contract_fields import SUMMARY_FIELDS
+from models.terminology import DICTIONARIES, LABELS, claim_subject, terms_for
+from tests.contract_fields import LINE_FIELDS, SUMMARY_FIELDS
 from web.extensions import db
 
 OCT_1, OCT_31 = date(2026, 10, 1), date(2026, 10, 31)
@@ -63,66 +64,163 @@ def test_dates_are_zero_padded_day_first_outside_the_us():
 
 
 SUMMARY_KEYS = SUMMARY_FIELDS
+TAX_KEYS = ["tax_on_current_payment_due", "current_payment_due_including_tax"]
 
 
 @pytest.mark.parametrize("code", sorted(DICTIONARIES))
 def test_summary_labels_cover_the_api_summary_fields_in_order(code):
-    assert list(terms_for(code).summary_labels()) == SUMMARY_KEYS
+    # With a tax every summary field of the API has its row; without, the two tax rows go.
+    assert list(terms_for(code).summary_labels("GST")) == SUMMARY_KEYS
+    assert list(terms_for(code).summary_labels()) == [k for k in SUMMARY_KEYS if k not in TAX_KEYS]
+
+
+@pytest.mark.parametrize("code", sorted(DICTIONARIES))
+def test_every_label_is_worded_in_every_dictionary(code):
+    labels = terms_for(code).labels
+    assert set(labels) == set(LABELS)
+    assert all(text.strip() and text == text.strip() for text in labels.values())
+    # The line table's columns are all there, keyed as the API's line fields.
+    assert set(LINE_FIELDS) <= set(labels)
 
 
 @pytest.mark.parametrize(
-    "code, change_orders, retention_work, total_retention, balance",
+    "code, words",
     [
         (
             "en-AU",
-            "Net change by Variations",
-            "Retention on completed work",
-            "Total retention",
-            "Balance to finish, including retention",
+            {
+                "original_contract_sum": "Contract sum",
+                "net_change_orders": "Approved variations",
+                "contract_sum_to_date": "Adjusted contract sum",
+                "total_retention": "Less retention",
+                "previous_certificates": "Less amounts previously certified",
+                "current_payment_due": "Amount of this claim, excluding GST",
+                "tax_on_current_payment_due": "GST on this claim",
+                "current_payment_due_including_tax": "Total of this claim, including GST",
+                "balance_to_finish_including_retention": "Balance to complete, including retention",
+            },
         ),
         (
             "en-GB",
-            "Net change by Variations",
-            "Retention on completed work",
-            "Total retention",
-            "Balance to finish, including retention",
+            {
+                "total_completed_and_stored": "Gross valuation",
+                "total_earned_less_retention": "Net valuation",
+                "previous_certificates": "Less amounts previously certified",
+                "current_payment_due": "Amount due this application, excluding VAT",
+            },
         ),
         (
             "en-US",
-            "Net change by Change Orders",
-            "Retainage on completed work",
-            "Total retainage",
-            "Balance to finish, including retainage",
-        ),
-        (
-            "en-US-specialty",
-            "Net change by Change Orders",
-            "Retainage on completed work",
-            "Total retainage",
-            "Balance to finish, including retainage",
+            {
+                "original_contract_sum": "Original contract sum",
+                "net_change_orders": "Net change by Change Orders",
+                "total_retention": "Total retainage",
+                "previous_certificates": "Less previous certificates for payment",
+                "balance_to_finish_including_retention": "Balance to finish, including retainage",
+            },
         ),
     ],
 )
-def test_summary_labels_use_the_dictionarys_words(
-    code, change_orders, retention_work, total_retention, balance
+def test_summary_labels_use_the_dictionarys_words(code, words):
+    terms = terms_for(code)
+    labels = terms.summary_labels(terms.tax_name or "Sales tax")
+    assert {key: labels[key] for key in words} == words
+
+
+@pytest.mark.parametrize(
+    "code, columns",
+    [
+        (
+            "en-AU",
+            [
+                "Item",
+                "Description",
+                "Contract value",
+                "Previously claimed",
+                "This claim",
+                "Materials on site",
+                "Claimed to date",
+                "% complete",
+                "Balance to complete",
+                "Retention",
+            ],
+        ),
+        (
+            "en-GB",
+            [
+                "Item",
+                "Description",
+                "Contract value",
+                "Previously valued",
+                "This application",
+                "Materials on site",
+                "Valued to date",
+                "% complete",
+                "Balance to complete",
+                "Retention",
+            ],
+        ),
+        (
+            "en-US",
+            [
+                "Item no.",
+                "Description of work",
+                "Scheduled value",
+                "From previous application",
+                "This period",
+                "Materials presently stored",
+                "Total completed and stored to date",
+                "%",
+                "Balance to finish",
+                "Retainage",
+            ],
+        ),
+    ],
+)
+def test_line_table_columns_in_each_dictionary(code, columns):
+    labels = terms_for(code).labels
+    assert [labels[field] for field in LINE_FIELDS] == columns
+
+
+# The US forms' (AIA G702/G703) wording that an Australian or UK claim must not use.
+US_ONLY = (
+    "Less previous certificates for payment",
+    "Schedule of values",
+    "Net change by",
+    "presently stored",
+    "Retainage",
+    "Change Order",
+    "Owner",
+)
+
+
+@pytest.mark.parametrize("code", ["en-AU", "en-GB"])
+def test_australian_and_uk_claims_never_use_us_wording(code):
+    words = " | ".join(terms_for(code).labels.values())
+    assert not [phrase for phrase in US_ONLY if phrase.lower() in words.lower()]
+
+
+@pytest.mark.parametrize("code", ["en-US", "en-US-specialty"])
+def test_us_claims_never_use_australian_or_uk_wording(code):
+    words = " | ".join(terms_for(code).labels.values()).lower()
+    assert not [w for w in ("variation", "retention", "materials on site") if w in words]
+
+
+@pytest.mark.parametrize(
+    "code, registration, currency, tax, rate",
+    [
+        ("en-AU", "ABN", "AUD", "GST", "10"),
+        ("en-GB", "Company number", "GBP", "VAT", "20"),
+        ("en-US", "EIN", "USD", "", "0"),
+        ("en-US-specialty", "EIN", "USD", "", "0"),
+    ],
+)
+def test_each_dictionary_names_its_registration_currency_and_tax(
+    code, registration, currency, tax, rate
 ):
-    labels = terms_for(code).summary_labels()
-    assert labels["net_change_orders"] == change_orders
-    assert labels["retention_work"] == retention_work
-    assert labels["total_retention"] == total_retention
-    assert labels["total_earned_less_retention"] == f"Total earned less {total_retention[6:]}"
-    assert labels["balance_to_finish_including_retention"] == balance
-    # No label slips into another dictionary's words.
-    foreign = (
-        ("Change Order", "Retainage", "retainage")
-        if code in ("en-AU", "en-GB")
-        else (
-            "Variation",
-            "Retention",
-            "retention",
-        )
-    )
-    assert not [label for label in labels.values() if any(w in label for w in foreign)]
+    terms = terms_for(code)
+    assert (terms.registration, terms.currency, terms.tax_name) == (registration, currency, tax)
+    assert terms.tax_rate_pct == Decimal(rate)
 
 
 @pytest.mark.parametrize("code", ["fr-FR", "en-au", "", None])
