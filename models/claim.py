@@ -91,7 +91,8 @@ class ProgressClaim(Base):
         ]
 
     def figures(self) -> ClaimFigures:
-        """The summary and line table of this claim, from this and the earlier claims."""
+        """The summary and line table of this claim, from this and the earlier claims, with
+        the company's tax on the payment due."""
         contract = self.head_contract
         sov, change_orders = contract.billable_lines()
         history = [c.entries() for c in contract.claims if c.number <= self.number]
@@ -101,6 +102,7 @@ class ProgressClaim(Base):
             contract.retention_work_pct,
             contract.retention_materials_pct,
             history,
+            tax_rate_pct=self.project.company.tax_rate,
         )
 
     def __str__(self) -> str:

@@ -8,7 +8,7 @@ and a redelivered message for an email that has moved on is a no-op.
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text, update
+from sqlalchemy import ForeignKey, String, Text, false, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, Email, Str200, Timestamp, utcnow
@@ -143,6 +143,8 @@ class Attachment(Base):
     content_type: Mapped[str] = mapped_column(String(200))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
+    # Made by ClaimPost at rendering (the claim's PDF), not uploaded by the sender.
+    generated: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     communication: Mapped[Communication] = relationship(back_populates="attachments")
 

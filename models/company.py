@@ -2,21 +2,28 @@
 
 import hashlib
 import secrets
+from decimal import Decimal
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models.base import Base, Email, Str200, Timestamp, utcnow
-from models.terminology import DEFAULT_TERMINOLOGY, terms_for
+from models.base import Base, Email, Percent, Str200, Timestamp, utcnow
+from models.currency import format_money
+from models.terminology import DEFAULT_TERMINOLOGY, Terms, terms_for
 
 # werkzeug's default (scrypt); the test suite lowers the cost to keep itself fast.
 PASSWORD_HASH_METHOD = "scrypt"
 
 
-def _default_time_zone(context) -> str:
-    """A new company's time zone, until it sets its own: its dictionary's usual one."""
-    return terms_for(context.get_current_parameters().get("terminology")).time_zone
+def _dictionary_default(name: str):
+    """A column default taken from the new company's dictionary (its usual time zone,
+    currency and tax), until the company sets its own."""
+
+    def default(context):
+        return getattr(terms_for(context.get_current_parameters().get("terminology")), name)
+
+    return default
 
 
 class Company(Base):
@@ -33,10 +40,46 @@ class Company(Base):
     # Where the company works: dates and times on its pages (a written approval's date starts
     # statutory clocks, so it must be the local date, not UTC's).
     time_zone: Mapped[str] = mapped_column(
-        String(64), default=_default_time_zone, server_default="UTC"
+        String(64), default=_dictionary_default("time_zone"), server_default="UTC"
+    )
+    # The letterhead of its claims (PDF and email); the trading `name` is what it calls itself.
+    legal_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    registration_number: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    address: Mapped[str] = mapped_column(Text, default="", server_default="")
+    phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    accounts_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    # The logo as re-encoded by models/logo.py, in the FileStore under this SHA-256.
+    logo_sha256: Mapped[str | None] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(
+        String(3), default=_dictionary_default("currency"), server_default="AUD"
+    )
+    # The tax added to the amount of each claim (GST, VAT); "" for none.
+    tax_name: Mapped[str] = mapped_column(
+        String(20), default=_dictionary_default("tax_name"), server_default=""
+    )
+    tax_rate_pct: Mapped[Percent] = mapped_column(
+        default=_dictionary_default("tax_rate_pct"), server_default="0"
     )
 
     users: Mapped[list["User"]] = relationship(back_populates="company")
+
+    @property
+    def terms(self) -> Terms:
+        return terms_for(self.terminology)
+
+    @property
+    def letterhead_name(self) -> str:
+        """The name its claims are made in: the legal name, else the trading name."""
+        return self.legal_name or self.name
+
+    @property
+    def tax_rate(self) -> Decimal:
+        """The tax rate in percent that its claims add (0 without a tax)."""
+        return Decimal(self.tax_rate_pct or 0) if self.tax_name else Decimal(0)
+
+    def money(self, amount: Decimal) -> str:
+        """An amount in the company's currency, as its dictionary writes money."""
+        return format_money(amount, self.currency, self.terminology)
 
     def __str__(self) -> str:
         return self.name

@@ -42,6 +42,9 @@ class HeadContract(Base):
     status: Mapped[str] = mapped_column(String(20), default=ContractStatus.DRAFT)
     retention_work_pct: Mapped[Percent] = mapped_column(default=Decimal("0"))
     retention_materials_pct: Mapped[Percent] = mapped_column(default=Decimal("0"))
+    # Whose payment law the contract is under (models/statutory.py): it decides the
+    # statement each claim carries. "none" when no Act applies or it is not known.
+    jurisdiction: Mapped[str] = mapped_column(String(10), default="none", server_default="none")
 
     project: Mapped[Project] = relationship(back_populates="head_contracts")
     client_contact: Mapped[Contact | None] = relationship()

@@ -66,6 +66,16 @@ def demo_import() -> dict:
             "name": "Harbourside Constructions Pty Ltd",
             "terminology": "en-AU",
             "time_zone": "Australia/Sydney",
+            "legal_name": "Harbourside Constructions Pty Ltd",
+            # The ATO's own example of a well-formed ABN; the phone number is in ACMA's range
+            # for fiction ((02) 5550 xxxx).
+            "registration_number": "51 824 753 556",
+            "address": "Level 4, 12 Harbour Street\nSydney NSW 2000",
+            "phone": "(02) 5550 1234",
+            "accounts_email": "accounts@harbourside.example",
+            "currency": "AUD",
+            "tax_name": "GST",
+            "tax_rate_pct": "10",
         },
         "users": [
             {
@@ -133,6 +143,7 @@ def demo_import() -> dict:
                         "title": "Main works",
                         "client": "olivia@owner.example",
                         "status": "approved",
+                        "jurisdiction": "AU-NSW",
                         "retention_work_pct": "10",
                         "retention_materials_pct": "5",
                         "lines": [

@@ -22,6 +22,7 @@ from models.contract import (
     ContractStatus,
     HeadContract,
 )
+from models.currency import currency_problem
 from models.errors import DomainError, ImportErrorInFile
 from models.money import CENT, MAX_AMOUNT
 from models.project import (
@@ -31,7 +32,8 @@ from models.project import (
     ProjectMember,
     member_in_directory,
 )
-from models.terminology import DICTIONARIES, is_time_zone
+from models.statutory import JURISDICTIONS
+from models.terminology import DICTIONARIES, Terms, is_time_zone
 
 # Money columns are Numeric(14, 2): amounts must stay below a trillion.
 
@@ -92,6 +94,22 @@ class _Field:
         if not is_one_line(self.value):
             raise self.fail("must be one line, without control characters")
         return self.value.strip()
+
+    def lines(self, max_length: int) -> str:
+        """Text of several lines (an address): line breaks allowed, control characters not."""
+        if not isinstance(self.value, str):
+            raise self.fail("must be a string")
+        if len(self.value) > max_length:
+            raise self.fail(f"must be at most {max_length} characters")
+        if not all(is_one_line(line) for line in self.value.splitlines()):
+            raise self.fail("must not hold control characters")
+        return "\n".join(line.strip() for line in self.value.strip().splitlines())
+
+    def currency(self) -> str:
+        code = self.text(3)
+        if problem := currency_problem(code):
+            raise self.fail(problem)
+        return code
 
     def email(self) -> str:
         value = self.text(254)
@@ -162,10 +180,18 @@ def import_file(session: Session, data: Any) -> dict:
     root = _Field(data, "").obj()
     company_field = root.get("company").obj()
     terminology = company_field.get("terminology", "en-AU").choice(DICTIONARIES)
+    terms = DICTIONARIES[terminology]
     company = Company(
         name=company_field.get("name").text(),
         terminology=terminology,
-        time_zone=company_field.get("time_zone", DICTIONARIES[terminology].time_zone).time_zone(),
+        time_zone=company_field.get("time_zone", terms.time_zone).time_zone(),
+        legal_name=_optional_text(company_field.get("legal_name", "")),
+        registration_number=_optional_text(company_field.get("registration_number", ""), 40),
+        address=company_field.get("address", "").lines(500),
+        phone=_optional_text(company_field.get("phone", ""), 40),
+        accounts_email=_optional_email(company_field.get("accounts_email", "")),
+        currency=company_field.get("currency", terms.currency).currency(),
+        **_tax(company_field, terms),
     )
     session.add(company)
     users = {user.email: user for user in _import_users(session, company, root)}
@@ -268,6 +294,7 @@ def _import_contract(project: Project, contacts: dict[str, Contact], field: _Fie
         status=field.get("status", "draft").choice(ContractStatus),
         retention_work_pct=field.get("retention_work_pct", "0").percent(),
         retention_materials_pct=field.get("retention_materials_pct", "0").percent(),
+        jurisdiction=field.get("jurisdiction", "none").choice(JURISDICTIONS),
     )
     project.head_contracts.append(contract)
     items: set[str] = set()
@@ -340,8 +367,31 @@ def _import_claim(contract: HeadContract, field: _Field) -> None:
         raise field.fail(str(exc)) from None
 
 
-def _optional_text(field: _Field) -> str:
-    return "" if field.value in ("", None) else field.text()
+def _optional_text(field: _Field, max_length: int = 200) -> str:
+    return "" if field.value in ("", None) else field.text(max_length)
+
+
+def _optional_email(field: _Field) -> str:
+    return "" if field.value in ("", None) else field.email()
+
+
+def _tax(company: _Field, terms: Terms) -> dict:
+    """tax_name and tax_rate_pct, each defaulting to the dictionary's (GST 10 for en-AU, VAT 20
+    for en-GB, none for en-US); a rate needs a tax name, and no tax has no rate."""
+    name_field = company.get("tax_name", terms.tax_name)
+    name = _optional_text(name_field, 20)
+    rate_field = company.get("tax_rate_pct", None)
+    if rate_field.value is None:
+        if name and name != terms.tax_name:
+            raise rate_field.fail(f"is required with tax_name {name!r}")
+        rate = terms.tax_rate_pct if name else Decimal(0)
+    else:
+        rate = rate_field.percent()
+    if rate and not name:
+        raise name_field.fail(
+            f"is required when tax_rate_pct is set ({terms.code} has no tax of its own)"
+        )
+    return {"tax_name": name, "tax_rate_pct": rate}
 
 
 def _project_ids(project: Project) -> dict:

@@ -24,5 +24,7 @@ SUMMARY_FIELDS = [
     "total_earned_less_retention",
     "previous_certificates",
     "current_payment_due",
+    "tax_on_current_payment_due",
+    "current_payment_due_including_tax",
     "balance_to_finish_including_retention",
 ]

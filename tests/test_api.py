@@ -296,6 +296,8 @@ def test_claim_3_summary_matches_the_hand_computed_figures(api, users, claim_ids
       L6 = 535,785.50 - 51,814.55                                        =   483,970.95
     L8 = L6 - L7 = 717,793.06 - 483,970.95                               =   233,822.11
     L9 = L3 - L6 = 3,322,107.85 - 717,793.06                             = 2,604,314.79
+    GST, the demo company's 10 %: 233,822.11 x 10 % = 23,382.211 ->         23,382.21
+    including GST: 233,822.11 + 23,382.21                                =   257,204.32
     """
     claim = api(users["read_only"]).get(f"/api/v1/claims/{claim_ids[2]}").get_json()
     assert claim["summary"] == {
@@ -309,6 +311,8 @@ def test_claim_3_summary_matches_the_hand_computed_figures(api, users, claim_ids
         "total_earned_less_retention": "717793.06",
         "previous_certificates": "483970.95",
         "current_payment_due": "233822.11",
+        "tax_on_current_payment_due": "23382.21",
+        "current_payment_due_including_tax": "257204.32",
         "balance_to_finish_including_retention": "2604314.79",
     }
 

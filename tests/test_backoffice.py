@@ -126,10 +126,14 @@ def test_claim_detail_tab_shows_the_figures_in_the_company_terms(login, users, d
     assert "Head Contract HC-1" in page
     assert "01/10/2026 – 31/10/2026" in page
     # Hand-checked in tests/test_api.py's demo figures: L6 717,793.06 - L7 483,970.95.
-    assert 'data-field="current_payment_due">233,822.11<' in page
-    assert 'data-field="original_contract_sum">3,300,300.00<' in page
-    assert "Net change by Variations" in page
-    assert 'data-field="total_retention">77,774.79<' in page
+    assert 'data-field="current_payment_due">$233,822.11<' in page
+    assert 'data-field="original_contract_sum">$3,300,300.00<' in page
+    assert "Approved variations" in page
+    assert 'data-field="total_retention">$77,774.79<' in page
+    # The demo company's GST at 10 % (tests/test_api.py): 23,382.21 on top.
+    assert "Amount of this claim, excluding GST" in page
+    assert 'data-field="tax_on_current_payment_due">$23,382.21<' in page
+    assert 'data-field="current_payment_due_including_tax">$257,204.32<' in page
     assert 'id="emails"' in page
 
 
@@ -532,6 +536,9 @@ def test_company_admins_choose_whether_decisions_move_the_claim(login, users, de
             "name": "Harbourside Constructions Pty Ltd",
             "terminology": "en-GB",
             "decisions_move_status": "y",
+            "currency": "AUD",
+            "tax_name": "GST",
+            "tax_rate_pct": "10",
         },
     )
     db.session.expire_all()

@@ -554,6 +554,8 @@ DEMO_CLAIM_3_SUMMARY = {
     "total_earned_less_retention": "717793.06",
     "previous_certificates": "483970.95",  # claim 2: 535,785.50 less 51,814.55 retention
     "current_payment_due": "233822.11",
+    "tax_on_current_payment_due": "23382.21",  # the demo's GST at 10 %: 23,382.211
+    "current_payment_due_including_tax": "257204.32",
     "balance_to_finish_including_retention": "2604314.79",
 }
 

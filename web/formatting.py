@@ -11,9 +11,10 @@ from flask_login import current_user
 from models.terminology import clock, terms_for
 
 
-def money(value: Decimal) -> str:
-    """1234567.5 -> '1,234,567.50'; negatives keep their sign ('-850.00')."""
-    return f"{value:,.2f}"
+def money(value: Decimal, company=None) -> str:
+    """An amount in the company's currency as its dictionary writes money: '$1,234,567.50',
+    '-$850.00' (models/currency.py); the signed-in user's company unless one is given."""
+    return (company or current_user.company).money(value)
 
 
 def percent(value: Decimal) -> str:

@@ -1,10 +1,21 @@
 """Back-office views of projects, their members and directory, and head contracts."""
 
-from flask import abort
+import io
+
+from flask import abort, current_app, send_file
+from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
 from sqlalchemy import inspect, select
-from wtforms.validators import Email, Length, ValidationError
+from wtforms import BooleanField, FileField, TextAreaField
+from wtforms.validators import (
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from models import (
     BillingPermission,
@@ -21,8 +32,11 @@ from models import (
 )
 from models.base import is_one_line
 from models.claim import check_contract_change
+from models.currency import currency_choices
 from models.errors import ClaimRuleError
+from models.logo import MAX_LOGO_BYTES, LogoError, clean_logo
 from models.project import member_in_directory
+from models.storage import FileStore
 from models.terminology import DICTIONARIES, Terms, terms_for, time_zones
 from web.admin.base import LoginRequired, ProjectScopedView, projects_where
 from web.extensions import db
@@ -210,20 +224,60 @@ def _changed(model, attribute: str) -> bool:
 
 
 class CompanyView(LoginRequired, ModelView):
-    """Company admins: their own company's name, terminology and decision setting."""
+    """Company admins: their own company's name, terminology, decision setting and the
+    profile its claims carry (letterhead, logo, currency and tax)."""
 
     can_create = can_delete = False
-    column_list = ["name", "terminology", "time_zone", "decisions_move_status"]
-    form_columns = ["name", "terminology", "time_zone", "decisions_move_status"]
+    edit_template = "admin/company_edit.html"
+    column_list = ["name", "legal_name", "terminology", "currency", "tax_name", "tax_rate_pct"]
+    form_columns = [
+        "name",
+        "terminology",
+        "time_zone",
+        "decisions_move_status",
+        "legal_name",
+        "registration_number",
+        "address",
+        "phone",
+        "accounts_email",
+        "logo",
+        "remove_logo",
+        "currency",
+        "tax_name",
+        "tax_rate_pct",
+    ]
     column_labels = {
         "decisions_move_status": "A client's written decision moves the claim's "
-        "status at once (else an admin applies it)"
+        "status at once (else an admin applies it)",
+        "legal_name": "Legal name (on the letterhead; the name above if empty)",
+        "accounts_email": "Accounts e-mail",
+        "currency": "Currency",
+        "tax_name": "Tax name (e.g. GST, VAT; empty for none)",
+        "tax_rate_pct": "Tax rate %",
     }
     form_choices = {
         "terminology": [(code, terms.label) for code, terms in DICTIONARIES.items()],
         "time_zone": [(zone, zone) for zone in sorted(time_zones())],
+        "currency": list(currency_choices()),
     }
-    form_args = {"name": {"validators": [Length(max=200), no_line_breaks]}}
+    form_overrides = {"address": TextAreaField}
+    form_extra_fields = {
+        "logo": FileField(
+            "Logo (PNG or JPEG, up to 1 MB)",
+            description="Shown on the letterhead of every claim PDF. Only its pixels are kept.",
+        ),
+        "remove_logo": BooleanField("Remove the logo"),
+    }
+    form_args = {
+        "name": {"validators": [Length(max=200), no_line_breaks]},
+        "legal_name": {"validators": [Length(max=200), no_line_breaks]},
+        "registration_number": {"validators": [Length(max=40), no_line_breaks]},
+        "address": {"validators": [Length(max=500)]},
+        "phone": {"validators": [Length(max=40), no_line_breaks]},
+        "accounts_email": {"validators": [Optional(), Email(), Length(max=254), no_line_breaks]},
+        "tax_name": {"validators": [Length(max=20), no_line_breaks]},
+        "tax_rate_pct": {"validators": [InputRequired(), NumberRange(min=0, max=100)]},
+    }
 
     def is_accessible(self) -> bool:
         return super().is_accessible() and current_user.is_admin
@@ -238,3 +292,42 @@ class CompanyView(LoginRequired, ModelView):
         if str(id) != str(current_user.company_id):
             abort(404)
         return super().get_one(id)
+
+    def render(self, template, **kwargs):
+        """The registration number is called what the company's dictionary calls it."""
+        terms = terms_for(current_user.company.terminology)
+        if (form := kwargs.get("form")) and "registration_number" in form:
+            form["registration_number"].label.text = f"Registration number ({terms.registration})"
+        return super().render(template, **kwargs)
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        model.accounts_email = (model.accounts_email or "").strip().lower()
+        model.address = "\n".join(
+            line.strip() for line in (model.address or "").strip().splitlines()
+        )
+        if not all(is_one_line(line) for line in model.address.splitlines()):
+            raise ValidationError("Address: control characters are not allowed.")
+        model.tax_name = (model.tax_name or "").strip()
+        if model.tax_rate_pct and not model.tax_name:
+            raise ValidationError("Tax name: name the tax (e.g. GST) that the rate is for.")
+        store = FileStore(current_app.config["STORAGE_DIR"])
+        if form.remove_logo.data:
+            model.logo_sha256 = None
+        upload = form.logo.data
+        if upload and getattr(upload, "filename", ""):
+            try:
+                logo = clean_logo(upload.read(MAX_LOGO_BYTES + 1))
+            except LogoError as exc:
+                raise ValidationError(f"Logo: {exc}") from exc
+            model.logo_sha256 = store.put(logo.content)
+
+    @expose("/logo")
+    def logo(self):
+        """The company's logo as its claims show it (the edit form previews it)."""
+        company = db.session.get(Company, current_user.company_id)
+        if not company.logo_sha256:
+            abort(404)
+        content = FileStore(current_app.config["STORAGE_DIR"]).read(company.logo_sha256)
+        kind = "image/png" if content.startswith(b"\x89PNG") else "image/jpeg"
+        return send_file(io.BytesIO(content), mimetype=kind, max_age=0)
