@@ -1,6 +1,8 @@
 """Progress claims: the list, a new claim, and the claim page with its Detail and Emails tabs."""
 
+import hashlib
 import io
+import json
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
@@ -14,7 +16,7 @@ from wtforms.validators import DataRequired, ValidationError
 
 from models import BillingPermission, ClaimStatus, HeadContract, ProgressClaim
 from models.access import can_see_email, may_see_bcc, project_permission
-from models.base import MAX_ID
+from models.base import MAX_ID, utcnow
 from models.claim import (
     STATUS_TRANSITIONS,
     carry_forward_materials,
@@ -29,12 +31,14 @@ from models.errors import DomainError
 from models.inbound import ClaimDecision, ReplyAttachment
 from models.money import MAX_AMOUNT
 from models.project import search_directory
-from models.storage import FileStore
+from models.storage import FileStore, safe_filename
 from web.admin.base import ProjectScopedView, projects_where
 from web.admin.compose import ComposeForm
 from web.api import contact_json
 from web.emails import send_claim_email
 from web.extensions import db
+from web.formatting import local
+from workers.pdf import build_pdf, claim_document
 
 
 def contracts_open_for_claims():
@@ -194,6 +198,31 @@ class ClaimView(ProjectScopedView):
             max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"],
             readable_size=readable_size,
         ), status
+
+    @expose("/<int:claim_id>/claim.pdf")
+    def claim_pdf(self, claim_id: int):
+        """The claim's PDF with its current figures (marked Draft while it is a draft), for
+        anyone who may see the claim; the PDF an email carried is on the Emails tab."""
+        claim = self.get_one(claim_id)
+        figures = claim.figures()
+        document = claim_document(
+            claim,
+            figures,
+            claim_date=local(utcnow()).date(),
+            # What the document shows, hashed: the same figures give the same reference.
+            reference=hashlib.sha256(
+                json.dumps(figures.as_json(), sort_keys=True).encode()
+            ).hexdigest(),
+            draft=claim.status == ClaimStatus.DRAFT,
+            store=FileStore(current_app.config["STORAGE_DIR"]),
+        )
+        return send_file(
+            io.BytesIO(build_pdf(document)),
+            mimetype="application/pdf",
+            download_name=safe_filename(
+                f"{claim.terms.claim} {claim.number} - {claim.head_contract.number}.pdf"
+            ),
+        )
 
     @expose("/<int:claim_id>/directory")
     def directory(self, claim_id: int):
