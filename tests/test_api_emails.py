@@ -33,7 +33,7 @@ EMAIL_KEYS = {
     "replies",
 }
 RECIPIENT_KEYS = {"email", "name", "kind", "status", "detail"}
-ATTACHMENT_KEYS = {"filename", "size", "sha256"}
+ATTACHMENT_KEYS = {"filename", "size", "sha256", "generated"}
 EVENT_KEYS = {"state", "at"}
 CLAIM_3_SUBJECT = "Progress Claim #3 for Head Contract #HC-1 - 01/10/2026 - 31/10/2026"
 TOKEN = r"1[a-z2-7]{32}"  # key version 1, then 16 random and 16 signature base32 characters
@@ -273,8 +273,18 @@ def test_multipart_with_two_attachments_stores_them_by_sha256(app, api, users, c
     email = response.get_json()
     assert all(set(a) == ATTACHMENT_KEYS for a in email["attachments"])
     assert email["attachments"] == [
-        {"filename": "claim-3.pdf", "size": 1051, "sha256": hashlib.sha256(pdf).hexdigest()},
-        {"filename": "site photos.zip", "size": 2800, "sha256": hashlib.sha256(photos).hexdigest()},
+        {
+            "filename": "claim-3.pdf",
+            "size": 1051,
+            "sha256": hashlib.sha256(pdf).hexdigest(),
+            "generated": False,
+        },
+        {
+            "filename": "site photos.zip",
+            "size": 2800,
+            "sha256": hashlib.sha256(photos).hexdigest(),
+            "generated": False,
+        },
     ]
     assert (len(pdf), len(photos)) == (1051, 2800)
     for attachment, content in zip(email["attachments"], (pdf, photos), strict=True):

@@ -260,7 +260,9 @@ def test_the_mailbox_shows_caught_mail_as_the_recipient_sees_it(
     assert download.data == b"%PDF-1.4 marked up"
     assert download.headers["Content-Disposition"].startswith("attachment;")
     assert "Schedule" in download.headers["Content-Disposition"]
-    assert admin.get(f"/admin/mailbox/attachment?name={name}&number=2").status_code == 404
+    claim_pdf = admin.get(f"/admin/mailbox/attachment?name={name}&number=2")
+    assert claim_pdf.data.startswith(b"%PDF")  # the claim's own PDF, made at rendering
+    assert admin.get(f"/admin/mailbox/attachment?name={name}&number=3").status_code == 404
     assert login(PM, DEMO_PASSWORD).get("/admin/mailbox/").status_code == 403
     assert (
         login(PM, DEMO_PASSWORD).get(f"/admin/mailbox/attachment?name={name}&number=1").status_code

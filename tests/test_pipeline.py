@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -18,7 +19,6 @@ from web.extensions import db
 from workers.actors import render_email, send_email
 from workers.middleware import PeriodicSweep
 from workers.reconciler import sweep
-from workers.render import HTML_TEMPLATE
 
 PDF = b"%PDF-1.4\n% a marked-up schedule\n" + bytes(range(256)) * 4
 
@@ -83,18 +83,21 @@ def test_a_composed_email_arrives_as_the_client_sees_it(claim, sender, worker, s
     assert b"\r\n" in received.raw
 
     html = message.get_body(("html",)).get_content()
-    assert "<style" not in html and 'style="' in html  # premailer inlined the CSS
-    assert "233,822.11" in html and "Our October claim." in html
-    assert "/admin/claims/details/?id=" in html
+    # premailer inlined the CSS; only the narrow-screen media query stays in a <style>.
+    [style] = re.findall(r"<style>(.*?)</style>", html, re.S)
+    assert style.strip().startswith("@media") and 'style="' in html
+    assert "$233,822.11" in html and "Our October claim." in html
+    assert "/admin" not in html
     text = message.get_body(("plain",)).get_content()
-    assert "233,822.11" in text and "Hi Olivia," in text
+    assert "$233,822.11" in text and "Hi Olivia," in text
     # Every line's description in full, wrapped under its row rather than cut off.
     words = set(text.split())
     for line in claim.figures().lines:
         assert set(line.description.split()) <= words, line.description
-    [attachment] = list(message.iter_attachments())
+    attachment, claim_pdf = list(message.iter_attachments())
     assert attachment.get_filename() == "Marked up _schedule_.pdf"
     assert attachment.get_content() == PDF
+    assert claim_pdf.get_filename() == "Progress Claim 3 - HC-1.pdf"  # made at rendering
 
     db.session.expire_all()
     stored = db.session.get(Communication, email.id)
@@ -105,6 +108,7 @@ def test_a_composed_email_arrives_as_the_client_sees_it(claim, sender, worker, s
         "quentin@qs.example": "accepted",
     }
     assert stored.attachments[0].sha256 == hashlib.sha256(PDF).hexdigest()
+    assert [a.generated for a in stored.attachments] == [False, True]
     assert stored.sent_at is not None
 
 
@@ -323,18 +327,13 @@ def test_a_greylisted_recipient_gets_the_email_on_a_later_attempt_and_no_one_get
 
 
 def test_an_email_whose_rendering_breaks_fails_with_the_error_instead_of_looping(
-    app, claim, sender, worker, smtp_server
+    app, claim, sender, worker, smtp_server, monkeypatch
 ):
-    templates = app.extensions.setdefault("claimpost.inlined_templates", {})
-    saved = templates.get(HTML_TEMPLATE)
-    templates[HTML_TEMPLATE] = app.jinja_env.from_string("{{ claim.no_such_figure() }}")
-    try:  # as after a deploy with a broken template
+    broken = app.jinja_env.from_string("{{ claim.no_such_figure() }}")
+    with monkeypatch.context() as patch:  # as after a deploy with a broken template
+        patch.setattr("workers.render._inlined_html_template", lambda: broken)
         email = send_claim_email(claim, sender, draft(uploads=[]))
         wait_for(lambda: reaches(email.id, "failed"), what="the email to fail")
-    finally:
-        templates.pop(HTML_TEMPLATE)
-        if saved is not None:
-            templates[HTML_TEMPLATE] = saved
     db.session.expire_all()
     failed = db.session.get(Communication, email.id)
     assert failed.last_error.startswith("rendering failed: UndefinedError")

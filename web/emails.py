@@ -103,7 +103,8 @@ def email_resource(email: Communication, viewer: User) -> dict:
             if r.kind != RecipientKind.BCC or show_bcc
         ],
         "attachments": [
-            {"filename": a.filename, "size": a.size, "sha256": a.sha256} for a in email.attachments
+            {"filename": a.filename, "size": a.size, "sha256": a.sha256, "generated": a.generated}
+            for a in email.attachments
         ],
         "events": [
             {"state": e.state, "at": _time(e.at), "actor": e.actor, "note": e.note}

@@ -25,7 +25,7 @@ from web.extensions import db
 from workers.broker import current_broker
 from workers.delivery import backoff_ms, send_now
 from workers.errors import EmailDoesNotExist, PermanentDeliveryError, TransientDeliveryError
-from workers.render import snapshot
+from workers.render import render
 from workers.replies import process
 
 current_broker()  # fails loudly if this module is imported before the broker is set up
@@ -44,13 +44,18 @@ def _load(email_id: int) -> Communication:
 
 @dramatiq.actor(actor_name="email.render", queue_name="email", max_retries=BACKSTOP_RETRIES)
 def render_email(email_id: int) -> None:
-    """queued -> rendered: snapshot the claim's Detail as HTML and text, then queue the send."""
+    """queued -> rendered: snapshot the claim's Detail as HTML, text and its PDF, then queue
+    the send."""
     email = _load(email_id)
     if email.state != EmailState.QUEUED:
         return
     try:
         # An email retried after failing keeps the snapshot it was first rendered with.
-        values = {} if email.snapshot_sha256 else snapshot(email)
+        values = (
+            {}
+            if email.snapshot_sha256
+            else render(email, FileStore(current_app.config["STORAGE_DIR"]))
+        )
     except (OperationalError, OSError):
         db.session.rollback()
         raise  # trouble of ours (database, disk): Dramatiq retries with backoff

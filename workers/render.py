@@ -1,30 +1,50 @@
-"""Rendering a claim email: the claim's Detail as inline-styled HTML and as plain text.
+"""Rendering a claim email: the claim's Detail as inline-styled HTML, as plain text, and as
+the PDF attached to it, all from one set of figures.
 
-premailer inlines the CSS of the template *source* once per process; each email then only
-renders the already-inlined template (Jinja tags between table rows sit in HTML comments so
-the HTML parser keeps them in place).
+premailer inlines the CSS of the template *source* once per version of the template; each
+email then only renders the already-inlined template (Jinja tags between table rows sit in
+HTML comments so the HTML parser keeps them in place). Rules premailer cannot inline (the
+narrow-screen media query) stay in a <style> block for the clients that read one.
 """
 
 import hashlib
 import json
+from datetime import date
+from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
 from jinja2 import Template
 from markupsafe import Markup, escape
 from premailer import Premailer
 
-from models.communication import Communication
-from web.formatting import money
+from models.base import utcnow
+from models.client_link import client_token
+from models.communication import Attachment, Communication
+from models.money import ClaimFigures
+from models.statutory import claim_statement
+from models.storage import FileStore, safe_filename
+from workers.pdf import build_pdf, claim_document
 
 HTML_TEMPLATE = "email/claim.html"
 TEXT_TEMPLATE = "email/claim.txt"
 
+# The line table's columns in the email: every one of them on a wide screen, those marked
+# narrow also on a phone (the attached PDF has all ten).
+EMAIL_LINE_COLUMNS = (
+    ("scheduled_value", False),
+    ("previous", False),
+    ("this_period", True),
+    ("materials_stored", False),
+    ("completed_and_stored", True),
+)
+
 
 def _inlined_html_template() -> Template:
+    env = current_app.jinja_env
+    source, _, _ = env.loader.get_source(env, HTML_TEMPLATE)
+    version = hashlib.sha256(source.encode()).hexdigest()
     cache = current_app.extensions.setdefault("claimpost.inlined_templates", {})
-    if HTML_TEMPLATE not in cache:
-        env = current_app.jinja_env
-        source, _, _ = env.loader.get_source(env, HTML_TEMPLATE)
+    if cache.get(HTML_TEMPLATE, (None,))[0] != version:
         inlined = Premailer(
             source,
             keep_style_tags=False,
@@ -33,60 +53,130 @@ def _inlined_html_template() -> Template:
             cssutils_logging_level="CRITICAL",
             allow_network=False,
         ).transform(pretty_print=False)
-        cache[HTML_TEMPLATE] = env.from_string(inlined)
-    return cache[HTML_TEMPLATE]
+        cache[HTML_TEMPLATE] = (version, env.from_string(inlined))
+    return cache[HTML_TEMPLATE][1]
 
 
 def _message_html(message: str) -> Markup:
     return Markup("<br>\n").join(escape(line) for line in message.splitlines())
 
 
-def email_context(email: Communication) -> dict:
-    """What both templates show: the message, the claim's figures as of now, and a link."""
+def client_page_url(email: Communication) -> str | None:
+    """The link to the client's page for this email (no login; models/client_link.py)."""
+    if not email.client_key:
+        return None
+    config = current_app.config
+    # Flask 3.1 has SECRET_KEY_FALLBACKS (None unless set): the retired keys, current first.
+    keys = [config["SECRET_KEY"], *(config.get("SECRET_KEY_FALLBACKS") or [])]
+    return f"{config['PUBLIC_URL'].rstrip('/')}/client/{client_token(email.client_key, keys)}"
+
+
+def local_date(email: Communication) -> date:
+    """Today in the company's time zone: the date of the claim as sent."""
+    return utcnow().astimezone(ZoneInfo(email.claim.project.company.time_zone)).date()
+
+
+def email_context(email: Communication, figures: ClaimFigures) -> dict:
+    """What both templates show: the letterhead, what is claimed and due, the summary, the
+    line table, the statutory statement and the one link, to the client's page."""
     claim = email.claim
-    figures = claim.figures()
-    summary = {key: money(getattr(figures.summary, key)) for key in claim.terms.summary_labels()}
-    lines = [
-        {
-            "item": line.item,
-            "description": line.description,
-            "scheduled_value": money(line.scheduled_value),
-            "previous": money(line.previous),
-            "this_period": money(line.this_period),
-            "materials_stored": money(line.materials_stored),
-            "completed_and_stored": money(line.completed_and_stored),
-            "percent": f"{line.percent:.2f}",
-            "balance": money(line.balance),
-            "retention": money(line.retention),
-        }
-        for line in figures.lines
-    ]
+    company = claim.project.company
+    terms = claim.terms
+    money = company.money
+    summary = figures.summary
+    contract = claim.head_contract
+    statement = claim_statement(contract.jurisdiction)
     return {
         "subject": email.subject,
         "message": email.message,
         "message_html": _message_html(email.message),
         "claim": claim,
         "project": claim.project,
-        "contract": claim.head_contract,
-        "terms": claim.terms,
-        "summary_labels": list(claim.terms.summary_labels().items()),
-        "summary": summary,
-        "lines": lines,
+        "contract": contract,
+        "company": company,
+        "terms": terms,
+        "labels": terms.labels,
+        "claim_date": terms.date(local_date(email)),
+        "tax_name": company.tax_name,
+        "due": money(summary.current_payment_due),
+        "tax": money(summary.tax_on_current_payment_due),
+        "due_including_tax": money(summary.current_payment_due_including_tax),
+        "summary_rows": [
+            (key, label, money(getattr(summary, key)))
+            for key, label in terms.summary_labels(company.tax_name).items()
+        ],
+        "columns": EMAIL_LINE_COLUMNS,
+        "lines": [
+            {
+                "item": line.item,
+                "description": line.description,
+                "percent": f"{line.percent:.2f}%",
+                **{key: money(getattr(line, key)) for key, _ in EMAIL_LINE_COLUMNS},
+            }
+            for line in figures.lines
+        ],
+        "totals": {
+            "percent": f"{figures.totals.percent:.2f}%",
+            **{key: money(getattr(figures.totals, key)) for key, _ in EMAIL_LINE_COLUMNS},
+        },
+        "statement": statement,
+        # New Zealand's prescribed outline for the payer, paragraph by paragraph.
+        "outline": [p for p in (statement.outline or "").split("\n\n") if p.strip()]
+        if statement
+        else [],
+        "claim_sender": email.sender.name,
+        "client_url": client_page_url(email),
         "figures": figures.as_json(),
-        "claim_url": f"{current_app.config['PUBLIC_URL'].rstrip('/')}"
-        f"/admin/claims/details/?id={claim.id}",
     }
 
 
 def snapshot(email: Communication) -> dict[str, str]:
     """The email's snapshot: HTML, text, the figures as sent, and a hash of the three."""
-    context = email_context(email)
+    return _snapshot(email, email.claim.figures())
+
+
+def _snapshot(email: Communication, figures: ClaimFigures) -> dict[str, str]:
+    context = email_context(email, figures)
     html = _inlined_html_template().render(context)
     text = render_template(TEXT_TEMPLATE, **context)
-    figures = json.dumps(context["figures"], sort_keys=True)
+    figures_json = json.dumps(context["figures"], sort_keys=True)
     return {
         "html_body": html,
         "text_body": text,
-        "figures_json": figures,
-        "snapshot_sha256": hashlib.sha256("\0".join([html, text, figures]).encode()).hexdigest(),
+        "figures_json": figures_json,
+        "snapshot_sha256": hashlib.sha256(
+            "\0".join([html, text, figures_json]).encode()
+        ).hexdigest(),
     }
+
+
+def pdf_filename(email: Communication) -> str:
+    claim = email.claim
+    return safe_filename(f"{claim.terms.claim} {claim.number} - {claim.head_contract.number}.pdf")
+
+
+def render(email: Communication, store: FileStore) -> dict[str, str]:
+    """The snapshot, and the claim's PDF made from the same figures (its footer carries the
+    snapshot's hash), stored under its SHA-256 and added to the email's attachments as
+    generated. Returns the snapshot's columns; the caller commits them with the attachment."""
+    figures = email.claim.figures()
+    values = _snapshot(email, figures)
+    document = claim_document(
+        email.claim,
+        figures,
+        claim_date=local_date(email),
+        reference=values["snapshot_sha256"],
+        draft=False,
+        store=store,
+    )
+    pdf = build_pdf(document)
+    email.attachments.append(
+        Attachment(
+            filename=pdf_filename(email),
+            content_type="application/pdf",
+            size=len(pdf),
+            sha256=store.put(pdf),
+            generated=True,
+        )
+    )
+    return values
