@@ -19,9 +19,15 @@ login_manager.login_message_category = "warning"
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
+def load_user(login: str) -> User | None:
+    """The session's account, if the session is still current (see User.end_sessions)."""
+    user_id, _, version = login.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None  # a session from before session versions, or a forged one
     user = db.session.get(User, int(user_id))
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active or user.session_version != int(version):
+        return None
+    return user
 
 
 class LoginForm(FlaskForm):
