@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+import workers.intake
 from models import (
     ClaimDecision,
     Communication,
@@ -704,6 +705,27 @@ def test_a_flood_of_refused_guesses_leaves_a_bounded_trace(sent, listener):
     rows = inbound_rows()
     assert len(rows) == REFUSALS_PER_SENDER
     assert all(row.status == "refused" and "\x00" not in row.error for row in rows)
+
+
+def test_a_flood_from_strangers_does_not_crowd_out_a_known_clients_refusal(
+    sent, listener, monkeypatch
+):
+    """540 bogus RCPTs from ever-new senders filled the hourly trace, so the client whose
+    reply address a list server mangled a moment later left no trace at all."""
+    monkeypatch.setattr(workers.intake, "REFUSALS_PER_HOUR", 5)
+    with smtplib.SMTP("127.0.0.1", listener, timeout=10) as client:
+        for n in range(12):
+            client.ehlo()
+            client.mail(f"bot{n}@evil.example")
+            assert client.rcpt(f"claims+guess{n}@replies.localhost")[0] == 550
+            client.rset()
+        client.mail("olivia@owner.example")
+        assert client.rcpt("claims+mangled@replies.localhost")[0] == 550
+    rows = inbound_rows()
+    assert sum(r.envelope_from.startswith("bot") for r in rows) == 5
+    assert [r.envelope_to for r in rows if r.envelope_from == "olivia@owner.example"] == [
+        "claims+mangled@replies.localhost"
+    ]
 
 
 @pytest.mark.parametrize(
