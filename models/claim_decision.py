@@ -3,6 +3,7 @@
 from sqlalchemy import and_, exists, or_, update
 from sqlalchemy.orm import Session, aliased
 
+from models.approvers import NOT_AUTHENTICATED, standing
 from models.base import utcnow
 from models.claim import ClaimStatus, may_move_claim_status, move_claim_status
 from models.decision import APPROVED, REJECTED
@@ -13,7 +14,9 @@ from models.inbound import ClaimDecision, Reply
 OUTCOME_STATUS = {APPROVED: ClaimStatus.APPROVED, REJECTED: ClaimStatus.REVISE_AND_RESUBMIT}
 
 
-def record_decision(session: Session, reply: Reply) -> ClaimDecision:
+def record_decision(
+    session: Session, reply: Reply, confirmed_by: str | None = None
+) -> ClaimDecision:
     """Add the claim's written decision from a verified reply; applied at once if the company
     says decisions move the status, else it waits for a billing admin's Apply decision."""
     claim = reply.communication.claim
@@ -27,6 +30,7 @@ def record_decision(session: Session, reply: Reply) -> ClaimDecision:
         # Our clock, not the sender's Date header: written decisions start and stop statutory
         # clocks, so they must not be back-datable.
         decided_at=reply.inbound.received_at,
+        confirmed_by=confirmed_by,
     )
     session.add(decision)
     session.flush()
@@ -84,3 +88,25 @@ def apply_decision(
             "This decision has already been applied, or a later decision supersedes it."
         )
     move_claim_status(session, decision.claim, *steps, seen=seen)
+
+
+def confirm_reading(session: Session, reply: Reply, actor: str) -> ClaimDecision:
+    """A billing admin confirms, as the client's written decision, what an approver's reply
+    reads as, when only the sender's authentication held it back; once."""
+    if reply.read_as is None or reply.undecided_reason != NOT_AUTHENTICATED:
+        raise DomainError(
+            "Only a reply held back because its sender was not authenticated can be confirmed."
+        )
+    who = standing(session, reply.communication, reply.from_address)
+    if not who.decides:
+        raise DomainError(f"{reply.from_name} cannot decide this claim: {who.why_not}.")
+    confirmed = session.execute(
+        update(Reply)
+        .where(Reply.id == reply.id, Reply.decision.is_(None))
+        .values(decision=reply.read_as, undecided_reason="")
+        .execution_options(synchronize_session=False)
+    )
+    if confirmed.rowcount != 1:
+        raise DomainError("This reply has been confirmed already.")
+    session.refresh(reply)
+    return record_decision(session, reply, confirmed_by=actor)

@@ -27,6 +27,9 @@ from models.statutory import (
 
 SCHEDULE_FIELD = "payment_schedule_business_days"
 DUE_FIELD = "payment_due_business_days"
+VIC_2025 = (
+    "the Building Legislation Amendment (Fairer Payments on Jobsites and Other Matters) Act 2025"
+)
 UK_SCHEME = "Scheme for Construction Contracts (England and Wales) Regulations 1998, Part II"
 
 
@@ -34,9 +37,10 @@ UK_SCHEME = "Scheme for Construction Contracts (England and Wales) Regulations 1
 class Period:
     """One statutory period. `days` is the Act's period where the contract sets none (None: only
     the contract can set one). `cap` is the longest period the Act lets the contract set (None:
-    the contract's own period stands, longer or shorter), cited by `cap_section` when that is not
-    `section`. `contract_field` names the head contract's own period. `counts_from` is "service"
-    or the kind of an earlier deadline; `before` counts back from it instead of forward."""
+    the contract's own period stands, longer or shorter), cited in full by `cap_section` when
+    another provision sets it. `contract_field` names the head contract's own period.
+    `counts_from` is "service" or the kind of an earlier deadline; `before` counts back from it
+    instead of forward."""
 
     kind: str
     days: int | None
@@ -139,7 +143,7 @@ RULES: dict[str, Rules] = {
         "Australia/Melbourne",
         VIC_ACT,
         (10, "s 15(4)(b)"),
-        (10, "s 12(2)", 20, "s 12 as amended by the 2025 amending Act"),
+        (10, "s 12(2)", 20, f"{VIC_ACT} s 12, as amended by {VIC_2025}"),
     ),
     # Qld s 76(1): payment schedule within the contract's period or 15 business days after the
     # claim is given, whichever ends first. s 73(1): due on the contract's day, else 10 business
@@ -238,7 +242,11 @@ RULES: dict[str, Rules] = {
         CALENDARS["US"],
         "America/New_York",
         "served when the recipient's mail server accepted it",
-        (Period("payment_due", None, "service", None, DUE_FIELD, "the contract", "its terms"),),
+        (
+            Period(
+                "payment_due", None, "service", None, DUE_FIELD, "the contract's payment terms", ""
+            ),
+        ),
     ),
 }
 
@@ -335,14 +343,14 @@ def deadlines_of(
 
 def _days(period: Period, contract_days: int | None, unit: str) -> tuple[int | None, str]:
     """The period that applies and, in words, whose it is, with the Act and section."""
-    law = f"{period.act} {period.section}"
+    law = f"{period.act} {period.section}".strip()
     if contract_days is None or period.contract_field is None:
         return period.days, law
     if contract_days < 0:
         raise ValueError(f"{period.contract_field} must not be negative")
     if period.days is None:
         return contract_days, "the contract's period"
-    cap_law = f"{period.act} {period.cap_section}" if period.cap_section else law
+    cap_law = period.cap_section or law
     if period.cap is not None and contract_days > period.cap:
         return (
             period.cap,

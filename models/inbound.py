@@ -108,12 +108,20 @@ class Reply(Base):
     communication_id: Mapped[int] = mapped_column(ForeignKey("communication.id"), index=True)
     from_address: Mapped[Email]
     from_name: Mapped[Str200]
-    received_at: Mapped[Timestamp]
+    received_at: Mapped[Timestamp]  # when we received it: our clock, not the sender's
+    dated_at: Mapped[Timestamp | None]  # the sender's Date header, when it is a real date
     kind: Mapped[str] = mapped_column(String(12))
     text: Mapped[str] = mapped_column(Text, default="")
     full_text: Mapped[str] = mapped_column(Text, default="")
     sender_verified: Mapped[bool] = mapped_column(default=False)
+    # What the receiving mail server's Authentication-Results said of the From domain, when
+    # TRUSTED_AUTHSERV_ID is set (None: not checked).
+    sender_authenticated: Mapped[bool | None]
+    # What the text reads as (approved / rejected), whoever wrote it; `decision` only when it
+    # counts, and `undecided_reason` says why a reading did not.
+    read_as: Mapped[str | None] = mapped_column(String(10))
     decision: Mapped[str | None] = mapped_column(String(10))
+    undecided_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     reason: Mapped[str] = mapped_column(Text, default="")
 
     inbound: Mapped[InboundMessage] = relationship()
@@ -154,6 +162,9 @@ class ClaimDecision(Base):
     decided_at: Mapped[Timestamp]
     applied_at: Mapped[Timestamp | None]
     applied_by: Mapped[str | None] = mapped_column(String(200))
+    # A billing admin who confirmed a decision whose sender the mail server did not
+    # authenticate (the reply alone did not count).
+    confirmed_by: Mapped[str | None] = mapped_column(String(200))
 
     claim: Mapped[ProgressClaim] = relationship()
     reply: Mapped[Reply] = relationship()

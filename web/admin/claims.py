@@ -15,7 +15,14 @@ from wtforms import DateField
 from wtforms.validators import DataRequired, ValidationError
 
 from models import BillingPermission, ClaimStatus, HeadContract, ProgressClaim
-from models.access import can_see_email, may_see_bcc, project_permission
+from models.access import (
+    hide_bcc,
+    may_see_bcc,
+    project_permission,
+    visible_email,
+    visible_emails,
+)
+from models.approvers import NOT_AUTHENTICATED
 from models.base import MAX_ID, utcnow
 from models.claim import (
     STATUS_TRANSITIONS,
@@ -24,11 +31,11 @@ from models.claim import (
     open_claim,
     set_claim_lines,
 )
-from models.claim_decision import apply_decision, can_apply
+from models.claim_decision import apply_decision, can_apply, confirm_reading
 from models.communication import Attachment, Communication
 from models.compose import readable_size
 from models.errors import DomainError
-from models.inbound import ClaimDecision, ReplyAttachment
+from models.inbound import ClaimDecision, Reply, ReplyAttachment
 from models.money import MAX_AMOUNT
 from models.project import search_directory
 from models.storage import FileStore, safe_filename
@@ -52,10 +59,9 @@ def contracts_open_for_claims():
 
 
 def claim_emails(claim: ProgressClaim) -> list[Communication]:
+    """The claim's Emails tab: the claim emails and reminders the current user may see."""
     return db.session.scalars(
-        sa.select(Communication)
-        .where(Communication.claim_id == claim.id)
-        .order_by(Communication.id.desc())
+        visible_emails(current_user).where(Communication.claim_id == claim.id)
     ).all()
 
 
@@ -134,7 +140,7 @@ class ClaimView(ProjectScopedView):
     def _claim_page(self, claim: ProgressClaim, typed: dict[str, str] | None = None) -> str:
         """The claim page; `typed` holds line amounts a refused save sends back to the form."""
         permission = project_permission(current_user, claim.project)
-        emails = [e for e in claim_emails(claim) if can_see_email(current_user, e)]
+        emails = claim_emails(claim)
         return self.render(
             "admin/claim.html",
             claim=claim,
@@ -159,6 +165,8 @@ class ClaimView(ProjectScopedView):
             may_send=permission.allows(BillingPermission.STANDARD),
             tab=request.args.get("tab", "detail"),
             may_see_bcc=may_see_bcc,
+            hide_bcc=lambda email, text: hide_bcc(current_user, email, text),
+            not_authenticated=NOT_AUTHENTICATED,
             typed=typed or {},
         )
 
@@ -235,11 +243,14 @@ class ClaimView(ProjectScopedView):
     def email_view(self, claim_id: int, email_id: int):
         """One email exactly as sent: headers, the HTML as rendered, the text part, files."""
         claim = self.get_one(claim_id)
-        email = db.session.get(Communication, email_id) if email_id <= MAX_ID else None
-        if email is None or email.claim_id != claim.id or not can_see_email(current_user, email):
-            abort(404)
+        email = self._email_of(claim, email_id)
         return self.render(
-            "admin/email.html", claim=claim, email=email, terms=claim.terms, may_see_bcc=may_see_bcc
+            "admin/email.html",
+            claim=claim,
+            email=email,
+            terms=claim.terms,
+            may_see_bcc=may_see_bcc,
+            hide_bcc=lambda email, text: hide_bcc(current_user, email, text),
         )
 
     @expose("/<int:claim_id>/decisions/<int:decision_id>/apply", methods=["POST"])
@@ -247,12 +258,9 @@ class ClaimView(ProjectScopedView):
         """Apply the client's written decision to the claim's status (billing-tool admins)."""
         claim = self._claim_needing(claim_id, BillingPermission.ADMIN)
         decision = db.session.get(ClaimDecision, decision_id)
-        if (
-            decision is None
-            or decision.claim_id != claim.id
-            or not can_see_email(current_user, decision.reply.communication)
-        ):
+        if decision is None or decision.claim_id != claim.id:
             abort(404)
+        self._email_of(claim, decision.reply.communication_id)
         try:
             apply_decision(db.session, decision, current_user.name, request.form.get("seen"))
             db.session.commit()
@@ -261,6 +269,26 @@ class ClaimView(ProjectScopedView):
             db.session.rollback()
             flash(str(exc), "error")
         return redirect(self.get_url(".details_view", id=claim_id))
+
+    @expose("/<int:claim_id>/replies/<int:reply_id>/confirm", methods=["POST"])
+    def confirm_reply(self, claim_id: int, reply_id: int):
+        """Confirm, as the client's written decision, what an approver's reply reads as when
+        the mail server could not authenticate its sender (billing-tool admins)."""
+        claim = self._claim_needing(claim_id, BillingPermission.ADMIN)
+        reply = db.session.get(Reply, reply_id) if reply_id <= MAX_ID else None
+        if reply is None:
+            abort(404)
+        self._email_of(claim, reply.communication_id)
+        try:
+            confirm_reading(db.session, reply, current_user.name)
+            db.session.commit()
+            flash(f"Recorded as the written decision of {reply.from_name}.", "success")
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        return redirect(
+            self.get_url(".details_view", id=claim_id, tab="emails") + f"#reply-{reply.id}"
+        )
 
     @expose("/<int:claim_id>/files/<kind>/<int:file_id>")
     def download(self, claim_id: int, kind: str, file_id: int):
@@ -273,13 +301,9 @@ class ClaimView(ProjectScopedView):
             if row is None
             else (row.communication if kind == "sent" else row.reply.communication)
         )
-        if (
-            email is None
-            or email.claim_id != claim.id
-            or not row.sha256
-            or not can_see_email(current_user, email)
-        ):
+        if email is None or not row.sha256:
             abort(404)
+        self._email_of(claim, email.id)
         content = FileStore(current_app.config["STORAGE_DIR"]).read(row.sha256)
         return send_file(
             io.BytesIO(content),
@@ -323,6 +347,13 @@ class ClaimView(ProjectScopedView):
             db.session.rollback()
             flash(str(exc), "error")
         return redirect(self.get_url(".details_view", id=claim_id))
+
+    def _email_of(self, claim: ProgressClaim, email_id: int) -> Communication:
+        """An email of this claim the user may see, else 404 (existence is not revealed)."""
+        email = visible_email(db.session, current_user, email_id if email_id <= MAX_ID else None)
+        if email is None or email.claim_id != claim.id:
+            abort(404)
+        return email
 
     def _claim_needing(self, claim_id: int, permission: BillingPermission) -> ProgressClaim:
         claim = self.get_one(claim_id)
