@@ -54,16 +54,11 @@ def clean_logo(data: bytes) -> Logo:
                     "upload one of at most 5000 x 5000."
                 )
             image.load()
-    except LogoError:
-        raise
-    except (
-        UnidentifiedImageError,
-        OSError,
-        SyntaxError,
-        ValueError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise LogoError(
+            "The logo has too many pixels to be read safely; upload one of at most 5000 x 5000."
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise LogoError("That file is not a PNG or JPEG image that can be read.") from None
     source_format = image.format
     # A camera's EXIF orientation goes with the metadata: turn the pixels instead.

@@ -36,10 +36,27 @@ from models.currency import currency_choices
 from models.errors import ClaimRuleError
 from models.logo import MAX_LOGO_BYTES, LogoError, clean_logo
 from models.project import Side, member_in_directory
+from models.statutory import JURISDICTIONS
 from models.storage import FileStore
 from models.terminology import DICTIONARIES, Terms, terms_for, time_zones
 from web.admin.base import LoginRequired, ProjectScopedView, projects_where
 from web.extensions import db
+
+# What each jurisdiction code of models/statutory.py names, for the contract form.
+JURISDICTION_NAMES = {
+    "AU-NSW": "New South Wales",
+    "AU-VIC": "Victoria",
+    "AU-QLD": "Queensland",
+    "AU-WA": "Western Australia",
+    "AU-SA": "South Australia",
+    "AU-TAS": "Tasmania",
+    "AU-ACT": "Australian Capital Territory",
+    "AU-NT": "Northern Territory",
+    "NZ": "New Zealand",
+    "UK": "United Kingdom",
+    "US": "United States",
+    "none": "none (no statement)",
+}
 
 PERMISSION_CHOICES = [(p.value, p.value.replace("_", " ").capitalize()) for p in BillingPermission]
 SIDE_CHOICES = [
@@ -157,12 +174,19 @@ class HeadContractView(ProjectScopedView):
         "client_contact",
         "retention_work_pct",
         "retention_materials_pct",
+        "jurisdiction",
     ]
-    column_labels = {"client_contact": "Client"}
+    column_labels = {
+        "client_contact": "Client",
+        "jurisdiction": "Jurisdiction (the payment Act whose statement each claim carries)",
+    }
     column_searchable_list = ["number", "title"]
     column_filters = ["project.number", "status"]
     form_columns = column_list
-    form_choices = {"status": [(s.value, s.value.capitalize()) for s in ContractStatus]}
+    form_choices = {
+        "status": [(s.value, s.value.capitalize()) for s in ContractStatus],
+        "jurisdiction": [(code, f"{code}: {JURISDICTION_NAMES[code]}") for code in JURISDICTIONS],
+    }
     inline_models = [
         (
             ContractLine,
