@@ -3,6 +3,7 @@ statement of the contract's jurisdiction, and a long contract paginated with its
 every page. Figures are the demo's claim 3, hand-checked in tests/test_api.py."""
 
 import io
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -267,3 +268,65 @@ def test_a_contract_without_a_client_still_prints(app, demo):
     contract.client_contact = None
     db.session.commit()
     assert "Client -" in " ".join(pages_of(pdf_of(app, claim)))
+
+
+# --- on the claim page -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def reader(demo, make_user, project_id):
+    from models import BillingPermission
+
+    return make_user("ro@harbourside.example", project_id, BillingPermission.READ_ONLY)
+
+
+def test_the_claim_page_offers_the_current_figures_as_a_pdf_marked_draft(login, demo, reader):
+    claims = demo["projects"][0]["head_contracts"][0]["claims"]
+    client = login(reader.email)
+    page = client.get(f"/admin/claims/details/?id={claims[2]['id']}").get_data(as_text=True)
+    assert f'href="/admin/claims/{claims[2]["id"]}/claim.pdf"' in page
+    response = client.get(f"/admin/claims/{claims[2]['id']}/claim.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert "Progress Claim 3 - HC-1.pdf" in response.headers["Content-Disposition"]
+    text = " ".join(pages_of(response.data))
+    assert "DRAFT: current figures, not yet submitted" in text
+    assert "Amount of this claim, excluding GST $233,822.11" in text
+    # Claim 2 is approved: its PDF is no draft.
+    approved = " ".join(pages_of(client.get(f"/admin/claims/{claims[1]['id']}/claim.pdf").data))
+    assert "DRAFT" not in approved and "Progress Claim #2" in approved
+
+
+def test_the_current_pdf_follows_the_figures_as_they_change(app, login, demo, reader):
+    from models.claim import set_claim_lines
+
+    claim = demo_claim(demo)
+    client = login(reader.email)
+    before = client.get(f"/admin/claims/{claim.id}/claim.pdf").data
+    line_8 = claim.figures().lines[7]
+    set_claim_lines(claim, {"8": (line_8.this_period + Decimal("1000.00"), Decimal(0))})
+    db.session.commit()
+    after = client.get(f"/admin/claims/{claim.id}/claim.pdf").data
+    # 1,000.00 more work less 10 % retention: 900.00 more due, 234,722.11.
+    assert "Amount of this claim, excluding GST $234,722.11" in " ".join(pages_of(after))
+    ref = re.compile(r"Ref\. ([0-9a-f]{12})")
+    assert ref.search(pages_of(before)[0])[1] != ref.search(pages_of(after)[0])[1]
+
+
+def test_the_detail_tab_totals_every_money_column(login, demo, reader):
+    claim_id = demo["projects"][0]["head_contracts"][0]["claims"][2]["id"]
+    page = login(reader.email).get(f"/admin/claims/details/?id={claim_id}").get_data(as_text=True)
+    totals = dict(re.findall(r'data-total="(\w+)">([^<]+)<', page))
+    # The same sums as the PDF's totals row above.
+    assert totals == {
+        "scheduled_value": "$3,322,107.85",
+        "previous": "$500,505.50",
+        "this_period": "$259,422.35",
+        "materials_stored": "$35,640.00",
+        "completed_and_stored": "$795,567.85",
+        "percent": "23.95%",
+        "balance": "$2,526,540.00",
+        "retention": "$77,774.79",
+    }
+    for label in ("Claim breakdown", "Previously claimed", "Materials on site", "Claimed to date"):
+        assert label in page
+    assert "Schedule of values" not in page and "presently stored" not in page
