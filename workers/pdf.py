@@ -406,7 +406,9 @@ def _footer(doc: ClaimDocument, page_size, canvas: Canvas, page: int, pages: int
     if doc.draft:
         left = f"{labels['draft']} · {left}"
     canvas.drawString(MARGIN + 6, 8 * mm, left)
-    canvas.drawRightString(width - MARGIN, 8 * mm, labels["page_of"].format(page=page, pages=pages))
+    canvas.drawRightString(
+        width - MARGIN - 6, 8 * mm, labels["page_of"].format(page=page, pages=pages)
+    )
     canvas.restoreState()
 
 

@@ -53,6 +53,9 @@ def _inlined_html_template() -> Template:
             cssutils_logging_level="CRITICAL",
             allow_network=False,
         ).transform(pretty_print=False)
+        if not inlined.lstrip().lower().startswith("<!doctype"):
+            # premailer drops the doctype; without it a browser renders in quirks mode.
+            inlined = "<!doctype html>\n" + inlined
         cache[HTML_TEMPLATE] = (version, env.from_string(inlined))
     return cache[HTML_TEMPLATE][1]
 
