@@ -13,12 +13,15 @@ from pypdf import PdfReader
 
 from models import Communication, ProgressClaim, User
 from models.client_link import client_key_of
-from models.compose import Draft, Upload
+from models.compose import Draft, Upload, compose_email
+from models.importing import import_file
 from models.statutory import claim_statement
 from models.storage import FileStore
 from tests.conftest import wait_for
-from web.emails import send_claim_email
+from tests.test_import import example_file
+from web.emails import file_store, mail_settings, send_claim_email
 from web.extensions import db
+from workers.render import render
 
 
 class Links(HTMLParser):
@@ -44,7 +47,8 @@ def parts(received):
 
 
 def words(text: str) -> str:
-    return " ".join(text.split())
+    """Text as read: one space between words, none before punctuation (a tag ended there)."""
+    return re.sub(r" ([,:.])", r"\1", " ".join(text.split()))
 
 
 def test_the_html_has_one_link_and_it_is_the_clients_page(app, sent, smtp_server):
@@ -72,9 +76,7 @@ def test_the_email_reads_like_an_invoice_from_the_company(sent, smtp_server):
         assert "Harbourside Constructions Pty Ltd" in body
         assert "ABN 51 824 753 556" in body and "Sydney NSW 2000" in body
         # What is claimed and what is due, with the currency and the GST (tests/test_api.py).
-        assert "$257,204.32 is due : $233,822.11 plus GST of $23,382.21" in body.replace(
-            "due:", "due :"
-        )
+        assert "$257,204.32 is due: $233,822.11 plus GST of $23,382.21" in body
         # The summary, the statement and the answer by reply.
         assert "Less amounts previously certified $483,970.95" in body
         assert "Total of this claim, including GST $257,204.32" in body
@@ -177,3 +179,27 @@ def test_the_email_carries_its_jurisdictions_statement(demo, worker, smtp_server
     for body in (words(re.sub(r"<[^>]+>", " ", html)), words(text)):
         assert words(statement.text) in body
         assert "IMPORTANT NOTICE" in body and "20 working days" in body
+
+
+def test_a_company_with_no_profile_and_no_tax_still_reads_right(ctx):
+    data = example_file()
+    data["company"]["terminology"] = "en-US"
+    ids = import_file(db.session, data)
+    contract = ids["projects"][0]["head_contracts"][0]
+    claim = db.session.get(ProgressClaim, contract["claims"][0]["id"])
+    sender = db.session.scalar(sa.select(User).where(User.email == "pm@acme.example"))
+    email = compose_email(
+        db.session, claim, sender, Draft(to=["olivia@owner.example"]), mail_settings(), file_store()
+    )
+    db.session.flush()
+    values = render(email, file_store())
+    html, text = words(re.sub(r"<[^>]+>", " ", values["html_body"])), words(values["text_body"])
+    due = claim.figures().summary.current_payment_due
+    for body in (html, text):
+        # The trading name heads the letterhead when there is no legal name.
+        assert "Acme Builders Owner Invoice #1" in body or "Acme Builders OWNER INVOICE #1" in body
+        assert f"${due:,.2f} is due, for work from 10/01/2026 to 10/31/2026." in body
+        assert "tax" not in body.lower() and "EIN" not in body and " Act" not in body
+        assert f"Current payment due ${due:,.2f}" in body
+    [pdf] = email.attachments
+    assert pdf.generated and pdf.filename == "Owner Invoice 1 - HC-1.pdf"

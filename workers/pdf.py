@@ -32,7 +32,7 @@ from reportlab.platypus import (
 from models.claim import ProgressClaim
 from models.money import ClaimFigures, LineFigures
 from models.statutory import ClaimStatement, claim_statement
-from models.storage import FileStore
+from models.storage import FileStore, safe_filename
 from models.terminology import Terms
 
 FONT, BOLD = "Helvetica", "Helvetica-Bold"
@@ -129,6 +129,11 @@ def claim_document(
         reference=reference[:12],
         draft=draft,
     )
+
+
+def pdf_filename(claim: ProgressClaim) -> str:
+    """The PDF's file name: "Progress Claim 3 - HC-1.pdf"."""
+    return safe_filename(f"{claim.terms.claim} {claim.number} - {claim.head_contract.number}.pdf")
 
 
 class _PageCountingCanvas(Canvas):

@@ -22,8 +22,8 @@ from models.client_link import client_token
 from models.communication import Attachment, Communication
 from models.money import ClaimFigures
 from models.statutory import claim_statement
-from models.storage import FileStore, safe_filename
-from workers.pdf import build_pdf, claim_document
+from models.storage import FileStore
+from workers.pdf import build_pdf, claim_document, pdf_filename
 
 HTML_TEMPLATE = "email/claim.html"
 TEXT_TEMPLATE = "email/claim.txt"
@@ -153,11 +153,6 @@ def _snapshot(email: Communication, figures: ClaimFigures) -> dict[str, str]:
     }
 
 
-def pdf_filename(email: Communication) -> str:
-    claim = email.claim
-    return safe_filename(f"{claim.terms.claim} {claim.number} - {claim.head_contract.number}.pdf")
-
-
 def render(email: Communication, store: FileStore) -> dict[str, str]:
     """The snapshot, and the claim's PDF made from the same figures (its footer carries the
     snapshot's hash), stored under its SHA-256 and added to the email's attachments as
@@ -175,7 +170,7 @@ def render(email: Communication, store: FileStore) -> dict[str, str]:
     pdf = build_pdf(document)
     email.attachments.append(
         Attachment(
-            filename=pdf_filename(email),
+            filename=pdf_filename(email.claim),
             content_type="application/pdf",
             size=len(pdf),
             sha256=store.put(pdf),

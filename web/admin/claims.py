@@ -38,14 +38,14 @@ from models.errors import DomainError
 from models.inbound import ClaimDecision, Reply, ReplyAttachment
 from models.money import MAX_AMOUNT
 from models.project import search_directory
-from models.storage import FileStore, safe_filename
+from models.storage import FileStore
 from web.admin.base import ProjectScopedView, projects_where
 from web.admin.compose import ComposeForm
 from web.api import contact_json
 from web.emails import send_claim_email
 from web.extensions import db
 from web.formatting import local
-from workers.pdf import build_pdf, claim_document
+from workers.pdf import build_pdf, claim_document, pdf_filename
 
 
 def contracts_open_for_claims():
@@ -227,9 +227,7 @@ class ClaimView(ProjectScopedView):
         return send_file(
             io.BytesIO(build_pdf(document)),
             mimetype="application/pdf",
-            download_name=safe_filename(
-                f"{claim.terms.claim} {claim.number} - {claim.head_contract.number}.pdf"
-            ),
+            download_name=pdf_filename(claim),
         )
 
     @expose("/<int:claim_id>/directory")
