@@ -146,7 +146,9 @@ def test_an_approval_by_smtp_is_recorded_as_the_clients_written_decision(sent, l
         "Olivia Owner",
         None,
     )
-    assert db.session.get(ProgressClaim, sent.claim_id).status == "draft"  # waits for an admin
+    assert (
+        db.session.get(ProgressClaim, sent.claim_id).status == "under_review"
+    )  # submitted by the email; waits for an admin
 
 
 def test_a_rejection_moves_the_claim_when_the_company_says_so(sent, listener):
