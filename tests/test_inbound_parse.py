@@ -1,4 +1,4 @@
-"""workers.inbound_parse on hand-written mail from real clients (tests/fixtures/inbound/*.eml).
+"""workers.mailreader on hand-written mail from real clients (tests/fixtures/inbound/*.eml).
 
 The fixtures answer an outbound email whose reply token is TOKEN: 33 characters, lower-case
 base32, validly signed with SECRET_KEY "test-secret" (the tests' key), so matching code can
@@ -12,17 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from workers import inbound_parse
-from workers.inbound_parse import (
+from workers import mailreader
+from workers.mailreader import (
     MAX_PARTS,
     BounceReport,
     InboundAttachment,
     ParsedMail,
     content_key,
-    html_to_text,
     parse_mail,
-    strip_quotes,
 )
+from workers.mailreader.html import html_to_text
+from workers.mailreader.quotes import strip_quotes
 
 FIXTURES = Path(__file__).parent / "fixtures" / "inbound"
 TOKEN = "1abcdefghijklmnopawynzkbvltpjlzum"
@@ -370,7 +370,7 @@ def test_parser_failure_still_returns_a_reply(monkeypatch):
     def explode(self, data, headersonly=False):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(inbound_parse.BytesParser, "parsebytes", explode)
+    monkeypatch.setattr(mailreader.BytesParser, "parsebytes", explode)
     mail = parse_mail(b"From: a@b\n\nhi")
     assert mail == ParsedMail(
         None,

@@ -40,7 +40,7 @@ HEADERS = (
 
 
 def claimpost(text: str) -> str:
-    from workers.inbound_parse import parse_mail
+    from workers.mailreader import parse_mail
 
     return parse_mail(HEADERS.encode() + text.encode("utf-8")).text
 

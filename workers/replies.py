@@ -24,8 +24,8 @@ from models.inbound import (
 from models.reply_token import is_signed_reply_token
 from models.storage import FileStore
 from web.extensions import db
-from workers.inbound_parse import ParsedMail, parse_mail
-from workers.intake import read_raw
+from workers.mailreader import ParsedMail, parse_mail
+from workers.raw_mail import read_raw
 
 # Messages an operator may send through processing again: no reply was made of them.
 REPROCESSABLE = (InboundStatus.UNMATCHED, InboundStatus.FAILED)

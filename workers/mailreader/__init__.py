@@ -1,0 +1,157 @@
+"""Reading inbound mail: one entry point, `parse_mail(raw) -> ParsedMail`.
+
+Pure: raw bytes in, a ParsedMail out; no database, Flask or Dramatiq. Parsing never raises:
+whatever was wrong with a message (bad charset, broken base64, missing headers...) is listed in
+ParsedMail.problems and everything readable is still returned, so no reply is ever lost.
+
+The modules, each with one job: `headers` (fields and addresses), `mime` (parts, decoding),
+`html` (HTML to text), `quotes` (the answer without quotes and signatures), `autoreply` and
+`bounces` (what is not a person's reply); `attempt` is the never-raise policy they share.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.parser import BytesParser
+from itertools import islice
+
+from models.base import storable
+from workers.mailreader.attempt import attempt
+from workers.mailreader.autoreply import is_auto_reply
+from workers.mailreader.bounces import (
+    BounceReport,
+    bounce_reports,
+    is_delivery_report,
+    returned_ids,
+)
+from workers.mailreader.headers import HeaderFields, content_key, header_fields, unique
+from workers.mailreader.html import html_text
+from workers.mailreader.mime import (
+    InboundAttachment,
+    Leaf,
+    attachments,
+    body_parts,
+    defects,
+    leaves,
+    part_text,
+)
+from workers.mailreader.quotes import strip_quotes
+
+__all__ = ["BounceReport", "InboundAttachment", "ParsedMail", "content_key", "parse_mail"]
+
+REPLY, AUTO_REPLY, BOUNCE = "reply", "auto_reply", "bounce"
+
+# Real replies have a handful of parts; a message with thousands is an attack on the worker.
+MAX_PARTS = 500
+
+
+@dataclass(frozen=True)
+class ParsedMail:
+    message_id: str | None
+    in_reply_to: list[str]
+    references: list[str]
+    from_address: str | None
+    from_name: str
+    recipient_addresses: list[str]
+    subject: str
+    sent_at: datetime | None
+    kind: str
+    full_text: str
+    text: str
+    attachments: list[InboundAttachment]
+    bounces: list[BounceReport]
+    problems: list[str]
+
+
+def parse_mail(raw: bytes) -> ParsedMail:
+    """Parse one raw message; never raises (what was wrong is listed in `problems`).
+
+    For a bounce (a DSN), `references` also carries the Message-ID, In-Reply-To and References
+    of the returned original message (its message/rfc822 or text/rfc822-headers part), the
+    Message-ID last: that is our outbound id, so the bounce matches the email it reports on.
+    """
+    problems: list[str] = []
+    try:
+        return _parse(bytes(raw), problems)
+    except Exception as exc:  # a parser bug must not lose the mail: keep it, say why it is empty
+        problems.append(f"unparseable message: {type(exc).__name__}: {exc}")
+        return _unreadable(problems)
+
+
+def _unreadable(problems: list[str]) -> ParsedMail:
+    """An empty reply: stored and shown to an operator with its problems, never matched."""
+    return ParsedMail(
+        message_id=None,
+        in_reply_to=[],
+        references=[],
+        from_address=None,
+        from_name="",
+        recipient_addresses=[],
+        subject="",
+        sent_at=None,
+        kind=REPLY,
+        full_text="",
+        text="",
+        attachments=[],
+        bounces=[],
+        problems=[storable(problem) for problem in problems],
+    )
+
+
+def _parse(raw: bytes, problems: list[str]) -> ParsedMail:
+    if not raw.strip():
+        problems.append("empty message")
+    if raw.count(b"\n--") > 2 * MAX_PARTS:
+        # Parsing builds every part first, and a message of a hundred thousand parts costs a
+        # worker minutes: read only its headers (the raw message is kept whole).
+        problems.append(f"more than {MAX_PARTS} MIME parts: only the headers were read")
+        raw = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0]
+    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    headers = attempt(problems, "headers", HeaderFields(), header_fields, msg, problems)
+    bounce = attempt(problems, "content type", False, is_delivery_report, msg)
+    found: list[Leaf] = attempt(
+        problems, "MIME structure", [], lambda: list(islice(leaves(msg), MAX_PARTS + 1))
+    )
+    if len(found) > MAX_PARTS:
+        problems.append(f"more than {MAX_PARTS} MIME parts: only the first {MAX_PARTS} were read")
+        found = found[:MAX_PARTS]
+    full_text, reply_text = attempt(problems, "body", ("", ""), _body, found, problems)
+    files = attempt(problems, "attachments", [], attachments, found, problems)
+    references = headers.references
+    bounces: list[BounceReport] = []
+    if bounce:
+        bounces = attempt(problems, "delivery report", [], bounce_reports, msg)
+        returned: list[str] = attempt(problems, "returned message", [], returned_ids, msg)
+        references = unique(references + returned)
+    auto = attempt(problems, "auto-reply check", False, is_auto_reply, msg, headers.subject)
+    text = attempt(problems, "quote stripping", reply_text, strip_quotes, reply_text)
+    # Last: decoding the parts above is what records their defects (broken base64...).
+    problems.extend(attempt(problems, "defects", [], defects, msg))
+    return ParsedMail(
+        message_id=headers.message_id,
+        in_reply_to=headers.in_reply_to,
+        references=references,
+        from_address=storable(headers.from_address) or None,
+        from_name=storable(headers.from_name),
+        recipient_addresses=[storable(a) for a in headers.recipients],
+        subject=storable(headers.subject),
+        sent_at=headers.sent_at,
+        kind=BOUNCE if bounce else AUTO_REPLY if auto else REPLY,
+        full_text=storable(full_text),
+        text=storable(text),
+        attachments=files,
+        bounces=bounces,
+        problems=[storable(problem) for problem in problems],
+    )
+
+
+def _body(found: list[Leaf], problems: list[str]) -> tuple[str, str]:
+    """(whole body as text, the part of it to strip quotes from): text/plain first, else HTML."""
+    plain, html = body_parts(found)
+    text = "\n".join(part_text(p, problems) for p in plain).strip()
+    if text or not html:  # some clients send an empty text/plain beside the real HTML
+        return text, text
+    markup = "\n".join(part_text(p, problems) for p in html)
+    full_text, before_quote = html_text(markup)
+    return full_text, before_quote or full_text
