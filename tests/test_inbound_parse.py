@@ -373,20 +373,22 @@ def test_parser_failure_still_returns_a_reply(monkeypatch):
     monkeypatch.setattr(mailreader.BytesParser, "parsebytes", explode)
     mail = parse_mail(b"From: a@b\n\nhi")
     assert mail == ParsedMail(
-        None,
-        [],
-        [],
-        None,
-        "",
-        [],
-        "",
-        None,
-        "reply",
-        "",
-        "",
-        [],
-        [],
-        ["unparseable message: RuntimeError: boom"],
+        message_id=None,
+        in_reply_to=[],
+        references=[],
+        from_address=None,
+        from_name="",
+        recipient_addresses=[],
+        subject="",
+        sent_at=None,
+        kind="reply",
+        full_text="",
+        text="",
+        own_text="",
+        forwarded="",
+        attachments=[],
+        bounces=[],
+        problems=["unparseable message: RuntimeError: boom"],
     )
 
 
@@ -579,9 +581,9 @@ SAM = f"Sam Builder <{REPLY_ADDRESS}>"
             f"On Tue, 3 Nov 2026 at 09:12, {SAM} wrote:\n> Please approve claim #3.\n\nApproved.\n",
             "Approved.",
         ),
-        (  # answers between quoted lines
+        (  # answers between quoted lines keep the questions they answer
             "> Is line 14 right?\nNo: 40%, not 65%.\n> Anything else?\nRetention is wrong.\n",
-            "No: 40%, not 65%.\nRetention is wrong.",
+            "> Is line 14 right?\nNo: 40%, not 65%.\n> Anything else?\nRetention is wrong.",
         ),
         (  # a sentence that starts like an attribution is not one
             f"On reflection, approved.\nOn Tue, 3 Nov 2026 at 09:12, {SAM} wrote:\n> Approve?\n",
@@ -591,8 +593,9 @@ SAM = f"Sam Builder <{REPLY_ADDRESS}>"
             "Sent from site: the joinery is not installed yet.\nRejected.\n",
             "Sent from site: the joinery is not installed yet.\nRejected.",
         ),
-        ("Approved.\r\n\r\n\r\n\r\nOlivia\r\n", "Approved.\n\nOlivia"),
-        ("> only a quote\n> nothing else\n", ""),
+        ("Approved.\r\n\r\n\r\n\r\nOlivia\r\n", "Approved.\n\n\n\nOlivia"),  # as written
+        ("> only a quote\n> nothing else\n", "> only a quote\n> nothing else"),
+        ("> On Tue, 3 Nov 2026 at 09:12, Sam wrote:\n>\n>> On Mon, 2 Nov 2026, Olivia wrote:\n", ""),
     ],
 )
 def test_strip_quotes(text, reply):

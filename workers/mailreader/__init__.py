@@ -36,7 +36,7 @@ from workers.mailreader.mime import (
     leaves,
     part_text,
 )
-from workers.mailreader.quotes import strip_quotes
+from workers.mailreader.quotes import Answer, read_answer
 
 __all__ = ["BounceReport", "InboundAttachment", "ParsedMail", "content_key", "parse_mail"]
 
@@ -59,6 +59,8 @@ class ParsedMail:
     kind: str
     full_text: str
     text: str
+    own_text: str
+    forwarded: str
     attachments: list[InboundAttachment]
     bounces: list[BounceReport]
     problems: list[str]
@@ -93,6 +95,8 @@ def _unreadable(problems: list[str]) -> ParsedMail:
         kind=REPLY,
         full_text="",
         text="",
+        own_text="",
+        forwarded="",
         attachments=[],
         bounces=[],
         problems=[storable(problem) for problem in problems],
@@ -125,7 +129,8 @@ def _parse(raw: bytes, problems: list[str]) -> ParsedMail:
         returned: list[str] = attempt(problems, "returned message", [], returned_ids, msg)
         references = unique(references + returned)
     auto = attempt(problems, "auto-reply check", False, is_auto_reply, msg, headers.subject)
-    text = attempt(problems, "quote stripping", reply_text, strip_quotes, reply_text)
+    unread = Answer(reply_text, reply_text, "")
+    answer = attempt(problems, "quote stripping", unread, read_answer, reply_text, headers.subject)
     # Last: decoding the parts above is what records their defects (broken base64...).
     problems.extend(attempt(problems, "defects", [], defects, msg))
     return ParsedMail(
@@ -139,7 +144,9 @@ def _parse(raw: bytes, problems: list[str]) -> ParsedMail:
         sent_at=headers.sent_at,
         kind=BOUNCE if bounce else AUTO_REPLY if auto else REPLY,
         full_text=storable(full_text),
-        text=storable(text),
+        text=storable(answer.text),
+        own_text=storable(answer.own_text),
+        forwarded=storable(answer.forwarded),
         attachments=files,
         bounces=bounces,
         problems=[storable(problem) for problem in problems],
@@ -147,11 +154,10 @@ def _parse(raw: bytes, problems: list[str]) -> ParsedMail:
 
 
 def _body(found: list[Leaf], problems: list[str]) -> tuple[str, str]:
-    """(whole body as text, the part of it to strip quotes from): text/plain first, else HTML."""
+    """(whole body as text, the same with its quoted mail marked): text/plain first, else HTML
+    (some clients send an empty text/plain beside the real HTML)."""
     plain, html = body_parts(found)
     text = "\n".join(part_text(p, problems) for p in plain).strip()
-    if text or not html:  # some clients send an empty text/plain beside the real HTML
+    if text or not html:
         return text, text
-    markup = "\n".join(part_text(p, problems) for p in html)
-    full_text, before_quote = html_text(markup)
-    return full_text, before_quote or full_text
+    return html_text("\n".join(part_text(p, problems) for p in html))
