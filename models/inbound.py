@@ -112,6 +112,9 @@ class Reply(Base):
     kind: Mapped[str] = mapped_column(String(12))
     text: Mapped[str] = mapped_column(Text, default="")
     full_text: Mapped[str] = mapped_column(Text, default="")
+    # The message the sender forwarded, whole; "" when they forwarded none. Never the
+    # sender's own words (those are `text`), so never read for a decision.
+    forwarded: Mapped[str] = mapped_column(Text, default="")
     sender_verified: Mapped[bool] = mapped_column(default=False)
     decision: Mapped[str | None] = mapped_column(String(10))
     reason: Mapped[str] = mapped_column(Text, default="")

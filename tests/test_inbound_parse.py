@@ -423,7 +423,7 @@ def test_mislabelled_charsets_fall_back():
         ("Precedence: bulk", "Re: Progress Claim #3", "auto_reply"),
         ("Precedence: JUNK", "Re: Progress Claim #3", "auto_reply"),
         ("Precedence: auto_reply", "Re: Progress Claim #3", "auto_reply"),
-        ("Precedence: list", "Re: Progress Claim #3", "reply"),
+        ("Precedence: list", "Re: Progress Claim #3", "auto_reply"),
         ("X-Auto-Response-Suppress: All", "Re: Progress Claim #3", "reply"),
         ("X-Auto-Response-Suppress: OOF, AutoReply", "RE: Progress Claim #3", "reply"),
         ("", "Out of Office: Progress Claim #3", "auto_reply"),
@@ -595,7 +595,10 @@ SAM = f"Sam Builder <{REPLY_ADDRESS}>"
         ),
         ("Approved.\r\n\r\n\r\n\r\nOlivia\r\n", "Approved.\n\n\n\nOlivia"),  # as written
         ("> only a quote\n> nothing else\n", "> only a quote\n> nothing else"),
-        ("> On Tue, 3 Nov 2026 at 09:12, Sam wrote:\n>\n>> On Mon, 2 Nov 2026, Olivia wrote:\n", ""),
+        (  # nothing but quoted attributions: nothing to show
+            "> On Tue, 3 Nov 2026 at 09:12, Sam wrote:\n>\n>> On Mon, 2 Nov 2026, Olivia wrote:\n",
+            "",
+        ),
     ],
 )
 def test_strip_quotes(text, reply):

@@ -122,6 +122,7 @@ def reply_resource(reply) -> dict:
         "received_at": _time(reply.received_at),
         "text": reply.text,
         "full_text": reply.full_text,
+        "forwarded": reply.forwarded,
         "sender_verified": reply.sender_verified,
         "kind": reply.kind,
         "decision": reply.decision,

@@ -211,7 +211,8 @@ def attach(inbound: InboundMessage, parsed: ParsedMail, match: Match) -> Reply:
     email, kind = match.communication, _kind(parsed)
     verified = kind == ReplyKind.REPLY and sender_is_known(email, parsed.from_address)
     decides = verified and not is_colleague(email, parsed.from_address)
-    decision = read_decision(parsed.text) if decides else None
+    # Only the sender's own lines: not a quote they answered between, not what they forwarded.
+    decision = read_decision(parsed.own_text) if decides else None
     reply = Reply(
         inbound=inbound,
         communication=email,
@@ -223,6 +224,7 @@ def attach(inbound: InboundMessage, parsed: ParsedMail, match: Match) -> Reply:
         kind=kind,
         text=parsed.text,
         full_text=parsed.full_text,
+        forwarded=parsed.forwarded,
         sender_verified=verified,
         decision=decision.outcome if decision else None,
         reason=decision.reason if decision else "",

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
+from email.message import Message
 from email.parser import BytesParser
 from itertools import islice
 
@@ -21,9 +22,11 @@ from workers.mailreader.attempt import attempt
 from workers.mailreader.autoreply import is_auto_reply
 from workers.mailreader.bounces import (
     BounceReport,
-    bounce_reports,
     is_delivery_report,
+    is_plain_bounce,
     returned_ids,
+    status_reports,
+    text_reports,
 )
 from workers.mailreader.headers import HeaderFields, content_key, header_fields, unique
 from workers.mailreader.html import html_text
@@ -36,7 +39,7 @@ from workers.mailreader.mime import (
     leaves,
     part_text,
 )
-from workers.mailreader.quotes import Answer, read_answer
+from workers.mailreader.quotes import Answer, quotes_mail, read_answer
 
 __all__ = ["BounceReport", "InboundAttachment", "ParsedMail", "content_key", "parse_mail"]
 
@@ -113,24 +116,23 @@ def _parse(raw: bytes, problems: list[str]) -> ParsedMail:
         raw = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0]
     msg = BytesParser(policy=policy.default).parsebytes(raw)
     headers = attempt(problems, "headers", HeaderFields(), header_fields, msg, problems)
-    bounce = attempt(problems, "content type", False, is_delivery_report, msg)
     found: list[Leaf] = attempt(
         problems, "MIME structure", [], lambda: list(islice(leaves(msg), MAX_PARTS + 1))
     )
     if len(found) > MAX_PARTS:
         problems.append(f"more than {MAX_PARTS} MIME parts: only the first {MAX_PARTS} were read")
         found = found[:MAX_PARTS]
-    full_text, reply_text = attempt(problems, "body", ("", ""), _body, found, problems)
+    full_text, reading = attempt(problems, "body", ("", ""), _body, found, problems)
     files = attempt(problems, "attachments", [], attachments, found, problems)
+    unread = Answer(reading, reading, "")
+    answer = attempt(problems, "quote stripping", unread, read_answer, reading, headers.subject)
+    kind, bounces = attempt(
+        problems, "kind", (REPLY, []), _kind, msg, headers, found, full_text, reading, answer
+    )
     references = headers.references
-    bounces: list[BounceReport] = []
-    if bounce:
-        bounces = attempt(problems, "delivery report", [], bounce_reports, msg)
-        returned: list[str] = attempt(problems, "returned message", [], returned_ids, msg)
+    if kind == BOUNCE:
+        returned = attempt(problems, "returned message", [], returned_ids, found, full_text)
         references = unique(references + returned)
-    auto = attempt(problems, "auto-reply check", False, is_auto_reply, msg, headers.subject)
-    unread = Answer(reply_text, reply_text, "")
-    answer = attempt(problems, "quote stripping", unread, read_answer, reply_text, headers.subject)
     # Last: decoding the parts above is what records their defects (broken base64...).
     problems.extend(attempt(problems, "defects", [], defects, msg))
     return ParsedMail(
@@ -142,7 +144,7 @@ def _parse(raw: bytes, problems: list[str]) -> ParsedMail:
         recipient_addresses=[storable(a) for a in headers.recipients],
         subject=storable(headers.subject),
         sent_at=headers.sent_at,
-        kind=BOUNCE if bounce else AUTO_REPLY if auto else REPLY,
+        kind=kind,
         full_text=storable(full_text),
         text=storable(answer.text),
         own_text=storable(answer.own_text),
@@ -151,6 +153,26 @@ def _parse(raw: bytes, problems: list[str]) -> ParsedMail:
         bounces=bounces,
         problems=[storable(problem) for problem in problems],
     )
+
+
+def _kind(
+    msg: Message,
+    headers: HeaderFields,
+    found: list[Leaf],
+    full_text: str,
+    reading: str,
+    answer: Answer,
+) -> tuple[str, list[BounceReport]]:
+    """(bounce, its reports), (auto_reply, []) or (reply, []): a bounce beats an auto-reply
+    (a DSN may say Auto-Submitted too), and whatever is neither is a person's reply."""
+    if is_delivery_report(msg, found):
+        return BOUNCE, status_reports(found)
+    if is_plain_bounce(msg, headers.from_address, headers.from_name, headers.subject):
+        return BOUNCE, text_reports(msg, headers.subject, full_text)
+    quoting = quotes_mail(reading)
+    if is_auto_reply(msg, headers.from_address, headers.subject, answer.text, quoting):
+        return AUTO_REPLY, []
+    return REPLY, []
 
 
 def _body(found: list[Leaf], problems: list[str]) -> tuple[str, str]:

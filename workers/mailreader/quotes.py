@@ -42,6 +42,18 @@ def read_answer(text: str, subject: str = "") -> Answer:
     return Answer(_joined(kept), _joined(own), _joined(forwarded))
 
 
+def quotes_mail(text: str) -> bool:
+    """Whether the text quotes a mail: a quoted line, an attribution or a header block."""
+    lines = text.split("\n")[:MAX_LINES]
+    return any(
+        m.is_quoted(line)
+        or m.is_original_message(line)
+        or m.header_block_length(lines, index)
+        or m.attribution_length(lines, index)
+        for index, line in enumerate(lines)
+    )
+
+
 def strip_quotes(text: str) -> str:
     """The answer of a plain-text reply (see the module docstring)."""
     return read_answer(text).text
