@@ -125,7 +125,9 @@ _RETURNED_START = re.compile(
     re.IGNORECASE,
 )
 # "550 5.1.1 ...", "#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##", "554: delivery error"
-_SMTP_REPLY = re.compile(r"(?:^|[\s#'(\[])([245]\d\d)(?:[\s:-]+([245]\.\d{1,3}\.\d{1,3}))?\b")
+_SMTP_REPLY = re.compile(
+    r"(?:^|[\s#'(\[])([245]\d\d)(?![.\d])(?:[\s:-]+([245]\.\d{1,3}\.\d{1,3}))?\b"
+)
 _ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 _HEADER_LINE = re.compile(r"^\s*(?:from|to|cc|bcc|reply-to|sender|subject|date)\s*:", re.I)
 
@@ -146,10 +148,15 @@ def text_reports(msg: Message, subject: str, text: str) -> list[BounceReport]:
     failed_header = addresses_in(headers(msg, "X-Failed-Recipients", []))
     own = set(addresses_in(headers(msg, "From", [])))
     recipients = failed_header or [a for a in _addresses(report) if a not in own]
-    delayed = not failed_header and _is_delay(subject, report)
     reports = []
     for recipient in recipients:
         diagnostic = _diagnostic(report, recipient)
+        # The server's reply code says it best (4xx: it will try again); else the words.
+        code = _SMTP_REPLY.search(diagnostic)
+        if failed_header or (code and code.group(1)[0] == "5"):
+            delayed = False
+        else:
+            delayed = bool(code and code.group(1)[0] == "4") or _is_delay(subject, report)
         status = _status(diagnostic, delayed)
         action = DELAYED if delayed else FAILED
         reports.append(BounceReport(storable(recipient), action, status, storable(diagnostic)))

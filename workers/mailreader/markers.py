@@ -139,6 +139,10 @@ _DATE_FIRST = re.compile(
     r"|.*<[^<>\s]+@[^<>\s]+>\s*[:：]?)$",
     re.IGNORECASE,
 )
+# Gmail in Russian and others: "вт, 3 нояб. 2026 г. в 09:12, Sam Builder <sam@x>:" (no verb).
+_TIMED_ADDRESS = re.compile(
+    r"^.{0,60}\d{4}.{0,30}\b\d{1,2}:\d{2}\b.{0,80}<[^<>\s]+@[^<>\s]+>\s*[:：]$"
+)
 # An attribution that a client wrapped over several lines starts like one: "On <date>...".
 _WRAPPED_START = re.compile(
     r"^(?:on|am|le|el|il|op|em|den|dnia|в|у|at)\s.*\d|^\d{1,4}[\s./-]|^.+<[^<>\s]*@",
@@ -165,7 +169,7 @@ def attribution(text: str) -> bool:
     text = " ".join(text.split()).strip(" -*_")
     if not text or len(text) > _MAX_ATTRIBUTION_CHARS:
         return False
-    if _DATE_FIRST.match(text):
+    if _DATE_FIRST.match(text) or _TIMED_ADDRESS.match(text):
         return True
     if not re.search(r"\d|@", text):
         return False
