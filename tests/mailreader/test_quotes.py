@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.mailreader.common import REPLY_ADDRESS
-from workers.mailreader.quotes import strip_quotes
+from tests.mailreader.common import REPLY_ADDRESS, parse_fixture
+from workers.mailreader.quotes import quotes_mail, read_answer, strip_quotes
 
 # ---------------------------------------------------------------------------- quote stripping
 
@@ -95,3 +95,118 @@ SAM = f"Sam Builder <{REPLY_ADDRESS}>"
 )
 def test_strip_quotes(text, reply):
     assert strip_quotes(text) == reply
+
+
+# ------------------------------------------------------------- real clients, each failure kind
+
+ANSWERS = {
+    # the answer below the quote, and between quoted parts
+    "bottom_posted_reply.eml": "Approved. Thanks for splitting out the variations.\n\nOlivia",
+    "interleaved_reply.eml": (
+        "> Line 14, joinery: 65% complete this period.\n\n"
+        "No: our site walk on Friday put it at 40%. Please revise.\n\n"
+        "> Line 22, retention: 5% cap applied.\n\n"
+        "Agreed, that is right.\n\n"
+        "> Please let me know if you have any questions.\n\nPat"
+    ),
+    # attributions in other languages and forms
+    "iso_date_attribution.eml": "Approvato, grazie.\n\nMarco",
+    "german_gmail_reply.eml": "Freigegeben.\n\nGru\u00df\nKlaus",
+    "italian_reply.eml": "Approvato.",
+    "dutch_reply.eml": "Goedgekeurd.",
+    "portuguese_reply.eml": "Aprovado.",
+    "russian_reply.eml": "\u0421\u043e\u0433\u043b\u0430\u0441\u043e\u0432\u0430\u043d\u043e.",
+    "ukrainian_reply.eml": "\u041f\u043e\u0433\u043e\u0434\u0436\u0435\u043d\u043e.",
+    "polish_reply.eml": "Zatwierdzone.",
+    "swedish_outlook_reply.eml": "Godk\u00e4nt.\n\nErik",
+    "japanese_reply.eml": "\u627f\u8a8d\u3057\u307e\u3059\u3002\n\n\u5c71\u7530",
+    "chinese_reply.eml": "\u5df2\u6279\u51c6\u3002\n\n\u738b\u4f1f",
+    "zoho_reply.eml": "Approved for payment.\n\nPriya",
+    "bold_original_message.eml": "Rejected: line 9 is not a variation we agreed.\n\nDana",
+    "outlook_bold_header_block.eml": "Approved\n\nOlivia Owner\nProject Director | Owner Pty Ltd",
+    # footers, disclaimers, gateway banners
+    "mobile_footer_and_disclaimer.eml": "Approved.\n\nOlivia Owner\nProject Director",
+    "android_outlook_footer.eml": "Approved, thanks Sam",
+    "external_banner_reply.eml": "Approved.\n\nOlivia",
+}
+
+
+@pytest.mark.parametrize(("name", "text"), ANSWERS.items())
+def test_the_answer_of_each_client(name, text):
+    mail = parse_fixture(name)
+    assert (mail.kind, mail.text, mail.forwarded) == ("reply", text, "")
+    assert mail.full_text.startswith(mail.full_text.lstrip()[:20])  # the whole message is kept
+    assert len(mail.full_text) > len(mail.text)
+
+
+def test_own_text_has_no_quoted_line():
+    mail = parse_fixture("interleaved_reply.eml")
+    assert [line for line in mail.own_text.splitlines() if line] == [
+        "No: our site walk on Friday put it at 40%. Please revise.",
+        "Agreed, that is right.",
+        "Pat",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "note", "forwarded_starts", "forwarded_ends"),
+    [
+        (
+            "gmail_forward.eml",
+            "Sam, see John's answer below; he is away this week.\n\nMary",
+            "From: John Director <john@owner.example>\nDate: Tue, 3 Nov 2026 at 11:40\n",
+            "Approved. Please ask Sam to send the tax invoice.\n\nJohn",
+        ),
+        (  # Outlook forwards like it replies; the FW: subject tells them apart
+            "outlook_forward.eml",
+            "FYI, John approved it.",
+            "From: John Director <john@owner.example>\nSent: Tuesday, 3 November 2026 11:40 AM\n",
+            "Subject: RE: Progress Claim #3\n\nApproved.\n\nJohn",
+        ),
+        (  # Apple Mail quotes what it forwards
+            "apple_mail_forward.eml",
+            "Forwarding John's approval.\n\nMary",
+            "From: John Director <john@owner.example>\nSubject: Re: Progress Claim #3\n",
+            "Approved.\n\nJohn",
+        ),
+    ],
+)
+def test_a_forwarded_message_is_kept_whole_beside_the_note(
+    name, note, forwarded_starts, forwarded_ends
+):
+    mail = parse_fixture(name)
+    assert (mail.kind, mail.text, mail.own_text) == ("reply", note, note)
+    assert mail.forwarded.startswith(forwarded_starts)
+    assert mail.forwarded.endswith(forwarded_ends)
+    lines = mail.forwarded.splitlines()
+    assert not any(line.startswith(">") or "orwarded message" in line for line in lines)
+
+
+def test_a_reply_to_a_forward_is_not_a_forward():
+    text = (
+        "Approved.\n\n________________________________\nFrom: Mary Chen <mary@owner.example>\n"
+        "Sent: Tuesday, 3 November 2026 11:40 AM\nTo: Sam\nSubject: FW: Progress Claim #3\n\nFYI\n"
+    )
+    answer = read_answer(text, subject="RE: FW: Progress Claim #3")
+    assert (answer.text, answer.forwarded) == ("Approved.", "")
+
+
+def test_a_forward_without_a_note_has_no_text_of_the_sender():
+    answer = read_answer(
+        "---------- Forwarded message ---------\nFrom: John <john@owner.example>\n"
+        "Date: Tue, 3 Nov 2026 at 11:40\nSubject: Re: Claim\nTo: Mary <mary@owner.example>\n\n"
+        "Approved.\n"
+    )
+    assert (answer.text, answer.own_text) == ("", "")
+    assert answer.forwarded.endswith("\n\nApproved.")
+
+
+def test_code_blocks_are_text_whatever_they_look_like():
+    text = "See:\n```\n> not a quote\n-- \n####\n```\nThanks\n"
+    assert strip_quotes(text) == "See:\n```\n> not a quote\n--\n####\n```\nThanks"
+
+
+def test_quotes_mail():
+    assert quotes_mail("Approved\n\nOn Tue, 3 Nov 2026 at 09:12, Sam wrote:\n> Hi")
+    assert quotes_mail("Approved\n\nFrom: Sam\nSent: Tuesday\nTo: Olivia\nSubject: Claim\n")
+    assert not quotes_mail("I am out of the office until Monday.\n\nPriya")
