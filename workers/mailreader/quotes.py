@@ -146,6 +146,9 @@ def _read_lines(lines: list[str]) -> list[_Item]:
             kind, line = _Kind.BLANK, ""
         elif m.is_quoted(line):
             kind = _Kind.QUOTE
+            block_start = not items or items[-1].kind is _Kind.TEXT
+            if block_start and m.attribution(m.unquoted(line)):
+                under_attribution = True  # HTML mail quotes its attribution too
         else:
             mark = _mark(lines, index, items)
             if mark is None:
