@@ -119,8 +119,8 @@ _PERMANENT = re.compile(
 # Where the report ends and the returned message (or its headers) begins.
 _RETURNED_START = re.compile(
     r"^\W*(?:-{2,}\s*)?(?:below this line is a copy of the message|this is a copy of the"
-    r" message|original message(?: headers)?|original message follows|the original message"
-    r" was|returned message|message headers? follows?|undelivered message headers)\b"
+    r" message|original message(?: headers)?|original message follows|returned message"
+    r"|message headers? follows?|undelivered message headers)\b"
     r"|^(?:return-path|received|dkim-signature|arc-seal|x-received):",
     re.IGNORECASE,
 )
