@@ -261,13 +261,13 @@ def test_malformed_never_raises_and_reports_problems():
     assert mail.in_reply_to == [OUR_ID]  # closing ">" missing
     assert mail.recipient_addresses == [REPLY_ADDRESS]
     assert mail.subject.startswith("Re: Progress Claim #3 \u00e9t\u00e9 caf")
-    # an unknown charset, and bytes that are not UTF-8 either: Latin-1
+    # an unknown charset, and bytes that are not UTF-8 either: Windows-1252
     assert mail.text == "Approved, but the retention is wrong. Caf\u00e9 on site.\n\nOlivia"
     for problem in [
         "Message-ID header has no msg-id: 'not a message id'",
         "unparseable Date header: 'yesterday-ish'",
         "Subject header: raw 8-bit bytes",
-        "text/plain part: unknown charset 'x-unknown-42', decoded as latin-1",
+        "text/plain part: unknown charset 'x-unknown-42', decoded as cp1252",
         "message: close boundary not found",
         "part 2 (application/pdf): invalid base64 length",
     ]:
@@ -345,7 +345,7 @@ def test_mislabelled_charsets_fall_back():
         ).replace("\u00fc".encode(), b"\xfc")
     )
     assert latin1.text == "Genehmigt f\u00fcr Zahlung."
-    assert latin1.problems == ["text/plain part: not valid utf-8, decoded as latin-1"]
+    assert latin1.problems == ["text/plain part: not valid utf-8, decoded as cp1252"]
     utf8 = parse_mail(
         message("Content-Type: text/plain; charset=us-ascii", body="Approved \u2014 OK")
     )
@@ -460,3 +460,10 @@ def test_a_nonsense_date_costs_only_the_date():
         None,
     )
     assert any("Date" in problem for problem in mail.problems)
+
+
+def test_mislabelled_windows_mail_keeps_its_smart_quotes():
+    raw = message("Content-Type: text/plain; charset=utf-8", body="")
+    mail = parse_mail(raw + "\u201cApproved\u201d \u2013 thanks".encode("cp1252"))
+    assert mail.text == "\u201cApproved\u201d \u2013 thanks"
+    assert mail.problems == ["text/plain part: not valid utf-8, decoded as cp1252"]
