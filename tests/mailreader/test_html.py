@@ -6,7 +6,7 @@ import pytest
 
 from tests.mailreader.common import REPLY_ADDRESS
 from workers.mailreader import parse_mail
-from workers.mailreader.html import html_text, html_to_text
+from workers.mailreader.html import html_text
 
 # --------------------------------------------------------------------------------- HTML bodies
 
@@ -77,7 +77,7 @@ def test_html_to_text():
         "<blockquote>quoted<blockquote>deeper</blockquote></blockquote>"
         "<pre>  kept\n    indent</pre><script>var x = '<p>no</p>';</script>end</body></html>"
     )
-    assert html_to_text(html) == (
+    assert html_text(html)[0] == (
         "Line one\nline two\nBlock <three>\n\nLine 14 $1,200.00\n> quoted\n> > deeper\n"
         "  kept\n    indent\nend"
     )

@@ -3,7 +3,12 @@
 import pytest
 
 from tests.mailreader.common import REPLY_ADDRESS, parse_fixture
-from workers.mailreader.quotes import quotes_mail, read_answer, strip_quotes
+from workers.mailreader.quotes import quotes_mail, read_answer
+
+
+def strip_quotes(text: str) -> str:
+    return read_answer(text).text
+
 
 # ---------------------------------------------------------------------------- quote stripping
 

@@ -5,8 +5,9 @@ whatever was wrong with a message (bad charset, broken base64, missing headers..
 ParsedMail.problems and everything readable is still returned, so no reply is ever lost.
 
 The modules, each with one job: `headers` (fields and addresses), `mime` (parts, decoding),
-`html` (HTML to text), `quotes` (the answer without quotes and signatures), `autoreply` and
-`bounces` (what is not a person's reply); `attempt` is the never-raise policy they share.
+`html` (HTML to text), `markers` (what a line of a reply is) and `quotes` (the answer without
+quotes, signatures and forwarded mail), `autoreply` and `bounces` (what is not a person's
+reply); `attempt` is the never-raise policy they share.
 """
 
 import re

@@ -172,11 +172,6 @@ def html_text(html: str) -> tuple[str, str]:
     return _tidy(shown), _tidy(marked)
 
 
-def html_to_text(html: str) -> str:
-    """Readable text of an HTML body: a line per block and <br>, entities decoded."""
-    return html_text(html)[0]
-
-
 def _tidy(lines: list[str]) -> str:
     """Joined, without leading/trailing blank lines, and at most one blank line in a row."""
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

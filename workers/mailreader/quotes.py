@@ -54,11 +54,6 @@ def quotes_mail(text: str) -> bool:
     )
 
 
-def strip_quotes(text: str) -> str:
-    """The answer of a plain-text reply (see the module docstring)."""
-    return read_answer(text).text
-
-
 # ------------------------------------------------------------------------------- forwarding
 
 
