@@ -19,7 +19,7 @@ A reply is read line by line (`markers` says what each line is) and then as bloc
 from dataclasses import dataclass
 from enum import Enum
 
-from workers.mailreader import markers as m
+import workers.mailreader.markers as m
 
 # An answer is at the top; past this many lines only the full text keeps the message.
 MAX_LINES = 10_000
