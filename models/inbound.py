@@ -122,6 +122,9 @@ class Reply(Base):
     kind: Mapped[str] = mapped_column(String(12))
     text: Mapped[str] = mapped_column(Text, default="")
     full_text: Mapped[str] = mapped_column(Text, default="")
+    # The message the sender forwarded, whole; "" when they forwarded none. Never the
+    # sender's own words (those are `text`), so never read for a decision.
+    forwarded: Mapped[str] = mapped_column(Text, default="")
     sender_verified: Mapped[bool] = mapped_column(default=False)
     # What the receiving mail server's Authentication-Results said of the From domain, when
     # TRUSTED_AUTHSERV_ID is set (None: not checked).

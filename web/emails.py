@@ -144,6 +144,7 @@ def reply_resource(reply, shown) -> dict:
         "dated_at": _time(reply.dated_at),
         "text": shown(reply.text),
         "full_text": shown(reply.full_text),
+        "forwarded": shown(reply.forwarded),
         "sender_verified": reply.sender_verified,
         "sender_authenticated": reply.sender_authenticated,
         "kind": reply.kind,
