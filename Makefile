@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 INSTALLED = $(VENV)/.installed
 
-.PHONY: run test lint install
+.PHONY: run test lint install score-replies
 
 install: $(INSTALLED)
 
@@ -20,6 +20,11 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# How well replies are read, case by case, on Discourse's public corpus (not in this repo).
+CORPUS ?= ../shared/corpora/email_reply_trimmer
+score-replies: install
+	$(BIN)/python tools/score_replies.py --corpus $(CORPUS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -6,12 +6,18 @@ from sqlalchemy.orm import Session, aliased
 from models.approvers import NOT_AUTHENTICATED, standing
 from models.base import utcnow
 from models.claim import ClaimStatus, may_move_claim_status, move_claim_status
-from models.decision import APPROVED, REJECTED
+from models.decision import APPROVED, REJECTED, SCHEDULED
 from models.errors import DomainError
 from models.inbound import ClaimDecision, Reply
 
-# The status each outcome moves the claim to.
-OUTCOME_STATUS = {APPROVED: ClaimStatus.APPROVED, REJECTED: ClaimStatus.REVISE_AND_RESUBMIT}
+# The status each outcome moves the claim to: a payment schedule certifies the claim, at the
+# amount scheduled.
+OUTCOME_STATUS = {
+    APPROVED: ClaimStatus.APPROVED,
+    SCHEDULED: ClaimStatus.APPROVED,
+    REJECTED: ClaimStatus.REVISE_AND_RESUBMIT,
+}
+OUTCOME_WORDS = {APPROVED: "Approved", SCHEDULED: "Scheduled", REJECTED: "Rejected"}
 
 
 def record_decision(
@@ -25,11 +31,12 @@ def record_decision(
         reply=reply,
         outcome=reply.decision,
         reason=reply.reason,
+        scheduled_amount=reply.scheduled_amount if reply.decision == SCHEDULED else None,
         person_name=reply.from_name or reply.from_address,
         person_email=reply.from_address,
         # Our clock, not the sender's Date header: written decisions start and stop statutory
         # clocks, so they must not be back-datable.
-        decided_at=reply.inbound.received_at,
+        decided_at=reply.received_at,
         confirmed_by=confirmed_by,
     )
     session.add(decision)
@@ -87,7 +94,16 @@ def apply_decision(
         raise DomainError(
             "This decision has already been applied, or a later decision supersedes it."
         )
-    move_claim_status(session, decision.claim, *steps, seen=seen)
+    certified = decision.scheduled_amount if decision.outcome == SCHEDULED else None
+    move_claim_status(
+        session,
+        decision.claim,
+        *steps,
+        seen=seen,
+        actor=actor,
+        note=f"{OUTCOME_WORDS[decision.outcome]} in writing by {decision.person_name}",
+        **({"certified_amount": certified} if decision.outcome != REJECTED else {}),
+    )
 
 
 def confirm_reading(session: Session, reply: Reply, actor: str) -> ClaimDecision:

@@ -37,6 +37,8 @@ from models import (
 )
 from models.approvers import NOT_AUTHENTICATED
 from models.base import utcnow
+from models.claim import ClaimStatus, move_claim_status
+from models.client_link import client_token, signing_keys
 from models.compose import Draft, Upload
 from models.demo import DEMO_ADMIN_EMAIL
 from models.importing import import_file
@@ -45,6 +47,7 @@ from tests.conftest import PASSWORD, csrf_token_from
 from tests.test_tenancy import RIVAL_ADMIN, rival_import
 from web.emails import send_claim_email
 from web.extensions import db
+from workers.render import snapshot
 
 VISITORS = ["anon", "other", "outsider", "reader", "standard", "padmin", "cadmin"]
 
@@ -143,6 +146,10 @@ def world(app, demo, make_user, make_token, login, project_id, tmp_path, monkeyp
             uploads=[Upload("schedule.pdf", "application/pdf", b"%PDF-1.4 schedule")],
         ),
     )
+    for field_name, value in snapshot(email).items():  # rendered, as a worker would
+        setattr(email, field_name, value)
+    # The email submitted the draft; the client sent it back, so its lines can be edited.
+    move_claim_status(db.session, claim, ClaimStatus.REVISE_AND_RESUBMIT)
     unconfirmed = _reply(app, email, "<reply-1@owner.example>", decision=None)
     approval = _reply(app, email, "<reply-2@owner.example>", decision="approved")
     decision = ClaimDecision(
@@ -181,6 +188,7 @@ def world(app, demo, make_user, make_token, login, project_id, tmp_path, monkeyp
                 )
             ),
             "caught": _caught_copy(tmp_path / "mailbox", email),
+            "client_token": client_token(email.client_key, signing_keys(app.config)),
             "outsider_user": users["outsider"].id,
             "reader_user": users["reader"].id,
         }
@@ -284,13 +292,13 @@ ROUTES: dict[str, Case] = {
         "/admin/claims/{claim}/status",
         "302 404 404 403 403 302 302",
         "POST",
-        {"status": "under_review", "seen": "draft"},
+        {"status": "under_review", "seen": "revise_and_resubmit"},
     ),
     "claims.apply_decision": Case(
         "/admin/claims/{claim}/decisions/{decision}/apply",
         "302 404 404 403 403 302 302",
         "POST",
-        {"seen": "draft"},
+        {"seen": "revise_and_resubmit"},
     ),
     "claims.confirm_reply": Case(
         "/admin/claims/{claim}/replies/{reply}/confirm", "302 404 404 403 403 302 302", "POST"
@@ -398,6 +406,18 @@ ROUTES: dict[str, Case] = {
         "/api/v1/emails/{email}/retry", "401 404 404 403 403 409 409", "POST", api=True
     ),
     "metrics.metrics": Case("/metrics", "401 200 403 403 403 403 200", api=True),
+    # The client's page: no login, for whoever holds the link (tests/test_client_page.py
+    # covers bad links, codes and answers).
+    "client.stylesheet": Case("/client/assets/bootstrap.min.css", "200 200 200 200 200 200 200"),
+    "client.page": Case("/client/{client_token}", "200 200 200 200 200 200 200"),
+    "client.attachment": Case("/client/{client_token}/files/1", "200 200 200 200 200 200 200"),
+    # The world's email is not rendered (no worker), so it has no PDF yet.
+    "client.claim_pdf": Case("/client/{client_token}/claim.pdf", "404 404 404 404 404 404 404"),
+    "client.ask_for_code": Case(
+        "/client/{client_token}/code", REDIRECTS, "POST", {"email": "nobody@example.com"}
+    ),
+    # No decision chosen: refused with the form again, for anyone.
+    "client.answer": Case("/client/{client_token}/answer", "422 422 422 422 422 422 422", "POST"),
 }
 
 

@@ -119,6 +119,16 @@ def test_the_pdf_is_attached_listed_as_generated_and_the_same_bytes_everywhere(
     download = page.get(f"/admin/claims/{email.claim_id}/files/sent/{row.id}")
     assert download.status_code == 200 and download.data == sent_bytes
 
+    # And the client's page, with no login, serves it as sent.
+    base = f"{app.config['PUBLIC_URL']}/client/"
+    token = [h for h in re.findall(r'href="([^"]+)"', parts(received)[1])][0].removeprefix(base)
+    served = app.test_client().get(f"/client/{token}/claim.pdf")
+    assert (served.status_code, served.mimetype, served.data) == (
+        200,
+        "application/pdf",
+        sent_bytes,
+    )
+
     # The PDF is of the snapshot: its figures, and the snapshot's hash in every footer.
     pages = [words(p.extract_text()) for p in PdfReader(io.BytesIO(sent_bytes)).pages]
     assert "Amount of this claim, excluding GST $233,822.11" in pages[0]

@@ -6,6 +6,7 @@ Replies reach read_decision with quoted text stripped, so each case is what the 
 import pytest
 
 from models.decision import Decision, read_decision
+from workers.mailreader import parse_mail
 
 
 def case(text: str, expected: tuple[str, str] | None, id: str):
@@ -285,3 +286,52 @@ def test_decision_is_frozen():
     decision = Decision("approved", "")
     with pytest.raises(AttributeError):
         decision.outcome = "rejected"
+
+
+# A decision is read from the sender's own lines (ParsedMail.own_text): the answer as shown
+# keeps a quote the client answered between, and a quote that approves must not decide.
+QUOTED_APPROVALS = [
+    pytest.param(  # read as shown, "> Approved for payment." would be an approval
+        "> Approved for payment.\n\nThanks Sam, we will look at it on Monday.\n",
+        None,
+        id="a-quoted-approval-then-thanks",
+    ),
+    pytest.param(
+        "> Approved by the superintendent on Friday?\n\nNo, he has not seen it yet.\n",
+        None,
+        id="a-quoted-approval-answered-no",
+    ),
+    pytest.param(
+        "> Approved.\n\nPlease hold payment: line 14 is over-claimed.\n",
+        None,
+        id="a-quoted-approval-then-a-hold",
+    ),
+    pytest.param(
+        "> Can you confirm it is approved?\n\nRejected: line 14 is at 40%, not 65%.\n",
+        ("rejected", "line 14 is at 40%, not 65%."),
+        id="a-quoted-question-then-a-rejection",
+    ),
+    pytest.param(
+        "Looks like Pat has it.\n\nOn Tue, 3 Nov 2026 at 09:12, Pat <pat@owner.example> wrote:\n"
+        "> Approved.\n",
+        None,
+        id="an-approval-only-in-the-quote-below",
+    ),
+    pytest.param(
+        "FYI\n\n---------- Forwarded message ---------\nFrom: John <john@owner.example>\n"
+        "Date: Tue, 3 Nov 2026 at 11:40\nSubject: Re: Claim\nTo: Mary <mary@owner.example>\n\n"
+        "Approved.\n",
+        None,
+        id="an-approval-only-in-a-forwarded-message",
+    ),
+]
+
+
+@pytest.mark.parametrize("body, expected", QUOTED_APPROVALS)
+def test_quoted_and_forwarded_approvals_do_not_decide(body, expected):
+    raw = (
+        "From: Olivia Owner <olivia@owner.example>\nSubject: Re: Progress Claim #3\n"
+        "Message-ID: <q@owner.example>\nDate: Tue, 3 Nov 2026 10:04:51 +1100\n\n" + body
+    ).encode()
+    decision = read_decision(parse_mail(raw).own_text)
+    assert (decision.outcome, decision.reason) == expected if expected else decision is None

@@ -47,7 +47,7 @@ def emails_count() -> int:
 
 def test_the_compose_form_is_prefilled_for_the_sender(login, claim_id, broker):
     page = login(PM, DEMO_PASSWORD).get(f"/admin/claims/{claim_id}/compose").get_data(as_text=True)
-    assert "This progress claim is still a draft" in page  # the demo's claim 3
+    assert "sending this email submits it to the client" in page  # the demo's claim 3 is a draft
     assert 'value="Progress Claim #3 for Head Contract #HC-1 - 01/10/2026 - 31/10/2026"' in page
     priya = contact_id(PM)
     cc = page[page.index('name="cc"') : page.index('name="bcc"')]

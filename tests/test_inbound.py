@@ -146,7 +146,9 @@ def test_an_approval_by_smtp_is_recorded_as_the_clients_written_decision(sent, l
         "Olivia Owner",
         None,
     )
-    assert db.session.get(ProgressClaim, sent.claim_id).status == "draft"  # waits for an admin
+    assert (
+        db.session.get(ProgressClaim, sent.claim_id).status == "under_review"
+    )  # submitted by the email; waits for an admin
 
 
 def test_a_rejection_moves_the_claim_when_the_company_says_so(sent, listener):
@@ -758,3 +760,82 @@ def test_raw_8bit_bytes_in_a_leading_continuation_line_still_record_the_reply(se
     assert message.status == "matched"
     assert "continuation" in message.error and "\ufffd" in message.error
     assert reply.text.startswith("Approved")
+
+
+# --- reading the answer, forwards and bounces, end to end ----------------------------------
+
+
+def test_an_approval_the_client_quotes_records_no_decision(sent, listener):
+    body = "> Approved for payment.\n\nThanks Sam, we will look at it on Monday."
+    smtp_send(listener, reply_to(sent, body), reply_address(sent))
+    [reply] = wait_for_replies(sent.id)
+    assert (reply.kind, reply.sender_verified, reply.decision) == ("reply", True, None)
+    assert reply.text.startswith("> Approved for payment.\n\nThanks Sam")
+    assert state(sent.id) == "replied"
+
+
+def test_an_answer_between_quotes_decides_from_the_clients_own_line(sent, listener):
+    body = "> Can you confirm it is approved?\n\nRejected: line 14 is at 40%, not 65%."
+    smtp_send(listener, reply_to(sent, body), reply_address(sent))
+    [reply] = wait_for_replies(sent.id)
+    assert (reply.decision, reply.reason) == ("rejected", "line 14 is at 40%, not 65%.")
+
+
+def test_a_forwarded_approval_is_kept_and_decides_nothing(app, sent, tmp_path):
+    raw = personalised("gmail_forward.eml", sent).replace(
+        b"From: Mary Chen <mary.chen@owner.example>", b"From: Olivia Owner <olivia@owner.example>"
+    )
+    ingest(app, tmp_path, raw)
+    [reply] = wait_for_replies(sent.id)
+    assert (reply.kind, reply.sender_verified, reply.decision) == ("reply", True, None)
+    assert reply.text == "Sam, see John's answer below; he is away this week.\n\nMary"
+    assert reply.forwarded.startswith("From: John Director <john@owner.example>")
+    assert reply.forwarded.endswith("Approved. Please ask Sam to send the tax invoice.\n\nJohn")
+
+
+@pytest.mark.parametrize(
+    "fixture, bounced, status",
+    [
+        ("gmail_plain_bounce.eml", "olivia@owner.example", "5.1.1"),
+        ("office365_ndr.eml", "olivia@owner.example", "5.1.10"),
+        ("qmail_bounce.eml", "olivia@owner.example", "5.1.1"),
+        ("sendmail_bounce.eml", "olivia@owner.example", "5.1.1"),
+        ("exchange_plain_ndr.eml", "quentin@qs.example", "5.1.1"),
+        ("exim_bounce.eml", "quentin@qs.example", "5.2.2"),
+        ("postfix_partial_bounce.eml", "quentin@qs.example", "5.2.2"),
+    ],
+)
+def test_each_kind_of_bounce_marks_the_right_recipient(
+    app, sent, tmp_path, fixture, bounced, status
+):
+    raw = personalised(fixture, sent).replace(b"pat.manager@owner.example", b"quentin@qs.example")
+    ingest(app, tmp_path, raw)
+    [reply] = wait_for_replies(sent.id)
+    assert reply.kind == "bounce"
+    target = recipient(sent.id, bounced)
+    assert target.status == "bounced" and target.detail.startswith(status)
+    others = {"olivia@owner.example", "priya.pm@harbourside.example", "quentin@qs.example"}
+    for other in others - {bounced}:
+        assert recipient(sent.id, other).status == "accepted"
+    assert state(sent.id) == "sent"
+
+
+def test_a_plain_delay_notice_bounces_no_one(app, sent, tmp_path):
+    raw = personalised("gmail_delay_notice.eml", sent).replace(
+        b"pat.manager@owner.example", b"olivia@owner.example"
+    )
+    ingest(app, tmp_path, raw)
+    [reply] = wait_for_replies(sent.id)
+    assert reply.kind == "bounce"
+    olivia = recipient(sent.id, "olivia@owner.example")
+    assert olivia.status == "accepted" and olivia.detail.startswith("delayed: 4.4.1")
+
+
+@pytest.mark.parametrize("fixture", ["list_copy.eml", "noreply_notification.eml"])
+def test_list_copies_and_noreply_mail_are_auto_replies_that_decide_nothing(
+    app, sent, tmp_path, fixture
+):
+    ingest(app, tmp_path, personalised(fixture, sent))
+    [reply] = wait_for_replies(sent.id)
+    assert (reply.kind, reply.decision) == ("auto_reply", None)
+    assert state(sent.id) == "sent"

@@ -123,6 +123,36 @@ def test_second_claim_previous_certificates_are_the_first_claims_earned_less_ret
     assert summary.current_payment_due == money("5300.00")  # 16361.10 - 11061.10
 
 
+def test_a_scheduled_amount_certifies_the_claim_and_the_withheld_rest_is_claimed_again():
+    """Claim 1 was due 11061.10; the client scheduled 10000.00 (a payment schedule withholding
+    1061.10). Claim 2's L7 is what was certified, 10000.00, so its payment due carries the
+    1061.10 withheld: 16361.10 - 10000.00 = 6361.10 (5300.00 + 1061.10)."""
+    summary = claim_figures(
+        SOV, [], Decimal("10"), Decimal("5"), [CLAIM_1, CLAIM_2], [Decimal("10000.00"), None]
+    ).summary
+    assert summary.previous_certificates == money("10000.00")
+    assert summary.current_payment_due == money("6361.10")
+
+
+def test_l7_sums_what_every_earlier_claim_certified():
+    """Claim 1 scheduled at 10000.00; claim 2 approved in full (certifying its due, 6361.10);
+    claim 3's L7 = 10000.00 + 6361.10 = 16361.10, claim 2's L6, as if all were in full."""
+    certified = [Decimal("10000.00"), None, None]
+    summary = claim_figures(
+        SOV, [], Decimal("10"), Decimal("5"), [CLAIM_1, CLAIM_2, CLAIM_3], certified
+    ).summary
+    assert summary.previous_certificates == money("16361.10")
+    in_full = figures([CLAIM_1, CLAIM_2, CLAIM_3]).summary
+    assert summary.current_payment_due == in_full.current_payment_due
+
+
+def test_approved_in_full_everywhere_the_figures_stay_as_before():
+    all_none = claim_figures(
+        SOV, [], Decimal("10"), Decimal("5"), [CLAIM_1, CLAIM_2, CLAIM_3], [None, None, None]
+    )
+    assert all_none == figures([CLAIM_1, CLAIM_2, CLAIM_3])
+
+
 def test_third_claim():
     result = figures([CLAIM_1, CLAIM_2, CLAIM_3])
     one, two = result.lines
@@ -442,7 +472,9 @@ def test_two_billable_lines_with_one_item_are_refused():
 def test_gst_is_added_to_the_payment_due_once_rounded_half_up():
     # Claim 1's payment due is 11,061.10 (test_first_claim_summary); GST at 10 % is
     # 1,106.11 exactly, and the total including it 12,167.21.
-    summary = claim_figures(SOV, [], Decimal("10"), Decimal("5"), [CLAIM_1], Decimal("10")).summary
+    summary = claim_figures(
+        SOV, [], Decimal("10"), Decimal("5"), [CLAIM_1], tax_rate_pct=Decimal("10")
+    ).summary
     assert summary.current_payment_due == money("11061.10")
     assert summary.tax_on_current_payment_due == money("1106.11")
     assert summary.current_payment_due_including_tax == money("12167.21")
@@ -453,7 +485,12 @@ def test_tax_is_rounded_once_on_the_total_not_per_line():
     # on the total 0.10 the tax is 0.01.
     sov = [line("1", "100.00"), line("2", "100.00")]
     summary = claim_figures(
-        sov, [], Decimal(0), Decimal(0), [[entry("1", "0.05"), entry("2", "0.05")]], Decimal(10)
+        sov,
+        [],
+        Decimal(0),
+        Decimal(0),
+        [[entry("1", "0.05"), entry("2", "0.05")]],
+        tax_rate_pct=Decimal(10),
     ).summary
     assert summary.current_payment_due == money("0.10")
     assert summary.tax_on_current_payment_due == money("0.01")
@@ -469,7 +506,12 @@ def test_half_a_cent_of_tax_rounds_up():
         ("0.25", "10", "0.03"),
     ):
         summary = claim_figures(
-            [line("1", "1000.00")], [], Decimal(0), Decimal(0), [[entry("1", due)]], Decimal(rate)
+            [line("1", "1000.00")],
+            [],
+            Decimal(0),
+            Decimal(0),
+            [[entry("1", due)]],
+            tax_rate_pct=Decimal(rate),
         ).summary
         assert summary.tax_on_current_payment_due == money(tax), (due, rate)
 
@@ -480,7 +522,12 @@ def test_a_credit_carries_a_negative_tax():
     result = figures([[entry("CO-2", "-1000.00")]], sov=CO_SOV, change_orders=CHANGE_ORDERS)
     assert result.summary.current_payment_due == money("-900.00")  # less 10 % retention
     taxed = claim_figures(
-        CO_SOV, CHANGE_ORDERS, Decimal(10), Decimal(5), [[entry("CO-2", "-1000.00")]], Decimal(10)
+        CO_SOV,
+        CHANGE_ORDERS,
+        Decimal(10),
+        Decimal(5),
+        [[entry("CO-2", "-1000.00")]],
+        tax_rate_pct=Decimal(10),
     )
     assert taxed.summary.tax_on_current_payment_due == money("-90.00")
     assert taxed.summary.current_payment_due_including_tax == money("-990.00")

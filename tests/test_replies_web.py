@@ -92,11 +92,11 @@ def test_a_later_decision_supersedes_an_earlier_one_on_the_claim(login, sent, li
     )
     response = admin.post(
         f"/admin/claims/{sent.claim_id}/decisions/{approval.id}/apply",
-        data={"csrf_token": csrf_token_from(page), "seen": "draft"},
+        data={"csrf_token": csrf_token_from(page), "seen": "under_review"},
     )
     assert "a later decision supersedes it" in admin.get(response.location).get_data(as_text=True)
     db.session.expire_all()
-    assert db.session.get(ProgressClaim, sent.claim_id).status == "draft"
+    assert db.session.get(ProgressClaim, sent.claim_id).status == "under_review"
 
 
 def test_a_decision_is_dated_in_the_companys_time_zone(login, sent, listener):

@@ -73,7 +73,7 @@ def test_the_contractors_staff_never_decide_however_their_company_is_written(
     [reply] = wait_for_replies(email.id)
     assert (reply.sender_verified, reply.read_as, reply.decision) == (True, "approved", None)
     assert reply.undecided_reason == "the contractor's own people do not decide a claim"
-    assert _decisions() == 0 and _claim_status(claim_ids[2]) == "draft"
+    assert _decisions() == 0 and _claim_status(claim_ids[2]) == "under_review"
 
 
 def test_a_subcontractor_in_the_directory_decides_nothing(
@@ -91,7 +91,7 @@ def test_a_subcontractor_in_the_directory_decides_nothing(
     [reply] = wait_for_replies(email.id)
     assert (reply.sender_verified, reply.decision) == (True, None)
     assert reply.undecided_reason == "not an approver of this contract"
-    assert _decisions() == 0 and _claim_status(claim_ids[2]) == "draft"
+    assert _decisions() == 0 and _claim_status(claim_ids[2]) == "under_review"
 
 
 def test_an_approver_who_was_only_blind_copied_decides_nothing(sent, listener, moves_at_once):
@@ -102,7 +102,7 @@ def test_an_approver_who_was_only_blind_copied_decides_nothing(sent, listener, m
     [reply] = wait_for_replies(sent.id)
     assert reply.decision is None
     assert reply.undecided_reason == "not a To or Cc recipient of this email"
-    assert _decisions() == 0 and _claim_status(sent.claim_id) == "draft"
+    assert _decisions() == 0 and _claim_status(sent.claim_id) == "under_review"
 
 
 def test_a_consultant_an_admin_named_approver_decides_when_copied(
@@ -126,7 +126,7 @@ def test_a_directory_person_who_is_no_approver_decides_nothing(sent, listener, m
     reply_by(listener, sent, "Sam <sam@owner.example>", "Approved")
     [reply] = wait_for_replies(sent.id)
     assert (reply.sender_verified, reply.decision) == (True, None)
-    assert _decisions() == 0 and _claim_status(sent.claim_id) == "draft"
+    assert _decisions() == 0 and _claim_status(sent.claim_id) == "under_review"
 
 
 def test_the_contracts_approvers_are_explicit(demo):
@@ -175,7 +175,7 @@ def test_a_forged_from_of_the_client_decides_nothing(sent, listener, trusted_ser
     [reply] = wait_for_replies(sent.id)
     assert (reply.sender_authenticated, reply.read_as, reply.decision) == (False, "approved", None)
     assert reply.undecided_reason == NOT_AUTHENTICATED
-    assert _decisions() == 0 and _claim_status(sent.claim_id) == "draft"
+    assert _decisions() == 0 and _claim_status(sent.claim_id) == "under_review"
 
 
 def test_an_authenticated_approval_decides(sent, listener, trusted_server, moves_at_once):

@@ -5,6 +5,7 @@ import logging
 from flask import current_app
 
 from models.access import hide_bcc, may_see_bcc
+from models.claim import ClaimStatus, move_claim_status
 from models.communication import Communication, RecipientKind, cancel, retry
 from models.company import User
 from models.compose import Draft, MailSettings, compose_email
@@ -41,9 +42,19 @@ def _enqueue_render(email_id: int) -> None:
 
 def send_claim_email(claim, sender, draft: Draft) -> Communication:
     """Create the email in one transaction, commit, then enqueue it (a worker never sees an
-    uncommitted row). Raises ComposeError / PermissionDenied, creating nothing."""
+    uncommitted row). Emailing a draft claim submits it: it moves to Under Review in the same
+    transaction. Raises ComposeError / PermissionDenied / ClaimRuleError, creating nothing."""
     try:
         email = compose_email(db.session, claim, sender, draft, mail_settings(), file_store())
+        if claim.status == ClaimStatus.DRAFT:
+            move_claim_status(
+                db.session,
+                claim,
+                ClaimStatus.UNDER_REVIEW,
+                seen=ClaimStatus.DRAFT,
+                actor=sender.name,
+                note="submitted by emailing it to the client",
+            )
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -69,6 +80,10 @@ def cancel_email(email: Communication, operator: str) -> bool:
         return False
     db.session.commit()
     return True
+
+
+def _amount(value) -> str | None:
+    return None if value is None else f"{value:.2f}"
 
 
 def _time(value) -> str | None:
@@ -123,13 +138,14 @@ def reply_resource(reply, shown) -> dict:
     (`shown` hides Bcc addresses from a viewer who may not see them)."""
     return {
         "id": reply.id,
-        "via": "email",
+        "via": reply.via,
         "from": reply.from_address,
         "name": reply.from_name,
         "received_at": _time(reply.received_at),
         "dated_at": _time(reply.dated_at),
         "text": shown(reply.text),
         "full_text": shown(reply.full_text),
+        "forwarded": shown(reply.forwarded),
         "sender_verified": reply.sender_verified,
         "sender_authenticated": reply.sender_authenticated,
         "kind": reply.kind,
@@ -137,6 +153,16 @@ def reply_resource(reply, shown) -> dict:
         "decision": reply.decision,
         "undecided_reason": reply.undecided_reason,
         "reason": shown(reply.reason),
+        "scheduled_amount": _amount(reply.scheduled_amount),
+        "lines": [
+            {
+                "item": x.item,
+                "claimed": _amount(x.claimed),
+                "scheduled": _amount(x.scheduled),
+                "reason": x.reason,
+            }
+            for x in reply.lines
+        ],
         "attachments": [
             {"filename": a.filename, "size": a.size, "sha256": a.sha256, "refused": a.refused}
             for a in reply.attachments

@@ -19,7 +19,7 @@ from models.inbound import InboundMessage, InboundStatus
 from models.project import Contact
 from models.storage import FileStore
 from web.extensions import db
-from workers.inbound_parse import content_key
+from workers.mailreader import content_key
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,3 @@ def take_in(
     except Exception:  # stored is what we promised; the reconciler enqueues it later
         log.warning("could not enqueue inbound %s; the reconciler will", message.id, exc_info=True)
     return message, True
-
-
-def read_raw(message: InboundMessage) -> bytes:
-    return FileStore(current_app.config["STORAGE_DIR"]).read(message.raw_sha256)

@@ -18,11 +18,12 @@ from markupsafe import Markup, escape
 from premailer import Premailer
 
 from models.base import utcnow
-from models.client_link import client_token
+from models.client_link import client_token, signing_keys
 from models.communication import Attachment, Communication
 from models.money import ClaimFigures
 from models.statutory import claim_statement
 from models.storage import FileStore
+from workers.notices import NOTICE_KINDS, notice_snapshot
 from workers.pdf import build_pdf, claim_document, pdf_filename
 
 HTML_TEMPLATE = "email/claim.html"
@@ -69,9 +70,8 @@ def client_page_url(email: Communication) -> str | None:
     if not email.client_key:
         return None
     config = current_app.config
-    # Flask 3.1 has SECRET_KEY_FALLBACKS (None unless set): the retired keys, current first.
-    keys = [config["SECRET_KEY"], *(config.get("SECRET_KEY_FALLBACKS") or [])]
-    return f"{config['PUBLIC_URL'].rstrip('/')}/client/{client_token(email.client_key, keys)}"
+    token = client_token(email.client_key, signing_keys(config))
+    return f"{config['PUBLIC_URL'].rstrip('/')}/client/{token}"
 
 
 def local_date(email: Communication) -> date:
@@ -135,6 +135,8 @@ def email_context(email: Communication, figures: ClaimFigures) -> dict:
 
 def snapshot(email: Communication) -> dict[str, str]:
     """The email's snapshot: HTML, text, the figures as sent, and a hash of the three."""
+    if email.kind in NOTICE_KINDS:
+        return notice_snapshot(email)
     return _snapshot(email, email.claim.figures())
 
 
@@ -156,7 +158,10 @@ def _snapshot(email: Communication, figures: ClaimFigures) -> dict[str, str]:
 def render(email: Communication, store: FileStore) -> dict[str, str]:
     """The snapshot, and the claim's PDF made from the same figures (its footer carries the
     snapshot's hash), stored under its SHA-256 and added to the email's attachments as
-    generated. Returns the snapshot's columns; the caller commits them with the attachment."""
+    generated. Returns the snapshot's columns; the caller commits them with the attachment.
+    The client page's own mail (codes, confirmations) has no PDF."""
+    if email.kind in NOTICE_KINDS:
+        return notice_snapshot(email)
     figures = email.claim.figures()
     values = _snapshot(email, figures)
     document = claim_document(

@@ -28,8 +28,8 @@ from models.reply_token import is_signed_reply_token
 from models.storage import FileStore
 from web.extensions import db
 from workers.authresults import sender_authenticated
-from workers.inbound_parse import ParsedMail, parse_mail
-from workers.intake import read_raw
+from workers.mailreader import ParsedMail, parse_mail
+from workers.raw_mail import read_raw
 
 # Messages an operator may send through processing again: no reply was made of them.
 REPROCESSABLE = (InboundStatus.UNMATCHED, InboundStatus.FAILED)
@@ -241,7 +241,8 @@ def attach(inbound: InboundMessage, raw: bytes, parsed: ParsedMail, match: Match
     """Record the message as a reply to the matched email, with what follows from it."""
     email, kind = match.communication, _kind(parsed)
     verified = kind == ReplyKind.REPLY and sender_is_known(email, parsed.from_address)
-    reading = read_decision(parsed.text) if verified else None
+    # Only the sender's own lines: not a quote they answered between, not what they forwarded.
+    reading = read_decision(parsed.own_text) if verified else None
     auth = authenticated(raw, parsed) if verified else None
     decision, undecided = _weigh(email, reading, parsed.from_address, auth)
     reply = Reply(
@@ -258,6 +259,7 @@ def attach(inbound: InboundMessage, raw: bytes, parsed: ParsedMail, match: Match
         kind=kind,
         text=parsed.text,
         full_text=parsed.full_text,
+        forwarded=parsed.forwarded,
         sender_verified=verified,
         sender_authenticated=auth,
         read_as=reading.outcome if reading else None,

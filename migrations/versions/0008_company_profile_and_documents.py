@@ -1,7 +1,7 @@
 """company profile, contract jurisdiction, generated attachments
 
 Revision ID: 0008
-Revises: 0007
+Revises: 0010
 Create Date: 2026-12-02 09:00:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0008"
-down_revision = "0007"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -338,6 +338,8 @@ class ClaimView(ProjectScopedView):
                 claim,
                 ClaimStatus(request.form.get("status", "")),
                 seen=request.form.get("seen"),
+                actor=current_user.name,
+                note="set on the claim page",
             )
             db.session.commit()
             flash(f"Claim #{claim.number} is now {ClaimStatus(claim.status).label}.", "success")

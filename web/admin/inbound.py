@@ -13,7 +13,7 @@ from models.base import parse_id
 from web.admin.base import LoginRequired
 from web.extensions import db
 from web.formatting import DETAIL_FORMATTERS, LIST_FORMATTERS
-from workers.intake import read_raw
+from workers.raw_mail import read_raw
 from workers.replies import assign, reopen
 
 

@@ -1,78 +1,24 @@
-"""workers.inbound_parse on hand-written mail from real clients (tests/fixtures/inbound/*.eml).
-
-The fixtures answer an outbound email whose reply token is TOKEN: 33 characters, lower-case
-base32, validly signed with SECRET_KEY "test-secret" (the tests' key), so matching code can
-reuse them. OUR_ID is that email's Message-ID; dsn_delayed_headers_only.eml reports on a
-second email, OTHER_ID (token OTHER_TOKEN, signed with the same key).
-"""
+"""parse_mail, the one entry point, on hand-written mail from real clients."""
 
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
 
-from workers import inbound_parse
-from workers.inbound_parse import (
-    MAX_PARTS,
-    BounceReport,
-    InboundAttachment,
-    ParsedMail,
-    content_key,
-    html_to_text,
-    parse_mail,
-    strip_quotes,
+from tests.mailreader.common import (
+    FIXTURES,
+    GMAIL_ID,
+    IOS_ID,
+    OTHER_ID,
+    OUR_ID,
+    PDF,
+    REPLY_ADDRESS,
+    WELL_FORMED,
+    message,
+    parse_fixture,
 )
-
-FIXTURES = Path(__file__).parent / "fixtures" / "inbound"
-TOKEN = "1abcdefghijklmnopawynzkbvltpjlzum"
-OTHER_TOKEN = "1qrstuvwxyz234567i6yd2b7aybmhf5dr"
-OUR_ID = "<1abcdefghijklmnopawynzkbvltpjlzum.0a1b2c3d@replies.localhost>"
-OTHER_ID = "<1qrstuvwxyz234567i6yd2b7aybmhf5dr.1f2e3d4c@replies.localhost>"
-REPLY_ADDRESS = "claims+1abcdefghijklmnopawynzkbvltpjlzum@replies.localhost"
-GMAIL_ID = "<CAHx7Jq3m0Zb1kR9t2VvYw8pLq4nN5sT6uE7fG8hJ9kL0mN1oP2Q@mail.gmail.com>"
-IOS_ID = "<5C7D8E9F-0A1B-4C2D-8E3F-4A5B6C7D8E9F@owner.example>"
-PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
-WELL_FORMED = [
-    "apple_mail_reply.eml",
-    "comma_references.eml",
-    "dsn_bounce.eml",
-    "dsn_delayed_headers_only.eml",
-    "german_out_of_office.eml",
-    "gmail_reply_approved.eml",
-    "ios_mail_reply.eml",
-    "lowercased_address.eml",
-    "no_token_in_reply_to.eml",
-    "outlook_desktop_rejected.eml",
-    "outlook_web_question.eml",
-    "thunderbird_reply.eml",
-]
-
-
-def parse_fixture(name: str) -> ParsedMail:
-    return parse_mail((FIXTURES / name).read_bytes())
-
-
-def message(
-    *headers: str, subject: str = "Re: Progress Claim #3", body: str = "Approved.\n"
-) -> bytes:
-    """A minimal well-formed reply with extra header lines."""
-    lines = [
-        "From: Olivia Owner <olivia@owner.example>",
-        f"To: {REPLY_ADDRESS}",
-        f"Subject: {subject}",
-        "Date: Tue, 3 Nov 2026 10:04:51 +1100",
-        "Message-ID: <reply-1@owner.example>",
-        *headers,
-        "",
-        body,
-    ]
-    return "\n".join(lines).encode()
+from workers import mailreader
+from workers.mailreader import MAX_PARTS, BounceReport, InboundAttachment, ParsedMail, parse_mail
 
 
 def test_fixture_set_is_complete():
@@ -315,13 +261,13 @@ def test_malformed_never_raises_and_reports_problems():
     assert mail.in_reply_to == [OUR_ID]  # closing ">" missing
     assert mail.recipient_addresses == [REPLY_ADDRESS]
     assert mail.subject.startswith("Re: Progress Claim #3 \u00e9t\u00e9 caf")
-    # an unknown charset, and bytes that are not UTF-8 either: Latin-1
+    # an unknown charset, and bytes that are not UTF-8 either: Windows-1252
     assert mail.text == "Approved, but the retention is wrong. Caf\u00e9 on site.\n\nOlivia"
     for problem in [
         "Message-ID header has no msg-id: 'not a message id'",
         "unparseable Date header: 'yesterday-ish'",
         "Subject header: raw 8-bit bytes",
-        "text/plain part: unknown charset 'x-unknown-42', decoded as latin-1",
+        "text/plain part: unknown charset 'x-unknown-42', decoded as cp1252",
         "message: close boundary not found",
         "part 2 (application/pdf): invalid base64 length",
     ]:
@@ -370,23 +316,25 @@ def test_parser_failure_still_returns_a_reply(monkeypatch):
     def explode(self, data, headersonly=False):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(inbound_parse.BytesParser, "parsebytes", explode)
+    monkeypatch.setattr(mailreader.BytesParser, "parsebytes", explode)
     mail = parse_mail(b"From: a@b\n\nhi")
     assert mail == ParsedMail(
-        None,
-        [],
-        [],
-        None,
-        "",
-        [],
-        "",
-        None,
-        "reply",
-        "",
-        "",
-        [],
-        [],
-        ["unparseable message: RuntimeError: boom"],
+        message_id=None,
+        in_reply_to=[],
+        references=[],
+        from_address=None,
+        from_name="",
+        recipient_addresses=[],
+        subject="",
+        sent_at=None,
+        kind="reply",
+        full_text="",
+        text="",
+        own_text="",
+        forwarded="",
+        attachments=[],
+        bounces=[],
+        problems=["unparseable message: RuntimeError: boom"],
     )
 
 
@@ -397,281 +345,12 @@ def test_mislabelled_charsets_fall_back():
         ).replace("\u00fc".encode(), b"\xfc")
     )
     assert latin1.text == "Genehmigt f\u00fcr Zahlung."
-    assert latin1.problems == ["text/plain part: not valid utf-8, decoded as latin-1"]
+    assert latin1.problems == ["text/plain part: not valid utf-8, decoded as cp1252"]
     utf8 = parse_mail(
         message("Content-Type: text/plain; charset=us-ascii", body="Approved \u2014 OK")
     )
     assert utf8.text == "Approved \u2014 OK"
     assert utf8.problems == ["text/plain part: not valid us-ascii, decoded as utf-8"]
-
-
-# ------------------------------------------------------------------------------ classification
-
-
-@pytest.mark.parametrize(
-    ("header", "subject", "kind"),
-    [
-        ("Auto-Submitted: auto-replied", "Re: Progress Claim #3", "auto_reply"),
-        ("Auto-Submitted: auto-generated", "Re: Progress Claim #3", "auto_reply"),
-        ("Auto-Submitted: auto-notified; owner-email=it@owner.example", "Notice", "auto_reply"),
-        ("Auto-Submitted: no", "Re: Progress Claim #3", "reply"),
-        ("Auto-Submitted: No (sent by a person)", "Re: Progress Claim #3", "reply"),
-        ("X-Autoreply: yes", "Re: Progress Claim #3", "auto_reply"),
-        ("X-Autorespond: Progress Claim #3", "Re: Progress Claim #3", "auto_reply"),
-        ("Precedence: bulk", "Re: Progress Claim #3", "auto_reply"),
-        ("Precedence: JUNK", "Re: Progress Claim #3", "auto_reply"),
-        ("Precedence: auto_reply", "Re: Progress Claim #3", "auto_reply"),
-        ("Precedence: list", "Re: Progress Claim #3", "reply"),
-        ("X-Auto-Response-Suppress: All", "Re: Progress Claim #3", "reply"),
-        ("X-Auto-Response-Suppress: OOF, AutoReply", "RE: Progress Claim #3", "reply"),
-        ("", "Out of Office: Progress Claim #3", "auto_reply"),
-        ("", "OUT OF OFFICE", "auto_reply"),
-        ("", "Automatic reply: Progress Claim #3", "auto_reply"),
-        ("", "Auto-Reply: Progress Claim #3", "auto_reply"),
-        ("", "Autoreply: Progress Claim #3", "auto_reply"),
-        ("", "Away from the office until 13 November", "auto_reply"),
-        ("", "Re: Out of Office: Progress Claim #3", "auto_reply"),
-        ("", "Abwesenheitsnotiz: Progress Claim #3", "auto_reply"),
-        ("", "Automatische Antwort: Progress Claim #3", "auto_reply"),
-        ("", "AW: Abwesend bis 13.11.", "auto_reply"),
-        ("", "Absence du bureau : Progress Claim #3", "auto_reply"),
-        ("", "R\u00e9ponse automatique : Progress Claim #3", "auto_reply"),
-        ("", "Reponse automatique: Progress Claim #3", "auto_reply"),
-        ("", "Absent jusqu'au 13/11", "auto_reply"),
-        ("", "Fuera de la oficina: Progress Claim #3", "auto_reply"),
-        ("", "Respuesta autom\u00e1tica: Progress Claim #3", "auto_reply"),
-        ("", "Ausente: Progress Claim #3", "auto_reply"),
-        ("", "Re: Progress Claim #3", "reply"),
-        ("", "Re: Progress Claim #3 - automatic reply?", "reply"),
-        ("", "Fwd: Out of Office: Progress Claim #3", "reply"),
-        ("", "Absentee report for the site", "reply"),
-    ],
-)
-def test_auto_reply_signals(header, subject, kind):
-    headers = [header] if header else []
-    assert parse_mail(message(*headers, subject=subject)).kind == kind
-
-
-def test_encoded_out_of_office_subject():
-    raw = message(subject="=?utf-8?q?R=C3=A9ponse_automatique=3A?= Progress Claim #3")
-    mail = parse_mail(raw)
-    assert mail.subject == "R\u00e9ponse automatique: Progress Claim #3"
-    assert mail.kind == "auto_reply"
-
-
-# ------------------------------------------------------------------------- ids and the dedupe key
-
-
-@pytest.mark.parametrize(
-    ("references", "expected"),
-    [
-        ("<a@x> <b@x>", ["<a@x>", "<b@x>"]),
-        ("<a@x>,<b@x>", ["<a@x>", "<b@x>"]),
-        ("<a@x>, <b@x>,\n <c@x>", ["<a@x>", "<b@x>", "<c@x>"]),
-        ("<a@x>\n\t<b@x>", ["<a@x>", "<b@x>"]),
-        ("<a@x><b@x>", ["<a@x>", "<b@x>"]),
-        ("a@x, b@x", ["<a@x>", "<b@x>"]),
-        ("<a@x> <a@x> <b@x>", ["<a@x>", "<b@x>"]),
-        ("<a@x> (Olivia's message of Tue, 3 Nov 2026) <b@x>", ["<a@x>", "<b@x>"]),
-        ("", []),
-    ],
-)
-def test_references_split_on_whitespace_and_commas(references, expected):
-    assert parse_mail(message(f"References: {references}")).references == expected
-
-
-@pytest.mark.parametrize(
-    ("message_id", "key"),
-    [
-        ("<reply-1@owner.example>", "<reply-1@owner.example>"),
-        ("  <reply-1@owner.example> ", "<reply-1@owner.example>"),
-        ("reply-1@owner.example", "<reply-1@owner.example>"),
-        (None, "sha256:ff797fa146a4078395af84473a8190ea4f75216873272305a330c12805823d84"),
-        ("", "sha256:ff797fa146a4078395af84473a8190ea4f75216873272305a330c12805823d84"),
-        ("not an id", "sha256:ff797fa146a4078395af84473a8190ea4f75216873272305a330c12805823d84"),
-    ],
-)
-def test_content_key(message_id, key):
-    assert content_key(b"From: x\n\nno id\n", message_id) == key
-
-
-def test_content_key_of_parsed_mail():
-    gmail = (FIXTURES / "gmail_reply_approved.eml").read_bytes()
-    assert content_key(gmail, parse_mail(gmail).message_id) == GMAIL_ID
-    no_id = b"From: olivia@owner.example\n\nApproved\n"
-    assert parse_mail(no_id).message_id is None
-    assert content_key(no_id, None) == (
-        "sha256:f9a73458d87a36663dcf3b0e2a611c2b0731b6273f02277f631be73494ea0768"
-    )
-
-
-def test_sent_at():
-    minus_zero = parse_mail(message().replace(b"+1100", b"-0000"))
-    assert minus_zero.sent_at == datetime(2026, 11, 3, 10, 4, 51, tzinfo=UTC)
-    assert parse_mail(message()).sent_at == datetime(2026, 11, 2, 23, 4, 51, tzinfo=UTC)
-
-
-# ---------------------------------------------------------------------------- quote stripping
-
-SAM = f"Sam Builder <{REPLY_ADDRESS}>"
-
-
-@pytest.mark.parametrize(
-    ("text", "reply"),
-    [
-        (  # German client
-            f"Genehmigt.\n\nGru\u00df\nKlaus\n\nAm 03.11.2026 um 09:12 schrieb {SAM}:\n"
-            "> Hallo Klaus,\n> bitte pr\u00fcfen.\n",
-            "Genehmigt.\n\nGru\u00df\nKlaus",
-        ),
-        (  # French client, with a non-breaking space before the colon
-            f"Refus\u00e9 : la ligne 14 est sur\u00e9valu\u00e9e.\n\n"
-            f"Le mar. 3 nov. 2026 \u00e0 09:12, {SAM} a \u00e9crit\u00a0:\n> Bonjour,\n",
-            "Refus\u00e9 : la ligne 14 est sur\u00e9valu\u00e9e.",
-        ),
-        (  # Spanish client
-            f"Aprobado.\n\nEl mar, 3 nov 2026 a las 09:12, {SAM} escribi\u00f3:\n> Hola,\n",
-            "Aprobado.",
-        ),
-        (  # Outlook: underscores, then the header block
-            f"Approved\n\n________________________________\nFrom: {SAM}\n"
-            "Sent: Tuesday, 3 November 2026 9:12 AM\nTo: Olivia Owner <olivia@owner.example>\n"
-            "Subject: Progress Claim #3\n\nHi Olivia,\n",
-            "Approved",
-        ),
-        (  # Outlook for Mac / new Outlook: the header block alone
-            f"Approved\n\nFrom: {SAM}\nDate: Tuesday, 3 November 2026 at 09:12\n"
-            "To: Olivia Owner <olivia@owner.example>\nSubject: Progress Claim #3\n\nHi Olivia,\n",
-            "Approved",
-        ),
-        (  # Outlook in German
-            f"Freigegeben.\n\n-----Urspr\u00fcngliche Nachricht-----\nVon: {SAM}\n"
-            "Gesendet: Dienstag, 3. November 2026 09:12\nAn: Klaus <klaus@owner.example>\n"
-            "Betreff: Progress Claim #3\n\nHallo Klaus,\n",
-            "Freigegeben.",
-        ),
-        (  # Outlook in French, no separator
-            f"Approuv\u00e9.\n\nDe : {SAM}\nEnvoy\u00e9 : mardi 3 novembre 2026 09:12\n"
-            "\u00c0 : Olivia <olivia@owner.example>\nObjet : Progress Claim #3\n\nBonjour,\n",
-            "Approuv\u00e9.",
-        ),
-        (  # Outlook in Spanish
-            f"Aprobado.\n\n________________________________\nDe: {SAM}\n"
-            "Enviado: martes, 3 de noviembre de 2026 9:12\nPara: Olivia <olivia@owner.example>\n"
-            "Asunto: Progress Claim #3\n\nHola,\n",
-            "Aprobado.",
-        ),
-        ("Approved.\n\n-- \nOlivia Owner\nProject Director\n", "Approved."),
-        ("Approved.\n\n--\nOlivia Owner\n", "Approved."),
-        ("Approve\n\nSent from my iPad\n", "Approve"),
-        ("Genehmigt\n\nVon meinem iPhone gesendet\n", "Genehmigt"),
-        ("Approved\n\nGet Outlook for iOS\n", "Approved"),
-        (  # Gmail wraps a long attribution line
-            f"Approved.\n\nOn Tue, 3 Nov 2026 at 09:12, Sam Builder via Acme Construction <\n"
-            f"{REPLY_ADDRESS}> wrote:\n\n> Hi Olivia,\n",
-            "Approved.",
-        ),
-        (  # Thunderbird
-            "Approved.\n\nOn 03/11/2026 09:12, Sam Builder wrote:\n> Hi Olivia,\n",
-            "Approved.",
-        ),
-        (  # bottom-posting
-            f"On Tue, 3 Nov 2026 at 09:12, {SAM} wrote:\n> Please approve claim #3.\n\nApproved.\n",
-            "Approved.",
-        ),
-        (  # answers between quoted lines
-            "> Is line 14 right?\nNo: 40%, not 65%.\n> Anything else?\nRetention is wrong.\n",
-            "No: 40%, not 65%.\nRetention is wrong.",
-        ),
-        (  # a sentence that starts like an attribution is not one
-            f"On reflection, approved.\nOn Tue, 3 Nov 2026 at 09:12, {SAM} wrote:\n> Approve?\n",
-            "On reflection, approved.",
-        ),
-        (  # nor one that starts like a mobile signature
-            "Sent from site: the joinery is not installed yet.\nRejected.\n",
-            "Sent from site: the joinery is not installed yet.\nRejected.",
-        ),
-        ("Approved.\r\n\r\n\r\n\r\nOlivia\r\n", "Approved.\n\nOlivia"),
-        ("> only a quote\n> nothing else\n", ""),
-    ],
-)
-def test_strip_quotes(text, reply):
-    assert strip_quotes(text) == reply
-
-
-# --------------------------------------------------------------------------------- HTML bodies
-
-
-def html_only(html: str) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = "Olivia Owner <olivia@owner.example>"
-    msg["To"] = REPLY_ADDRESS
-    msg["Subject"] = "Re: Progress Claim #3"
-    msg["Date"] = "Tue, 3 Nov 2026 10:04:51 +1100"
-    msg["Message-ID"] = "<html-1@owner.example>"
-    msg.set_content(html, subtype="html")
-    return msg.as_bytes()
-
-
-@pytest.mark.parametrize(
-    ("html", "text"),
-    [
-        (  # Gmail
-            '<div dir="ltr">Approved.<div><br></div><div>Olivia</div></div><br>'
-            '<div class="gmail_quote"><div class="gmail_attr">On Tue, 3 Nov 2026 at 09:12, Sam'
-            ' wrote:<br></div><blockquote class="gmail_quote">Hi Olivia</blockquote></div>',
-            "Approved.\n\nOlivia",
-        ),
-        (  # Apple Mail / iOS
-            'Approve<br><br><div>Sent from my iPhone</div><div><br><blockquote type="cite">'
-            "<div>On 3 Nov 2026, at 09:12, Sam wrote:</div><div>Hi Olivia</div></blockquote>",
-            "Approve",
-        ),
-        (  # Thunderbird
-            '<p>Rejected: line 14.</p><div class="moz-cite-prefix">On 03/11/2026 09:12, Sam'
-            ' wrote:<br></div><blockquote type="cite">Hi Olivia</blockquote>',
-            "Rejected: line 14.",
-        ),
-        (  # Outlook web, already replied to once (ids get an x_ prefix)
-            '<div>Question on line 9?</div><hr><div id="x_divRplyFwdMsg"><b>From:</b> Sam<br>'
-            "<b>Sent:</b> Tuesday<br><b>To:</b> Olivia<br><b>Subject:</b> Claim</div><div>Hi</div>",
-            "Question on line 9?",
-        ),
-        (  # Outlook desktop: no id, a bordered div with the header block
-            '<p class="MsoNormal">Approved<o:p></o:p></p><p class="MsoNormal"><o:p>&nbsp;</o:p></p>'
-            '<div style="border-top:solid #E1E1E1 1.0pt"><p class="MsoNormal"><b>From:</b> Sam<br>'
-            "<b>Sent:</b> Tuesday<br><b>To:</b> Olivia<br><b>Subject:</b> Claim</p></div><p>Hi</p>",
-            "Approved",
-        ),
-        (  # an <hr> followed by a header block, no id
-            "<p>Approved</p><hr><p><b>From:</b> Sam<br><b>Sent:</b> Tuesday<br><b>To:</b> Olivia"
-            "<br><b>Subject:</b> Claim</p><p>Hi</p>",
-            "Approved",
-        ),
-        (  # no quote at all
-            "<html><head><title>x</title><style>p{color:red}</style></head><body>"
-            "<p>Approved &amp; thanks&nbsp;&mdash; Olivia</p><script>alert(1)</script>"
-            "</body></html>",
-            "Approved & thanks \u2014 Olivia",
-        ),
-    ],
-)
-def test_html_only_replies(html, text):
-    assert parse_mail(html_only(html)).text == text
-
-
-def test_html_to_text():
-    html = (
-        "<html><head><title>Claim</title><style>p {margin:0}</style></head><body>"
-        "<p>Line one<br>line  two</p><div>Block &lt;three&gt;</div><div><br></div>"
-        "<table><tr><td>Line 14</td><td>$1,200.00</td></tr></table>"
-        "<blockquote>quoted<blockquote>deeper</blockquote></blockquote>"
-        "<pre>  kept\n    indent</pre><script>var x = '<p>no</p>';</script>end</body></html>"
-    )
-    assert html_to_text(html) == (
-        "Line one\nline two\nBlock <three>\n\nLine 14 $1,200.00\n> quoted\n> > deeper\n"
-        "  kept\n    indent\nend"
-    )
 
 
 # ---------------------------------------------------------------------------------- attachments
@@ -781,3 +460,10 @@ def test_a_nonsense_date_costs_only_the_date():
         None,
     )
     assert any("Date" in problem for problem in mail.problems)
+
+
+def test_mislabelled_windows_mail_keeps_its_smart_quotes():
+    raw = message("Content-Type: text/plain; charset=utf-8", body="")
+    mail = parse_mail(raw + "\u201cApproved\u201d \u2013 thanks".encode("cp1252"))
+    assert mail.text == "\u201cApproved\u201d \u2013 thanks"
+    assert mail.problems == ["text/plain part: not valid utf-8, decoded as cp1252"]

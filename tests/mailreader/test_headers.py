@@ -1,0 +1,59 @@
+"""workers.mailreader.headers: ids, dates and the dedupe key."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.mailreader.common import FIXTURES, GMAIL_ID, message
+from workers.mailreader import content_key, parse_mail
+
+# ------------------------------------------------------------------------- ids and the dedupe key
+
+
+@pytest.mark.parametrize(
+    ("references", "expected"),
+    [
+        ("<a@x> <b@x>", ["<a@x>", "<b@x>"]),
+        ("<a@x>,<b@x>", ["<a@x>", "<b@x>"]),
+        ("<a@x>, <b@x>,\n <c@x>", ["<a@x>", "<b@x>", "<c@x>"]),
+        ("<a@x>\n\t<b@x>", ["<a@x>", "<b@x>"]),
+        ("<a@x><b@x>", ["<a@x>", "<b@x>"]),
+        ("a@x, b@x", ["<a@x>", "<b@x>"]),
+        ("<a@x> <a@x> <b@x>", ["<a@x>", "<b@x>"]),
+        ("<a@x> (Olivia's message of Tue, 3 Nov 2026) <b@x>", ["<a@x>", "<b@x>"]),
+        ("", []),
+    ],
+)
+def test_references_split_on_whitespace_and_commas(references, expected):
+    assert parse_mail(message(f"References: {references}")).references == expected
+
+
+@pytest.mark.parametrize(
+    ("message_id", "key"),
+    [
+        ("<reply-1@owner.example>", "<reply-1@owner.example>"),
+        ("  <reply-1@owner.example> ", "<reply-1@owner.example>"),
+        ("reply-1@owner.example", "<reply-1@owner.example>"),
+        (None, "sha256:ff797fa146a4078395af84473a8190ea4f75216873272305a330c12805823d84"),
+        ("", "sha256:ff797fa146a4078395af84473a8190ea4f75216873272305a330c12805823d84"),
+        ("not an id", "sha256:ff797fa146a4078395af84473a8190ea4f75216873272305a330c12805823d84"),
+    ],
+)
+def test_content_key(message_id, key):
+    assert content_key(b"From: x\n\nno id\n", message_id) == key
+
+
+def test_content_key_of_parsed_mail():
+    gmail = (FIXTURES / "gmail_reply_approved.eml").read_bytes()
+    assert content_key(gmail, parse_mail(gmail).message_id) == GMAIL_ID
+    no_id = b"From: olivia@owner.example\n\nApproved\n"
+    assert parse_mail(no_id).message_id is None
+    assert content_key(no_id, None) == (
+        "sha256:f9a73458d87a36663dcf3b0e2a611c2b0731b6273f02277f631be73494ea0768"
+    )
+
+
+def test_sent_at():
+    minus_zero = parse_mail(message().replace(b"+1100", b"-0000"))
+    assert minus_zero.sent_at == datetime(2026, 11, 3, 10, 4, 51, tzinfo=UTC)
+    assert parse_mail(message()).sent_at == datetime(2026, 11, 2, 23, 4, 51, tzinfo=UTC)
