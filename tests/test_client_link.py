@@ -22,7 +22,9 @@ def test_keys_are_random_and_unguessable():
 @pytest.mark.parametrize(
     "tamper",
     [
-        lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),  # signature altered
+        # The signature altered: not its last character, whose low bits may be only padding.
+        lambda t: t[:-3] + ("A" if t[-3] != "A" else "B") + t[-2:],
+        lambda t: ("B" if t[0] != "B" else "C") + t[1:],  # the signed key altered
         lambda t: t[: len(t) // 2],  # truncated
         lambda t: "x" + t,  # prefixed
         lambda t: "",
