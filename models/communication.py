@@ -5,6 +5,7 @@ Every move is a compare-and-set on the row, so two workers can never both move o
 and a redelivered message for an email that has moved on is a no-op.
 """
 
+import logging
 from datetime import datetime
 from enum import StrEnum
 
@@ -15,6 +16,8 @@ from models.base import Base, Email, Str200, Timestamp, utcnow
 from models.claim import ProgressClaim
 from models.company import User
 from models.project import Contact
+
+log = logging.getLogger(__name__)
 
 
 class EmailState(StrEnum):
@@ -195,6 +198,20 @@ def move(
         return False
     session.add(
         EmailEvent(communication_id=communication_id, state=new, at=now, actor=actor, note=note)
+    )
+    email = session.get(Communication, communication_id)
+    log.info(
+        "email %s is %s",
+        communication_id,
+        new,
+        extra={
+            "event": "email.state",
+            "email_id": communication_id,
+            "message_id": email.message_id if email is not None else None,
+            "state": str(new),
+            "actor": actor,
+            "note": note[:500],
+        },
     )
     return True
 

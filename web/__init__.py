@@ -38,7 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from web import api, auth, cli, formatting, health, inbound, metrics
+    from web import api, auth, cli, formatting, health, inbound, logs, metrics
     from web.admin import build_admin
 
     app.register_blueprint(auth.bp)
@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(inbound.bp)
     csrf.exempt(inbound.bp)  # authenticated by its HMAC signature, not a session
     cli.init_app(app)
+    logs.init_app(app)
     formatting.init_app(app)
     build_admin(app)
     return app
