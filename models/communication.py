@@ -231,13 +231,17 @@ def retry(session: Session, communication_id: int, operator: str) -> bool:
     )
 
 
+# What an operator's Cancel stops: an email not on its way yet, or failed.
+CANCELLABLE = {EmailState.QUEUED, EmailState.RENDERED, EmailState.FAILED}
+
+
 def cancel(session: Session, communication_id: int, operator: str) -> bool:
     """queued/rendered/failed -> cancelled (operators): the email will not be sent (one
     waiting between attempts included); one being sent right now can no longer be stopped."""
     return move(
         session,
         communication_id,
-        {EmailState.QUEUED, EmailState.RENDERED, EmailState.FAILED},
+        CANCELLABLE,
         EmailState.CANCELLED,
         actor=operator,
         note="cancelled by an operator",
