@@ -51,6 +51,19 @@ def pytest_configure(config):
     setup_broker(url)
 
 
+def pytest_terminal_summary(terminalreporter):
+    """Say plainly whether the real-browser tests ran (they need Debian's chromium)."""
+    from tests.browser.conftest import CHROMIUM, chromium_missing
+
+    reason = chromium_missing()
+    if reason:
+        terminalreporter.write_line(f"Browser tests SKIPPED: {reason}.", yellow=True, bold=True)
+    else:
+        terminalreporter.write_line(
+            f"Browser tests ran in {CHROMIUM} (screenshots: tests/artifacts/)."
+        )
+
+
 @pytest.fixture(scope="session")
 def redis_url(pytestconfig) -> str:
     return pytestconfig.claimpost_redis_url

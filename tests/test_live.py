@@ -127,6 +127,7 @@ def test_outbox_rows_follow_their_email(login, claim_id, broker):
     fail(email.id)
     parts = live(admin, "/admin/outbox/live", since=cursor, ids=f"{email.id},x,99999")["parts"]
     assert set(parts) == {
+        f"outbox-recipients-{email.id}",
         f"outbox-state-{email.id}",
         f"outbox-last_error-{email.id}",
         f"outbox-buttons-{email.id}",

@@ -64,9 +64,7 @@ def child_processes(host: str, port: int, inbound_port: int) -> dict[str, list[s
             f"{host}:{port}",
             "--workers",
             "2",
-            "--access-logfile",
-            "-",
-            "web.wsgi:app",
+            "web.wsgi:app",  # each request is logged by the app (web/logs.py)
         ],
         "worker": [
             os.path.join(bin_dir, "dramatiq"),

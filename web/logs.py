@@ -125,6 +125,8 @@ def configure_logging(log_format: str, level: str, *, handlers: bool = True) -> 
         root.addHandler(logging.StreamHandler(sys.stderr))
     for handler in root.handlers:  # dramatiq's worker pipe, or ours
         handler.setFormatter(formatter)
+    # aiosmtpd writes five lines per SMTP connection; its warnings and errors are enough.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     # gunicorn's worker-side lines go through the same handlers.
     error_log = logging.getLogger("gunicorn.error")
     error_log.handlers, error_log.propagate = [], True

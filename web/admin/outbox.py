@@ -22,7 +22,7 @@ STATE_BADGES = {"sent": "success", "replied": "success", "failed": "danger", "ca
 PAGE_SIZE = 50
 
 
-def _recipients(view, context, email, name) -> Markup:
+def recipients_cell(email: Communication) -> Markup:
     """One short line per recipient (name and kind); the address and what its server said are
     in the tooltip, and a recipient not (yet) accepted says so."""
     lines = []
@@ -157,7 +157,7 @@ class OutboxView(ProjectScopedView):
     column_sortable_list = ["subject", "state", "created_at"]
     column_default_sort = ("id", True)
     column_formatters = {
-        "recipients": _recipients,
+        "recipients": _live(recipients_cell),
         "subject": _subject,
         "state": _live(state_cell),
         "last_error": _live(error_cell),
@@ -264,6 +264,7 @@ class OutboxView(ProjectScopedView):
         ).all()
         parts = {}
         for email in self.get_query().filter(Communication.id.in_(changed)):
+            parts[f"outbox-recipients-{email.id}"] = str(recipients_cell(email))
             parts[f"outbox-state-{email.id}"] = str(state_cell(email))
             parts[f"outbox-last_error-{email.id}"] = str(error_cell(email))
             parts[f"outbox-buttons-{email.id}"] = str(buttons_cell(email))
