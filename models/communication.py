@@ -9,7 +9,7 @@ import logging
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text, update
+from sqlalchemy import ForeignKey, Index, String, Text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, Email, Str200, Timestamp, utcnow
@@ -95,7 +95,7 @@ class Communication(Base):
     figures_json: Mapped[str | None] = mapped_column(Text)
     snapshot_sha256: Mapped[str | None] = mapped_column(String(64))
     headers_text: Mapped[str | None] = mapped_column(Text)
-    sent_at: Mapped[Timestamp | None]
+    sent_at: Mapped[Timestamp | None] = mapped_column(index=True)  # the dashboard's latency
 
     claim: Mapped[ProgressClaim] = relationship()
     sender: Mapped[User] = relationship()
@@ -163,6 +163,9 @@ class EmailEvent(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
     communication: Mapped[Communication] = relationship(back_populates="events")
+
+    # Sent per hour and per day (the dashboard): events of one state over a time range.
+    __table_args__ = (Index("ix_email_event_state_at", "state", "at"),)
 
 
 def move(

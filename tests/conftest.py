@@ -55,12 +55,26 @@ def pytest_terminal_summary(terminalreporter):
     """Say plainly whether the real-browser tests ran (they need Debian's chromium)."""
     from tests.browser.conftest import CHROMIUM, chromium_missing
 
+    outcomes: dict[str, int] = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if getattr(report, "nodeid", "").startswith("tests/browser/") and (
+                report.when == "call" or outcome in ("skipped", "error")
+            ):
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    if not outcomes:
+        return
     reason = chromium_missing()
     if reason:
-        terminalreporter.write_line(f"Browser tests SKIPPED: {reason}.", yellow=True, bold=True)
-    else:
         terminalreporter.write_line(
-            f"Browser tests ran in {CHROMIUM} (screenshots: tests/artifacts/)."
+            f"Browser tests SKIPPED ({outcomes.get('skipped', 0)}): {reason}.",
+            yellow=True,
+            bold=True,
+        )
+    else:
+        counts = ", ".join(f"{n} {outcome}" for outcome, n in outcomes.items())
+        terminalreporter.write_line(
+            f"Browser tests in {CHROMIUM}: {counts} (screenshots in tests/artifacts/)."
         )
 
 
