@@ -2,6 +2,8 @@
 log in, open the demo claim, check its figures, compose with the type-ahead, attach, send, see
 it reach `sent` and its rejection come back without a reload; privacy; script injection."""
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -208,3 +210,26 @@ def test_a_script_in_a_directory_name_or_a_reply_does_not_run(dev, new_page, sho
     expect()(page.locator("#email-status")).to_contain_text(INJECTED_REPLY)
     assert no_script_ran(page)
     shot(page, "email-page")
+
+
+def test_home_is_a_dashboard_drawn_by_the_served_chart_library(dev, new_page, shot):
+    page = new_page()
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    log_in(page, dev, ADMIN, PASSWORD)
+    expect()(page.locator("#dashboard")).to_be_visible()
+    for chart in ("#sent-per-hour", "#sent-per-day"):
+        drawn = page.locator(chart).evaluate("c => window.Chart.getChart(c) !== undefined")
+        assert drawn, f"{chart} was not drawn"
+    sent = int(page.locator('#emails-by-state tr[data-state="sent"] td').inner_text())
+    replied = int(page.locator('#emails-by-state tr[data-state="replied"] td').inner_text())
+    assert sent + replied >= 1  # what the other tests of this module sent
+    hourly = page.locator("#sent-per-hour").evaluate(
+        "c => window.Chart.getChart(c).data.datasets[0].data.reduce((a, b) => a + b, 0)"
+    )
+    assert hourly >= sent + replied
+    # Nothing came from anywhere but this server (no CDN).
+    assert all(url.startswith(dev.url) for url in requests)
+    shot(page, "dashboard")
+    page.click("#emails-by-state a >> nth=0")
+    expect()(page).to_have_url(re.compile(r"/admin/outbox/\?flt0_state_equals="))
