@@ -1,7 +1,7 @@
 """ClaimPost's domain: SQLAlchemy models and the rules of progress claims. No Flask, no Dramatiq."""
 
 from models.base import Base
-from models.claim import ClaimLine, ClaimStatus, ProgressClaim
+from models.claim import ClaimEvent, ClaimLine, ClaimStatus, ProgressClaim
 from models.communication import (
     Attachment,
     Communication,
@@ -27,10 +27,17 @@ from models.inbound import (
     Reply,
     ReplyAttachment,
     ReplyKind,
+    ReplyLine,
+    ReplyVia,
 )
+from models.one_time_code import OneTimeCode
 from models.project import BillingPermission, Contact, Project, ProjectMember
 
 __all__ = [
+    "ClaimEvent",
+    "OneTimeCode",
+    "ReplyLine",
+    "ReplyVia",
     "ClaimDecision",
     "InboundMessage",
     "InboundStatus",

@@ -1,13 +1,27 @@
-"""Who may see and do what: project visibility and billing-tool permissions."""
+"""Who may see and do what, in one place: every page, list, count, export and API answer of
+ClaimPost scopes its query through these functions.
 
-from sqlalchemy import Select, or_, select
+- A user sees the projects of their company they are a member of (company admins: all of
+  their company's); claims, contracts, the directory and emails follow their project.
+- Private emails: only their sender, their recipients and the project's billing admins.
+  Bcc recipients: only the sender and billing admins — in every list, error and history line.
+- Received mail belongs to the company of the email it matched. Unmatched mail belongs to no
+  company: it is shown to the admins of the one company whose directories name its sender,
+  and, where no single company can be named, only to site operators.
+"""
+
+import re
+
+from sqlalchemy import Select, distinct, exists, false, func, or_, select
+from sqlalchemy.orm import Session
 
 from models.claim import ProgressClaim
-from models.communication import Communication, Recipient
+from models.communication import CLAIM_TAB_KINDS, Communication, Recipient, RecipientKind
 from models.company import User
 from models.contract import HeadContract
 from models.errors import PermissionDenied
-from models.project import BillingPermission, Project, ProjectMember
+from models.inbound import InboundMessage
+from models.project import BillingPermission, Contact, Project, ProjectMember
 
 
 def project_permission(user: User, project: Project) -> BillingPermission:
@@ -30,66 +44,80 @@ def require(user: User, project: Project, needed: BillingPermission) -> None:
         )
 
 
-def visible_projects(user: User) -> Select[tuple[Project]]:
-    """Projects the user may see: all of the company's for admins, else their memberships."""
+def projects_with(user: User, needed: BillingPermission) -> Select[tuple[Project]]:
+    """The projects of the user's company where they have at least `needed`."""
     query = select(Project).where(Project.company_id == user.company_id)
     if user.is_admin:
         return query
+    allowed = [p.value for p in BillingPermission if p.allows(needed)]
     member_of = select(ProjectMember.project_id).where(
-        ProjectMember.user_id == user.id, ProjectMember.permission != BillingPermission.NONE
+        ProjectMember.user_id == user.id, ProjectMember.permission.in_(allowed)
     )
     return query.where(Project.id.in_(member_of))
 
 
+def visible_projects(user: User) -> Select[tuple[Project]]:
+    """Projects the user may see: all of the company's for admins, else their memberships."""
+    return projects_with(user, BillingPermission.READ_ONLY)
+
+
+def project_ids(user: User, needed: BillingPermission = BillingPermission.READ_ONLY):
+    """The ids of projects_with(user, needed), as a subquery for IN (...)."""
+    return projects_with(user, needed).with_only_columns(Project.id)
+
+
 def visible_claims(user: User) -> Select[tuple[ProgressClaim]]:
     """Claims on the projects the user may see."""
-    project_ids = visible_projects(user).with_only_columns(Project.id)
     return (
         select(ProgressClaim)
         .join(ProgressClaim.head_contract)
-        .where(HeadContract.project_id.in_(project_ids))
+        .where(HeadContract.project_id.in_(project_ids(user)))
         .order_by(HeadContract.project_id, HeadContract.number, ProgressClaim.number)
     )
 
 
-def can_see_email(user: User, email: Communication) -> bool:
-    """Private emails: only their sender, their recipients and the project's billing admins."""
-    permission = project_permission(user, email.claim.project)
-    if not permission.allows(BillingPermission.READ_ONLY):
-        return False
-    return (
-        not email.private
-        or permission.allows(BillingPermission.ADMIN)
-        or email.sender_id == user.id
-        or user.email.lower() in {r.email for r in email.recipients}
-    )
-
-
-def visible_emails(user: User) -> Select[tuple[Communication]]:
-    """The emails `user` may see, by the same rule as `can_see_email`, as one query."""
-    visible = visible_projects(user).with_only_columns(Project.id)
-    administered = (
-        visible
-        if user.is_admin
-        else select(ProjectMember.project_id).where(
-            ProjectMember.user_id == user.id, ProjectMember.permission == BillingPermission.ADMIN
-        )
-    )
+def visible_emails(user: User, kinds=CLAIM_TAB_KINDS) -> Select[tuple[Communication]]:
+    """The emails `user` may see (private ones: only their sender, their recipients and the
+    project's billing admins), as one query; by default the claim emails and reminders (the
+    client page's codes and confirmations are the Outbox's, for billing admins)."""
     addressed = select(Recipient.communication_id).where(Recipient.email == user.email.lower())
-    return (
+    query = (
         select(Communication)
         .join(Communication.claim)
         .join(ProgressClaim.head_contract)
-        .where(HeadContract.project_id.in_(visible))
+        .where(HeadContract.project_id.in_(project_ids(user)))
         .where(
             or_(
                 ~Communication.private,
                 Communication.sender_id == user.id,
                 Communication.id.in_(addressed),
-                HeadContract.project_id.in_(administered),
+                HeadContract.project_id.in_(project_ids(user, BillingPermission.ADMIN)),
             )
         )
         .order_by(Communication.id.desc())
+    )
+    if kinds is not None:
+        query = query.where(Communication.kind.in_([str(k) for k in kinds]))
+    return query
+
+
+def visible_email(
+    session: Session, user: User, email_id: int | None, kinds=CLAIM_TAB_KINDS
+) -> Communication | None:
+    """One email if `user` may see it (by visible_emails), else None."""
+    if email_id is None:
+        return None
+    return session.scalar(visible_emails(user, kinds).where(Communication.id == email_id))
+
+
+def administered_emails(user: User) -> Select[tuple[Communication]]:
+    """Every email, of every kind, of the projects the user is a billing admin of (the
+    Outbox)."""
+    return (
+        select(Communication)
+        .join(Communication.claim)
+        .join(ProgressClaim.head_contract)
+        .where(HeadContract.project_id.in_(project_ids(user, BillingPermission.ADMIN)))
     )
 
 
@@ -98,3 +126,48 @@ def may_see_bcc(user: User, email: Communication) -> bool:
     return email.sender_id == user.id or project_permission(user, email.claim.project).allows(
         BillingPermission.ADMIN
     )
+
+
+BCC_STAND_IN = "a Bcc recipient"
+
+
+def hide_bcc(user: User, email: Communication, text: str | None) -> str | None:
+    """`text` (an error, a history note, a bounce) as `user` may read it: each Bcc address it
+    names is replaced, unless the user may see Bcc recipients."""
+    if not text or may_see_bcc(user, email):
+        return text
+    for recipient in email.recipients:
+        if recipient.kind == RecipientKind.BCC:
+            text = re.sub(re.escape(recipient.email), BCC_STAND_IN, text, flags=re.IGNORECASE)
+    return text
+
+
+def _owners_of_sender():
+    """How many companies' directories name the sender of a received message."""
+    return (
+        select(func.count(distinct(Project.company_id)))
+        .select_from(Contact)
+        .join(Contact.project)
+        .where(Contact.email == InboundMessage.from_address)
+        .scalar_subquery()
+    )
+
+
+def visible_inbound(user: User) -> Select[tuple[InboundMessage]]:
+    """Received mail the user may triage. Company admins: mail matched to emails they may
+    see, and unmatched mail whose sender only their company's directories name. Site
+    operators: also the unmatched mail no single company can be said to own (its sender is
+    in no directory, or in several companies'). Everyone else: none."""
+    unmatched = InboundMessage.communication_id.is_(None)
+    owners = _owners_of_sender()
+    shown = []
+    if user.is_admin:
+        ours = exists().where(
+            Contact.email == InboundMessage.from_address,
+            Contact.project_id.in_(select(Project.id).where(Project.company_id == user.company_id)),
+        )
+        emails = visible_emails(user, kinds=None).with_only_columns(Communication.id).order_by(None)
+        shown += [InboundMessage.communication_id.in_(emails), unmatched & ours & (owners == 1)]
+    if user.is_site_operator:
+        shown.append(unmatched & (owners != 1))
+    return select(InboundMessage).where(or_(*shown) if shown else false())

@@ -4,10 +4,10 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, update
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from models.base import Base, Money, Str80
+from models.base import Base, Money, Str80, Timestamp, utcnow
 from models.contract import HeadContract
 from models.errors import ClaimRuleError
 from models.money import ZERO, ClaimEntry, ClaimFigures, claim_figures, to_cents
@@ -54,10 +54,16 @@ class ProgressClaim(Base):
     period_start: Mapped[date]
     period_end: Mapped[date]
     status: Mapped[str] = mapped_column(String(30), default=ClaimStatus.DRAFT)
+    # What the client certified when it scheduled less than the claim's payment due (a
+    # payment schedule, a pay less notice); None once approved means approved in full.
+    certified_amount: Mapped[Money | None]
 
     head_contract: Mapped[HeadContract] = relationship(back_populates="claims")
     lines: Mapped[list["ClaimLine"]] = relationship(
         back_populates="claim", order_by="ClaimLine.id", cascade="all, delete-orphan"
+    )
+    events: Mapped[list["ClaimEvent"]] = relationship(
+        back_populates="claim", order_by="ClaimEvent.id", cascade="all, delete-orphan"
     )
 
     @property
@@ -94,17 +100,34 @@ class ProgressClaim(Base):
         """The summary and line table of this claim, from this and the earlier claims."""
         contract = self.head_contract
         sov, change_orders = contract.billable_lines()
-        history = [c.entries() for c in contract.claims if c.number <= self.number]
+        claims = [c for c in contract.claims if c.number <= self.number]
         return claim_figures(
             sov,
             change_orders,
             contract.retention_work_pct,
             contract.retention_materials_pct,
-            history,
+            [c.entries() for c in claims],
+            [c.certified_amount for c in claims],
         )
 
     def __str__(self) -> str:
         return f"{self.terms.claim} #{self.number} ({self.head_contract.number})"
+
+
+class ClaimEvent(Base):
+    """Something that happened to a claim, with when and who: a status change and why, an
+    evidence pack made (with its manifest's hash)."""
+
+    __tablename__ = "claim_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("progress_claim.id"), index=True)
+    at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200), default="system")
+    status: Mapped[str | None] = mapped_column(String(30))  # the status it moved to, if any
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    claim: Mapped[ProgressClaim] = relationship(back_populates="events")
 
 
 class ClaimLine(Base):
@@ -238,12 +261,18 @@ def change_claim_status(claim: ProgressClaim, new_status: ClaimStatus) -> None:
 
 
 def move_claim_status(
-    session: Session, claim: ProgressClaim, *steps: ClaimStatus, seen: str | None = None
+    session: Session,
+    claim: ProgressClaim,
+    *steps: ClaimStatus,
+    seen: str | None = None,
+    actor: str = "system",
+    note: str = "",
+    **values,
 ) -> None:
     """Move a stored claim through `steps` of the workflow with one compare-and-set: if its
     status is no longer the one the user `seen` on their page (or read here), because of a
-    concurrent decision or click, nothing changes and ClaimRuleError says so. The caller
-    commits."""
+    concurrent decision or click, nothing changes and ClaimRuleError says so. The move is
+    recorded as a claim event (who, why); `values` are set with it. The caller commits."""
     before = ClaimStatus(claim.status)
     if seen is not None and seen != before:
         raise _changed_meanwhile(claim)
@@ -251,11 +280,12 @@ def move_claim_status(
     moved = session.execute(
         update(ProgressClaim)
         .where(ProgressClaim.id == claim.id, ProgressClaim.status == before)
-        .values(status=after)
+        .values(status=after, **values)
     )
     if moved.rowcount != 1:
         session.expire(claim)  # what is in memory may say otherwise; the database is right
         raise _changed_meanwhile(claim)
+    session.add(ClaimEvent(claim_id=claim.id, actor=actor, status=after, note=note))
 
 
 def may_move_claim_status(claim: ProgressClaim, *steps: ClaimStatus) -> bool:

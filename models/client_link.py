@@ -6,7 +6,7 @@ it is checked against the current and the retired keys (key rotation), and it ex
 """
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from itsdangerous import BadData, URLSafeTimedSerializer
 
@@ -16,6 +16,12 @@ _SALT = "claimpost.client-link"
 def new_client_key() -> str:
     """A fresh random key for one email (128 bits, URL-safe)."""
     return secrets.token_urlsafe(16)
+
+
+def signing_keys(config: Mapping) -> list[str]:
+    """The keys links and codes are made with (the first) and checked against (all): the
+    current SECRET_KEY, then the retired SECRET_KEY_FALLBACKS."""
+    return [config["SECRET_KEY"], *(config.get("SECRET_KEY_FALLBACKS") or [])]
 
 
 def _serializer(keys: Sequence[str]) -> URLSafeTimedSerializer:

@@ -112,6 +112,17 @@ class Communication(Base):
         back_populates="communication",
         order_by="Reply.id",  # arrival, not the sender's clock
     )
+    # A code email: the one-time code it carries (models/one_time_code.py).
+    carried_code: Mapped["OneTimeCode | None"] = relationship(  # noqa: F821
+        primaryjoin="Communication.id == foreign(OneTimeCode.code_email_id)",
+        viewonly=True,
+        uselist=False,
+    )
+    # A confirmation email: the claim email whose answer it confirms.
+    answered_email_id: Mapped[int | None] = mapped_column(ForeignKey("communication.id"))
+    answered_email: Mapped["Communication | None"] = relationship(
+        remote_side="Communication.id", foreign_keys=[answered_email_id]
+    )
 
     def __str__(self) -> str:
         return self.subject

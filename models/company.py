@@ -3,8 +3,9 @@
 import hashlib
 import secrets
 from enum import StrEnum
+from functools import cache
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -55,6 +56,11 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     is_admin: Mapped[bool] = mapped_column(default=False)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Installation-wide: triages received mail that no company can be said to own.
+    is_site_operator: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Part of every session's login: bumped at logout and on a password change, so a copied
+    # session cookie stops working.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     company: Mapped[Company] = relationship(back_populates="users")
 
@@ -63,10 +69,17 @@ class User(Base):
     is_anonymous = False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """The session's login: the account and its session version (see end_sessions)."""
+        return f"{self.id}:{self.session_version}"
+
+    def end_sessions(self) -> None:
+        """Every existing session of this account stops working (logout, password change)."""
+        self.session_version = (self.session_version or 1) + 1
 
     def set_password(self, password: str) -> None:
-        """Store a salted hash of the password, never the password."""
+        """Store a salted hash of the password, never the password; existing sessions end."""
+        if self.password_hash:
+            self.end_sessions()
         self.password_hash = generate_password_hash(password, method=PASSWORD_HASH_METHOD)
 
     def check_password(self, password: str) -> bool:
@@ -75,6 +88,17 @@ class User(Base):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
+
+
+@cache
+def _nobodys_password_hash() -> str:
+    return generate_password_hash(secrets.token_hex(16), method=PASSWORD_HASH_METHOD)
+
+
+def check_nobodys_password(password: str) -> None:
+    """The work of checking a password, for a sign-in to an account that does not exist: the
+    answer then takes as long as for a real account, and tells nothing about which exist."""
+    check_password_hash(_nobodys_password_hash(), password)
 
 
 def hash_token(token: str) -> str:

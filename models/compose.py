@@ -1,6 +1,7 @@
 """Composing a claim email: validate everything, then create it whole in state `queued`."""
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -90,6 +91,12 @@ def _is_executable(upload: Upload, filename: str) -> bool:
     return extension in EXECUTABLE_EXTENSIONS or upload.content.startswith(EXECUTABLE_MAGIC)
 
 
+def _readable_as_it_is(name: str) -> bool:
+    """A file name with no line break, control, bidi override or other invisible format
+    character: "invoice\u202efdp.html" shows as "invoicelmth.pdf"."""
+    return is_one_line(name) and not any(unicodedata.category(c) == "Cf" for c in name)
+
+
 def _header_safe(value: str, what: str) -> str:
     if not is_one_line(value):
         raise ComposeError(f"The {what} must be one line, without control characters.")
@@ -147,6 +154,11 @@ def _attachments(draft: Draft, settings: MailSettings, store: FileStore) -> list
         )
     attachments = []
     for upload in draft.uploads:
+        if not _readable_as_it_is(upload.filename):
+            raise ComposeError(
+                "An attachment's name has invisible or direction-changing characters (it would "
+                f"show as something else, e.g. {upload.filename!r}); rename the file."
+            )
         filename = safe_filename(upload.filename)
         if _is_executable(upload, filename):
             raise ComposeError(f"{filename} looks like a program; programs cannot be attached.")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 APPROVED = "approved"
 REJECTED = "rejected"
+SCHEDULED = "scheduled"  # a payment schedule of less than claimed (the client's page only)
 
 # Where the client's own words end: a signature delimiter ("-- ", often sent as "--"),
 # or the footer a phone or mail app appends.

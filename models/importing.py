@@ -29,6 +29,7 @@ from models.project import (
     Contact,
     Project,
     ProjectMember,
+    Side,
     member_in_directory,
 )
 from models.terminology import DICTIONARIES, is_time_zone
@@ -192,6 +193,7 @@ def _import_users(session: Session, company: Company, root: _Field) -> list[User
             email=email,
             name=field.get("name").text(),
             is_admin=field.get("admin", False).boolean(),
+            is_site_operator=field.get("site_operator", False).boolean(),
         )
         password = field.get("password")
         if len(password.text(1000)) < 8:
@@ -215,11 +217,18 @@ def _import_project(
         email = email_field.email()
         if email in contacts:
             raise email_field.fail(f"{email} is already in this project's directory")
+        side_field = person.get("side", "client")
+        side = Side(side_field.choice(Side))
+        may_approve = person.get("may_approve", False).boolean()
+        if may_approve and not side.may_approve_claims:
+            raise side_field.fail(f"a {side} cannot approve claims (only client or consultant)")
         contacts[email] = Contact(
             name=person.get("name").text(),
             email=email,
             company=_optional_text(person.get("company", "")),
             permission=person.get("permission", "none").choice(BillingPermission),
+            side=side,
+            may_approve=may_approve,
         )
         project.directory.append(contacts[email])
     for member in field.items("members"):
@@ -261,6 +270,11 @@ def _import_contract(project: Project, contacts: dict[str, Contact], field: _Fie
         client = contacts.get(client_email)
         if client is None:
             raise client_field.fail(f"{client_email} is not in this project's directory")
+        if not Side(client.side).may_approve_claims:
+            raise client_field.fail(
+                f"{client_email} is on the {client.side}'s side; the client contact approves "
+                "claims, so it must be on the client's side (or a consultant)"
+            )
     contract = HeadContract(
         number=number,
         title=field.get("title").text(),

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, String, Text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from models.base import Base, Email, Str200, Timestamp, utcnow
+from models.base import Base, Email, Money, Str200, Timestamp, utcnow
 from models.claim import ProgressClaim
 from models.communication import Communication
 
@@ -119,29 +119,68 @@ def _log_status(inbound_id: int | None, status: InboundStatus, email_id: int | N
     )
 
 
+class ReplyVia(StrEnum):
+    EMAIL = "email"  # a received message
+    WEB = "web"  # an answer on the client's page, proved by a one-time code
+
+
 class Reply(Base):
-    """A received message matched to one of our emails, as the Emails tab shows it."""
+    """An answer to one of our emails, as the Emails tab shows it: a received message matched
+    to it, or an answer given on the client's page."""
 
     __tablename__ = "reply"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    inbound_id: Mapped[int] = mapped_column(ForeignKey("inbound_message.id"), unique=True)
+    via: Mapped[str] = mapped_column(String(10), default=ReplyVia.EMAIL, server_default="email")
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_message.id"), unique=True)
+    # A web answer's proof: the code sent to the address and used to answer.
+    one_time_code_id: Mapped[int | None] = mapped_column(ForeignKey("one_time_code.id"))
     communication_id: Mapped[int] = mapped_column(ForeignKey("communication.id"), index=True)
     from_address: Mapped[Email]
     from_name: Mapped[Str200]
-    received_at: Mapped[Timestamp]
+    received_at: Mapped[Timestamp]  # when we received it: our clock, not the sender's
+    dated_at: Mapped[Timestamp | None]  # the sender's Date header, when it is a real date
     kind: Mapped[str] = mapped_column(String(12))
     text: Mapped[str] = mapped_column(Text, default="")
     full_text: Mapped[str] = mapped_column(Text, default="")
     sender_verified: Mapped[bool] = mapped_column(default=False)
+    # What the receiving mail server's Authentication-Results said of the From domain, when
+    # TRUSTED_AUTHSERV_ID is set (None: not checked).
+    sender_authenticated: Mapped[bool | None]
+    # What the text reads as (approved / rejected), whoever wrote it; `decision` only when it
+    # counts, and `undecided_reason` says why a reading did not.
+    read_as: Mapped[str | None] = mapped_column(String(10))
     decision: Mapped[str | None] = mapped_column(String(10))
+    undecided_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     reason: Mapped[str] = mapped_column(Text, default="")
+    # A payment schedule's amount (what the client will pay), from the client's page.
+    scheduled_amount: Mapped[Money | None]
 
-    inbound: Mapped[InboundMessage] = relationship()
+    inbound: Mapped[InboundMessage | None] = relationship()
+    one_time_code: Mapped["OneTimeCode | None"] = relationship()  # noqa: F821
     communication: Mapped[Communication] = relationship(back_populates="replies")
     attachments: Mapped[list["ReplyAttachment"]] = relationship(
         back_populates="reply", order_by="ReplyAttachment.id", cascade="all, delete-orphan"
     )
+    lines: Mapped[list["ReplyLine"]] = relationship(
+        back_populates="reply", order_by="ReplyLine.id", cascade="all, delete-orphan"
+    )
+
+
+class ReplyLine(Base):
+    """What a payment schedule says of one line: the amount scheduled and, where less than
+    claimed, why (withholding without a reason is void under the Security of Payment Acts)."""
+
+    __tablename__ = "reply_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reply_id: Mapped[int] = mapped_column(ForeignKey("reply.id"), index=True)
+    item: Mapped[str] = mapped_column(String(80))
+    claimed: Mapped[Money]
+    scheduled: Mapped[Money]
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    reply: Mapped[Reply] = relationship(back_populates="lines")
 
 
 class ReplyAttachment(Base):
@@ -170,11 +209,15 @@ class ClaimDecision(Base):
     reply_id: Mapped[int] = mapped_column(ForeignKey("reply.id"), unique=True)
     outcome: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str] = mapped_column(Text, default="")
+    scheduled_amount: Mapped[Money | None]
     person_name: Mapped[Str200]
     person_email: Mapped[Email]
     decided_at: Mapped[Timestamp]
     applied_at: Mapped[Timestamp | None]
     applied_by: Mapped[str | None] = mapped_column(String(200))
+    # A billing admin who confirmed a decision whose sender the mail server did not
+    # authenticate (the reply alone did not count).
+    confirmed_by: Mapped[str | None] = mapped_column(String(200))
 
     claim: Mapped[ProgressClaim] = relationship()
     reply: Mapped[Reply] = relationship()

@@ -71,7 +71,7 @@ class ClaimSummary:
     retention_materials: Decimal  # L5b
     total_retention: Decimal  # L5 = L5a + L5b
     total_earned_less_retention: Decimal  # L6 = L4 - L5
-    previous_certificates: Decimal  # L7 = L6 of the previous claim
+    previous_certificates: Decimal  # L7 = what the earlier claims were certified for
     current_payment_due: Decimal  # L8 = L6 - L7
     balance_to_finish_including_retention: Decimal  # L9 = L3 - L6
 
@@ -168,8 +168,15 @@ def claim_figures(
     retention_work_pct: Decimal,
     retention_materials_pct: Decimal,
     claims: Sequence[Sequence[ClaimEntry]],
+    certified: Sequence[Decimal | None] = (),
 ) -> ClaimFigures:
-    """The figures of the last of `claims`, the earlier ones giving previous work and L7."""
+    """The figures of the last of `claims`, the earlier ones giving previous work and L7.
+
+    `certified[i]`, when given and not None, is what claim i was certified for (a payment
+    schedule of less than its payment due); otherwise claim i certified its payment due in
+    full. L7 is the sum of what the earlier claims certified, so an amount withheld is claimed
+    again on the next claim; when every claim was approved in full, L7 is the previous
+    claim's L6."""
     if not claims:
         raise ValueError("There is no claim to compute: `claims` is empty.")
     sov = [BillableLine(x.item, x.description, to_cents(x.scheduled_value)) for x in contract_lines]
@@ -186,9 +193,9 @@ def claim_figures(
     contract_sum = sum((x.scheduled_value for x in sov), ZERO)
     change_sum = sum((x.scheduled_value for x in cos), ZERO)
 
-    # One pass over the history: each claim's L6 becomes the next claim's L7.
+    # One pass over the history: what each claim certified adds to the next claim's L7.
     previous_certificates = ZERO
-    for entries in claims:
+    for index, entries in enumerate(claims):
         this_claim = _by_item(entries, previous_work)
         lines = tuple(
             _line(x, previous_work[x.item], this_claim.get(x.item), work_rate, materials_rate)
@@ -212,7 +219,10 @@ def claim_figures(
             current_payment_due=earned - previous_certificates,
             balance_to_finish_including_retention=contract_sum + change_sum - earned,
         )
-        previous_certificates = earned
+        certified_now = certified[index] if index < len(certified) else None
+        previous_certificates += (
+            summary.current_payment_due if certified_now is None else to_cents(certified_now)
+        )
         for item, entry in this_claim.items():
             previous_work[item] += entry.work_this_period
     return ClaimFigures(lines, summary)

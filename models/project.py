@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Select, String, UniqueConstraint, func, or_, select
+from sqlalchemy import ForeignKey, Select, String, UniqueConstraint, false, func, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, Email, Str80, Str200
@@ -24,6 +24,21 @@ class BillingPermission(StrEnum):
     def allows(self, needed: "BillingPermission") -> bool:
         """Whether this permission is at least `needed`."""
         return self.rank >= needed.rank
+
+
+class Side(StrEnum):
+    """Which party of the contract a directory person works for. Only the client's side (and
+    consultants it appoints to certify) may be named to approve claims; the contractor's own
+    people and its subcontractors never decide a claim."""
+
+    CLIENT = "client"
+    CONTRACTOR = "contractor"
+    SUBCONTRACTOR = "subcontractor"
+    CONSULTANT = "consultant"
+
+    @property
+    def may_approve_claims(self) -> bool:
+        return self in (Side.CLIENT, Side.CONSULTANT)
 
 
 class Project(Base):
@@ -63,6 +78,10 @@ class Contact(Base):
     email: Mapped[Email]
     company: Mapped[Str200] = mapped_column(default="")
     permission: Mapped[str] = mapped_column(String(20), default=BillingPermission.NONE)
+    side: Mapped[str] = mapped_column(String(20), default=Side.CLIENT, server_default="client")
+    # Named by an admin as an approver of the project's claims (beside each contract's client
+    # contact): only approvers' written answers decide a claim.
+    may_approve: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     project: Mapped[Project] = relationship(back_populates="directory")
 
@@ -91,9 +110,15 @@ def member_in_directory(project: Project, user: User, permission: str) -> Contac
     email = user.email.lower()
     for contact in project.directory:
         if contact.email == email:
+            # A login of the company is the contractor's, whatever the directory said.
+            contact.side, contact.may_approve = Side.CONTRACTOR, False
             return contact
     contact = Contact(
-        name=user.name, email=email, company=project.company.name, permission=permission
+        name=user.name,
+        email=email,
+        company=project.company.name,
+        permission=permission,
+        side=Side.CONTRACTOR,
     )
     project.directory.append(contact)
     return contact

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
 import sqlalchemy as sa
 from dramatiq import Worker
 from flask.testing import FlaskClient
@@ -136,6 +137,16 @@ def _clean_tables(request):
         with db.engine.begin() as conn:
             for table in reversed(Base.metadata.sorted_tables):
                 conn.execute(table.delete())
+
+
+@pytest.fixture(autouse=True)
+def _forget_login_failures(redis_url):
+    """Failed sign-ins are counted in Redis for 15 minutes; each test starts with none."""
+    yield
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter("claimpost:login-failures:*"):
+        client.delete(key)
+    client.close()
 
 
 @pytest.fixture

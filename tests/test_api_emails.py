@@ -430,6 +430,21 @@ def test_a_program_cannot_be_attached(app, api, users, claim_id, filename, conte
         assert not storage_path(app, hashlib.sha256(stored).hexdigest()).exists()
 
 
+@pytest.mark.parametrize(
+    "filename", ["invoice\u202efdp.html", "stat\u200bdec.pdf", "claim\u2066.pdf", "a\u2028b.pdf"]
+)
+def test_an_attachment_name_that_shows_as_something_else_is_refused(api, users, claim_id, filename):
+    """ "invoice\u202efdp.html" is an HTML file that shows as "invoicelmth.pdf"."""
+    response = send_multipart(
+        api(users["standard"]),
+        claim_id,
+        {"to": ["olivia@owner.example"]},
+        files=[(filename, b"<html>not a pdf</html>", "application/pdf")],
+    )
+    assert_json_error(response, 400, "invisible or direction-changing")
+    assert email_count() == 0
+
+
 @pytest.mark.parametrize("sizes", [[11], [6, 5], [4, 4, 4]])
 def test_attachments_over_the_limit_are_refused(app, api, users, claim_id, monkeypatch, sizes):
     monkeypatch.setitem(app.config, "MAX_ATTACHMENT_BYTES", 10)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+import workers.intake
 from models import (
     ClaimDecision,
     Communication,
@@ -26,6 +27,7 @@ from models import (
 )
 from models.claim_decision import apply_decision
 from models.communication import EmailState, move
+from models.demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD
 from models.errors import DomainError
 from models.storage import FileStore
 from tests.conftest import wait_for
@@ -144,7 +146,9 @@ def test_an_approval_by_smtp_is_recorded_as_the_clients_written_decision(sent, l
         "Olivia Owner",
         None,
     )
-    assert db.session.get(ProgressClaim, sent.claim_id).status == "draft"  # waits for an admin
+    assert (
+        db.session.get(ProgressClaim, sent.claim_id).status == "under_review"
+    )  # submitted by the email; waits for an admin
 
 
 def test_a_rejection_moves_the_claim_when_the_company_says_so(sent, listener):
@@ -588,8 +592,25 @@ def test_the_decision_time_is_ours_not_the_senders_date_header(sent, listener):
     )
     [reply] = wait_for_replies(sent.id)
     decision = db.session.scalar(sa.select(ClaimDecision))
-    assert reply.received_at.year == 2024  # what the sender's header says, shown as such
+    assert reply.dated_at.year == 2024  # what the sender's header says, kept as "dated"
+    assert reply.received_at == reply.inbound.received_at  # the reply's time is ours
     assert decision.decided_at.year == reply.inbound.received_at.year != 2024
+
+
+@pytest.mark.parametrize(
+    "date", ["Fri, 31 Dec 9999 23:59:59 +0000", "Thu, 01 Jan 1970 00:00:00 +0000", "yesterday"]
+)
+def test_a_date_that_cannot_be_shown_breaks_no_page(sent, listener, login, date):
+    """Year 9999 made the claim page answer 500 for everyone (OverflowError converting it to
+    the company's zone); a Date before 1990 is no real date for a reply either."""
+    smtp_send(listener, reply_to(sent, "Thanks, received.", Date=date), reply_address(sent))
+    [reply] = wait_for_replies(sent.id)
+    assert reply.dated_at is None and reply.received_at is not None
+    client = login(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD)
+    page = client.get(f"/admin/claims/details/?id={sent.claim_id}&tab=emails")
+    assert page.status_code == 200 and "Thanks, received." in page.get_data(as_text=True)
+    inbound = client.get(f"/admin/inbound/details/?id={reply.inbound_id}")
+    assert inbound.status_code == 200
 
 
 def test_ingest_skips_empty_and_oversized_messages(app, sent, tmp_path):
@@ -616,11 +637,13 @@ def test_a_colleagues_approval_is_kept_but_decides_nothing(sent, listener):
 
 
 def test_a_known_sender_is_named_as_the_directory_knows_them(sent, listener):
-    reply_by(listener, sent, '"Olivia Owner (Director)" <quentin@qs.example>', "Approved")
-    [reply] = wait_for_replies(sent.id)
+    reply_by(listener, sent, '"Olivia Owner (Director)" <quentin@qs.example>', "Looks fine")
+    reply_by(listener, sent, '"Quentin Surveyor (QS)" <olivia@owner.example>', "Approved")
+    by_address = {r.from_address: r for r in wait_for_replies(sent.id, 2)}
+    quentins, olivias = by_address["quentin@qs.example"], by_address["olivia@owner.example"]
+    assert quentins.from_name == "Quentin Surveyor" and olivias.from_name == "Olivia Owner"
     decision = db.session.scalar(sa.select(ClaimDecision))
-    assert "Olivia" not in reply.from_name and "Olivia" not in decision.person_name
-    assert decision.person_email == "quentin@qs.example"
+    assert (decision.person_name, decision.person_email) == ("Olivia Owner", "olivia@owner.example")
 
 
 def test_a_reply_while_a_greylisted_recipient_is_retried_still_marks_the_email_replied(
@@ -684,6 +707,27 @@ def test_a_flood_of_refused_guesses_leaves_a_bounded_trace(sent, listener):
     rows = inbound_rows()
     assert len(rows) == REFUSALS_PER_SENDER
     assert all(row.status == "refused" and "\x00" not in row.error for row in rows)
+
+
+def test_a_flood_from_strangers_does_not_crowd_out_a_known_clients_refusal(
+    sent, listener, monkeypatch
+):
+    """540 bogus RCPTs from ever-new senders filled the hourly trace, so the client whose
+    reply address a list server mangled a moment later left no trace at all."""
+    monkeypatch.setattr(workers.intake, "REFUSALS_PER_HOUR", 5)
+    with smtplib.SMTP("127.0.0.1", listener, timeout=10) as client:
+        for n in range(12):
+            client.ehlo()
+            client.mail(f"bot{n}@evil.example")
+            assert client.rcpt(f"claims+guess{n}@replies.localhost")[0] == 550
+            client.rset()
+        client.mail("olivia@owner.example")
+        assert client.rcpt("claims+mangled@replies.localhost")[0] == 550
+    rows = inbound_rows()
+    assert sum(r.envelope_from.startswith("bot") for r in rows) == 5
+    assert [r.envelope_to for r in rows if r.envelope_from == "olivia@owner.example"] == [
+        "claims+mangled@replies.localhost"
+    ]
 
 
 @pytest.mark.parametrize(

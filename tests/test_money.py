@@ -121,6 +121,36 @@ def test_second_claim_previous_certificates_are_the_first_claims_earned_less_ret
     assert summary.current_payment_due == money("5300.00")  # 16361.10 - 11061.10
 
 
+def test_a_scheduled_amount_certifies_the_claim_and_the_withheld_rest_is_claimed_again():
+    """Claim 1 was due 11061.10; the client scheduled 10000.00 (a payment schedule withholding
+    1061.10). Claim 2's L7 is what was certified, 10000.00, so its payment due carries the
+    1061.10 withheld: 16361.10 - 10000.00 = 6361.10 (5300.00 + 1061.10)."""
+    summary = claim_figures(
+        SOV, [], Decimal("10"), Decimal("5"), [CLAIM_1, CLAIM_2], [Decimal("10000.00"), None]
+    ).summary
+    assert summary.previous_certificates == money("10000.00")
+    assert summary.current_payment_due == money("6361.10")
+
+
+def test_l7_sums_what_every_earlier_claim_certified():
+    """Claim 1 scheduled at 10000.00; claim 2 approved in full (certifying its due, 6361.10);
+    claim 3's L7 = 10000.00 + 6361.10 = 16361.10, claim 2's L6, as if all were in full."""
+    certified = [Decimal("10000.00"), None, None]
+    summary = claim_figures(
+        SOV, [], Decimal("10"), Decimal("5"), [CLAIM_1, CLAIM_2, CLAIM_3], certified
+    ).summary
+    assert summary.previous_certificates == money("16361.10")
+    in_full = figures([CLAIM_1, CLAIM_2, CLAIM_3]).summary
+    assert summary.current_payment_due == in_full.current_payment_due
+
+
+def test_approved_in_full_everywhere_the_figures_stay_as_before():
+    all_none = claim_figures(
+        SOV, [], Decimal("10"), Decimal("5"), [CLAIM_1, CLAIM_2, CLAIM_3], [None, None, None]
+    )
+    assert all_none == figures([CLAIM_1, CLAIM_2, CLAIM_3])
+
+
 def test_third_claim():
     result = figures([CLAIM_1, CLAIM_2, CLAIM_3])
     one, two = result.lines

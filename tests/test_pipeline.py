@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from models import BillingPermission, Communication, ProgressClaim, User
-from models.claim import set_claim_lines
+from models.claim import ClaimStatus, move_claim_status, set_claim_lines
 from models.compose import Draft, Upload
 from models.storage import FileStore
 from tests.conftest import wait_for
@@ -116,6 +116,10 @@ def test_the_emails_tab_keeps_what_was_sent_when_the_claim_changes(claim, sender
     html, figures = sent.html_body, sent.figures_json
     assert json.loads(figures)["summary"]["current_payment_due"] == "233822.11"
 
+    # Emailing the draft submitted it; the client sends it back, and the lines change.
+    assert sent.claim.status == "under_review"
+    move_claim_status(db.session, sent.claim, ClaimStatus.REVISE_AND_RESUBMIT)
+    db.session.commit()
     set_claim_lines(sent.claim, {"9": (sent.claim.figures().lines[8].this_period + 1000, 0)})
     db.session.commit()
     db.session.expire_all()

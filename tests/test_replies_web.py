@@ -73,7 +73,7 @@ def test_a_written_approval_shows_on_the_claim_and_an_admin_applies_it(login, se
 def test_a_later_decision_supersedes_an_earlier_one_on_the_claim(login, sent, listener):
     smtp_send(listener, reply_to(sent, "Approved"), reply_address(sent))
     wait_for(lambda: db.session.scalar(sa.select(ClaimDecision.id)), what="the approval")
-    reply_by(listener, sent, "quentin@qs.example", "Rejected: line 14 over-claimed")
+    reply_by(listener, sent, "olivia@owner.example", "Rejected: line 14 over-claimed")
     wait_for(
         lambda: len(db.session.scalars(sa.select(ClaimDecision.id)).all()) == 2,
         what="the rejection",
@@ -81,7 +81,7 @@ def test_a_later_decision_supersedes_an_earlier_one_on_the_claim(login, sent, li
     admin = login(ADMIN, PASSWORD)
     page = claim_page(admin, sent.claim_id)
     latest, earlier = page.split("Earlier written decisions (1)")
-    assert "Rejected in writing by Quentin Surveyor" in latest
+    assert "Rejected in writing by Olivia Owner" in latest
     assert "Apply decision" in latest and "Apply decision" not in earlier
     assert "Approved in writing by Olivia Owner" in earlier
     assert "A later decision supersedes it." in earlier
@@ -92,11 +92,11 @@ def test_a_later_decision_supersedes_an_earlier_one_on_the_claim(login, sent, li
     )
     response = admin.post(
         f"/admin/claims/{sent.claim_id}/decisions/{approval.id}/apply",
-        data={"csrf_token": csrf_token_from(page), "seen": "draft"},
+        data={"csrf_token": csrf_token_from(page), "seen": "under_review"},
     )
     assert "a later decision supersedes it" in admin.get(response.location).get_data(as_text=True)
     db.session.expire_all()
-    assert db.session.get(ProgressClaim, sent.claim_id).status == "draft"
+    assert db.session.get(ProgressClaim, sent.claim_id).status == "under_review"
 
 
 def test_a_decision_is_dated_in_the_companys_time_zone(login, sent, listener):

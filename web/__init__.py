@@ -38,7 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from web import api, auth, cli, formatting, health, inbound, logs, metrics
+    from web import api, auth, cli, client, formatting, health, inbound, logs, metrics, security
     from web.admin import build_admin
 
     app.register_blueprint(auth.bp)
@@ -47,7 +47,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     app.register_blueprint(inbound.bp)
+    app.register_blueprint(client.bp)
     csrf.exempt(inbound.bp)  # authenticated by its HMAC signature, not a session
+    security.init_app(app)
     cli.init_app(app)
     logs.init_app(app)
     formatting.init_app(app)

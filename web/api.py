@@ -17,10 +17,10 @@ from werkzeug.exceptions import (
 
 from models import ApiToken, Contact, HeadContract, ProgressClaim, Project, User
 from models.access import (
-    can_see_email,
     project_permission,
     require,
     visible_claims,
+    visible_email,
     visible_emails,
     visible_projects,
 )
@@ -206,8 +206,8 @@ def _email_query() -> sa.Select[tuple[Communication]]:
 
 def visible_email_or_404(email_id: int) -> Communication:
     """The email if the caller may see it; 404 alike for missing and hidden emails."""
-    email = db.session.get(Communication, email_id) if 0 < email_id <= MAX_ID else None
-    if email is None or not can_see_email(g.api_user, email):
+    email = visible_email(db.session, g.api_user, email_id if 0 < email_id <= MAX_ID else None)
+    if email is None:
         abort(404, f"There is no email {email_id}.")
     return email
 

@@ -75,12 +75,19 @@ def import_command(file) -> None:
 @click.option("--password", required=True)
 @click.option("--admin", is_flag=True, help="Make the user a company admin.")
 @click.option(
+    "--site-operator",
+    is_flag=True,
+    help="Let the user triage received mail that no single company can be said to own.",
+)
+@click.option(
     "--company",
     "company_name",
     help="Company name (default: the only company, or a new one named after the e-mail domain).",
 )
 @with_appcontext
-def create_user(email: str, name: str, password: str, admin: bool, company_name: str | None):
+def create_user(
+    email: str, name: str, password: str, admin: bool, site_operator: bool, company_name: str | None
+):
     """Create a login account."""
     if not is_email_address(email.strip()):
         _fail(f"{email!r} is not an e-mail address")
@@ -92,7 +99,9 @@ def create_user(email: str, name: str, password: str, admin: bool, company_name:
     if not name.strip() or not is_one_line(name):
         _fail("the name must be one line of text")
     company = _company(company_name, email)
-    user = User(company=company, email=email, name=name, is_admin=admin)
+    user = User(
+        company=company, email=email, name=name, is_admin=admin, is_site_operator=site_operator
+    )
     user.set_password(password)
     db.session.add(user)
     db.session.commit()

@@ -42,6 +42,9 @@ def from_environment() -> dict:
         # How long the link to the client's page (in every claim email) stays valid.
         "CLIENT_LINK_DAYS": int(os.environ.get("CLIENT_LINK_DAYS", 90)),
         "INBOUND_WEBHOOK_SECRET": os.environ.get("INBOUND_WEBHOOK_SECRET"),
+        # The receiving mail server whose Authentication-Results (RFC 8601) we trust: with it
+        # set, an emailed decision also needs its DMARC (or aligned DKIM/SPF) pass.
+        "TRUSTED_AUTHSERV_ID": os.environ.get("TRUSTED_AUTHSERV_ID") or None,
         # Where the Mailbox's "Reply as recipient" sends replies: the inbound SMTP listener.
         "INBOUND_SMTP_URL": os.environ.get("INBOUND_SMTP_URL", "smtp://127.0.0.1:2525"),
         "STORAGE_DIR": os.environ.get("STORAGE_DIR", str(INSTANCE_DIR / "files")),

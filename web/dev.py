@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -77,33 +78,74 @@ def child_processes(host: str, port: int, inbound_port: int) -> dict[str, list[s
     }
 
 
-def supervise(commands: dict[str, list[str]]) -> int:
-    """Run the commands until one exits or we get SIGINT/SIGTERM; then stop them all."""
-    stopping = False
+# A child that dies is started again after a pause that doubles each time it dies quickly
+# (a crash loop must not spin), up to a minute; a run of this long resets the pause.
+FIRST_PAUSE_SECONDS = 1.0
+MAX_PAUSE_SECONDS = 60.0
+STEADY_AFTER_SECONDS = 60.0
 
-    def stop(signum, frame):
-        nonlocal stopping
-        stopping = True
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    children = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
-    exit_code = 0
-    while not stopping:
-        for name, child in children.items():
-            if child.poll() is not None:
-                click.echo(f"{name} exited with {child.returncode}; stopping.", err=True)
-                exit_code, stopping = child.returncode or 1, True
-        time.sleep(0.2)
-    for child in children.values():
-        if child.poll() is None:
-            child.terminate()
-    for child in children.values():
+class Child:
+    """One supervised process and when to start it again if it dies."""
+
+    def __init__(self, name: str, command: list[str]):
+        self.name, self.command = name, command
+        self.process: subprocess.Popen | None = None
+        self.started_at = self.restart_at = 0.0
+        self.pause = FIRST_PAUSE_SECONDS
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.command)
+        self.started_at = time.monotonic()
+
+    def check(self, now: float) -> None:
+        """Start the process again once its pause is over, if it has died."""
+        if self.process is None:
+            if now >= self.restart_at:
+                self.start()
+            return
+        code = self.process.poll()
+        if code is None:
+            return
+        ran = now - self.started_at
+        self.pause = FIRST_PAUSE_SECONDS if ran >= STEADY_AFTER_SECONDS else self.pause
+        click.echo(
+            f"{self.name} exited with {code}; starting it again in {self.pause:g} s.", err=True
+        )
+        self.process, self.restart_at = None, now + self.pause
+        self.pause = min(self.pause * 2, MAX_PAUSE_SECONDS)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+
+    def wait(self) -> None:
+        if self.process is None:
+            return
         try:
-            child.wait(timeout=10)
+            self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            child.kill()
-    return exit_code
+            self.process.kill()
+
+
+def supervise(commands: dict[str, list[str]], stop: threading.Event | None = None) -> int:
+    """Run the commands until SIGINT/SIGTERM (or `stop`), starting again any that dies (one
+    dead child must not take the web server and the listener with it); then stop them all."""
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+    children = [Child(name, command) for name, command in commands.items()]
+    for child in children:
+        child.start()
+    while not stop.wait(0.2):
+        for child in children:
+            child.check(time.monotonic())
+    for child in children:
+        child.stop()
+    for child in children:
+        child.wait()
+    return 0
 
 
 @click.command("dev")

@@ -4,7 +4,8 @@ import logging
 
 from flask import current_app
 
-from models.access import may_see_bcc
+from models.access import hide_bcc, may_see_bcc
+from models.claim import ClaimStatus, move_claim_status
 from models.communication import Communication, RecipientKind, cancel, retry
 from models.company import User
 from models.compose import Draft, MailSettings, compose_email
@@ -41,9 +42,19 @@ def _enqueue_render(email_id: int) -> None:
 
 def send_claim_email(claim, sender, draft: Draft) -> Communication:
     """Create the email in one transaction, commit, then enqueue it (a worker never sees an
-    uncommitted row). Raises ComposeError / PermissionDenied, creating nothing."""
+    uncommitted row). Emailing a draft claim submits it: it moves to Under Review in the same
+    transaction. Raises ComposeError / PermissionDenied / ClaimRuleError, creating nothing."""
     try:
         email = compose_email(db.session, claim, sender, draft, mail_settings(), file_store())
+        if claim.status == ClaimStatus.DRAFT:
+            move_claim_status(
+                db.session,
+                claim,
+                ClaimStatus.UNDER_REVIEW,
+                seen=ClaimStatus.DRAFT,
+                actor=sender.name,
+                note="submitted by emailing it to the client",
+            )
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -71,6 +82,10 @@ def cancel_email(email: Communication, operator: str) -> bool:
     return True
 
 
+def _amount(value) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
 def _time(value) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
@@ -79,6 +94,10 @@ def email_resource(email: Communication, viewer: User) -> dict:
     """The email as the API shows it to `viewer` (CONTRACT.md's email resource); Bcc
     recipients only to those who may see them."""
     show_bcc = may_see_bcc(viewer, email)
+
+    def shown(text: str | None) -> str | None:
+        return hide_bcc(viewer, email, text)
+
     return {
         "id": email.id,
         "claim_id": email.claim_id,
@@ -90,14 +109,14 @@ def email_resource(email: Communication, viewer: User) -> dict:
         "sender": {"name": email.sender.name, "email": email.sender.email},
         "message": email.message,
         "attempts": email.attempts,
-        "last_error": email.last_error,
+        "last_error": shown(email.last_error),
         "recipients": [
             {
                 "email": r.email,
                 "name": r.name,
                 "kind": r.kind,
                 "status": r.status,
-                "detail": r.detail,
+                "detail": shown(r.detail),
             }
             for r in email.recipients
             if r.kind != RecipientKind.BCC or show_bcc
@@ -106,26 +125,42 @@ def email_resource(email: Communication, viewer: User) -> dict:
             {"filename": a.filename, "size": a.size, "sha256": a.sha256} for a in email.attachments
         ],
         "events": [
-            {"state": e.state, "at": _time(e.at), "actor": e.actor, "note": e.note}
+            {"state": e.state, "at": _time(e.at), "actor": e.actor, "note": shown(e.note)}
             for e in email.events
         ],
-        "replies": [reply_resource(reply) for reply in email.replies],
+        "replies": [reply_resource(reply, shown) for reply in email.replies],
     }
 
 
-def reply_resource(reply) -> dict:
-    """A reply as the API shows it: the stripped text, the whole text, and what it decided."""
+def reply_resource(reply, shown) -> dict:
+    """A reply as the API shows it: the stripped text, the whole text, and what it decided
+    (`shown` hides Bcc addresses from a viewer who may not see them)."""
     return {
         "id": reply.id,
+        "via": reply.via,
         "from": reply.from_address,
         "name": reply.from_name,
         "received_at": _time(reply.received_at),
-        "text": reply.text,
-        "full_text": reply.full_text,
+        "dated_at": _time(reply.dated_at),
+        "text": shown(reply.text),
+        "full_text": shown(reply.full_text),
         "sender_verified": reply.sender_verified,
+        "sender_authenticated": reply.sender_authenticated,
         "kind": reply.kind,
+        "read_as": reply.read_as,
         "decision": reply.decision,
-        "reason": reply.reason,
+        "undecided_reason": reply.undecided_reason,
+        "reason": shown(reply.reason),
+        "scheduled_amount": _amount(reply.scheduled_amount),
+        "lines": [
+            {
+                "item": x.item,
+                "claimed": _amount(x.claimed),
+                "scheduled": _amount(x.scheduled),
+                "reason": x.reason,
+            }
+            for x in reply.lines
+        ],
         "attachments": [
             {"filename": a.filename, "size": a.size, "sha256": a.sha256, "refused": a.refused}
             for a in reply.attachments

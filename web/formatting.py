@@ -25,7 +25,10 @@ def local(value: datetime) -> datetime:
     if value.tzinfo is None:  # SQLite hands timestamps back without their zone
         value = value.replace(tzinfo=UTC)
     zone = current_user.company.time_zone if current_user.is_authenticated else "UTC"
-    return value.astimezone(ZoneInfo(zone))
+    try:
+        return value.astimezone(ZoneInfo(zone))
+    except (OverflowError, ValueError):  # a time at the edge of what datetime holds: keep UTC
+        return value
 
 
 def moment(value: datetime) -> str:

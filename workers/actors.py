@@ -101,6 +101,7 @@ def send_email(email_id: int) -> None:
             config["SMTP_URL"],
             config["REPLY_DOMAIN"],
             FileStore(config["STORAGE_DIR"]),
+            config["SECRET_KEY"],
         )
     except TransientDeliveryError as exc:
         _after_transient_trouble(email, str(exc))

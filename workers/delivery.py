@@ -15,14 +15,19 @@ def backoff_ms(attempts: int, minimum: int, maximum: int) -> int:
 
 
 def send_now(
-    email: Communication, recipients: list[str], smtp_url: str, reply_domain: str, store: FileStore
+    email: Communication,
+    recipients: list[str],
+    smtp_url: str,
+    reply_domain: str,
+    store: FileStore,
+    secret_key: str = "",
 ) -> tuple[dict[str, tuple[int, str]], str]:
     """Send the email to `recipients` (Bcc only ever in the envelope).
 
     Returns the refusals and the header block as sent. The envelope sender is the email's own
     reply address, so bounces come back to it.
     """
-    message = build_message(email, reply_domain, store)
+    message = build_message(email, reply_domain, store, secret_key)
     headers = "".join(f"{name}: {value}\n" for name, value in message.items())
     return deliver(
         parse_smtp_url(smtp_url),

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from models.base import storable, utcnow
 from models.inbound import InboundMessage, InboundStatus
+from models.project import Contact
 from models.storage import FileStore
 from web.extensions import db
 from workers.inbound_parse import content_key
@@ -39,8 +40,9 @@ REFUSALS_PER_HOUR = 500
 def record_refusal(via: str, envelope_from: str, recipient: str, reason: str) -> None:
     """Keep a trace of mail turned away before it was received (e.g. a reply address a list
     server mangled), for the operators' Inbound view. The same sender and address are
-    recorded once a day, a sender at most REFUSALS_PER_SENDER times a day and everyone at
-    most REFUSALS_PER_HOUR times an hour: a flood of guesses cannot fill the database."""
+    recorded once a day and a sender at most REFUSALS_PER_SENDER times a day. Senders no
+    project directory knows share REFUSALS_PER_HOUR an hour, so a flood of guesses from
+    strangers cannot fill the database — and cannot crowd out a known client's refusal."""
     now, sender = utcnow(), storable(envelope_from)[:300]
     attempt = f"{sender}\n{recipient}\n{now.date()}".encode("utf-8", "replace")
     key = f"refused:{hashlib.sha256(attempt).hexdigest()}"
@@ -77,10 +79,22 @@ def _too_many_refusals(sender: str, now: datetime) -> bool:
         InboundMessage.envelope_from == sender,
         InboundMessage.received_at >= now - timedelta(days=1),
     )
-    this_hour = refused.where(InboundMessage.received_at >= now - timedelta(hours=1))
+    if db.session.scalar(today) >= REFUSALS_PER_SENDER:
+        return True
+    if _known_sender(sender):
+        return False
+    strangers_this_hour = refused.where(
+        InboundMessage.received_at >= now - timedelta(hours=1),
+        ~InboundMessage.envelope_from.in_(select(Contact.email)),
+    )
+    return db.session.scalar(strangers_this_hour) >= REFUSALS_PER_HOUR
+
+
+def _known_sender(sender: str) -> bool:
+    """Whether some project directory has this address (a client whose mail we expect)."""
     return (
-        db.session.scalar(today) >= REFUSALS_PER_SENDER
-        or db.session.scalar(this_hour) >= REFUSALS_PER_HOUR
+        db.session.scalar(select(Contact.id).where(Contact.email == sender.lower()).limit(1))
+        is not None
     )
 
 

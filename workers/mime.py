@@ -8,6 +8,7 @@ from models.base import utcnow
 from models.communication import Communication, RecipientKind
 from models.reply_token import reply_address
 from models.storage import FileStore
+from workers.notices import filled
 
 
 def sender_address(email: Communication, reply_domain: str) -> Address:
@@ -17,8 +18,11 @@ def sender_address(email: Communication, reply_domain: str) -> Address:
     return Address(display_name=name, username=username, domain=domain)
 
 
-def build_message(email: Communication, reply_domain: str, store: FileStore) -> EmailMessage:
-    """The message as sent: To/Cc headers (Bcc only in the envelope), text + HTML, files."""
+def build_message(
+    email: Communication, reply_domain: str, store: FileStore, secret_key: str = ""
+) -> EmailMessage:
+    """The message as sent: To/Cc headers (Bcc only in the envelope), text + HTML, files (a
+    code email's code filled in with `secret_key`)."""
     message = EmailMessage()
     sender = sender_address(email, reply_domain)
     message["From"] = sender
@@ -37,8 +41,8 @@ def build_message(email: Communication, reply_domain: str, store: FileStore) -> 
     # Ask Exchange/Outlook not to answer with out-of-office or other auto-replies.
     message["X-Auto-Response-Suppress"] = "OOF, AutoReply"
     message["X-ClaimPost-Claim"] = str(email.claim_id)
-    message.set_content(email.text_body or "")
-    message.add_alternative(email.html_body or "", subtype="html")
+    message.set_content(filled(email, email.text_body or "", secret_key))
+    message.add_alternative(filled(email, email.html_body or "", secret_key), subtype="html")
     for attachment in email.attachments:
         maintype, _, subtype = attachment.content_type.partition("/")
         message.add_attachment(

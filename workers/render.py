@@ -15,6 +15,7 @@ from premailer import Premailer
 
 from models.communication import Communication
 from web.formatting import money
+from workers.notices import NOTICE_KINDS, notice_snapshot
 
 HTML_TEMPLATE = "email/claim.html"
 TEXT_TEMPLATE = "email/claim.txt"
@@ -80,6 +81,8 @@ def email_context(email: Communication) -> dict:
 
 def snapshot(email: Communication) -> dict[str, str]:
     """The email's snapshot: HTML, text, the figures as sent, and a hash of the three."""
+    if email.kind in NOTICE_KINDS:
+        return notice_snapshot(email)
     context = email_context(email)
     html = _inlined_html_template().render(context)
     text = render_template(TEXT_TEMPLATE, **context)

@@ -3,15 +3,18 @@ the bounce or the client's decision. Never answers anything (no mail loops)."""
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email import policy
+from email.parser import BytesParser
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from models.approvers import NOT_AUTHENTICATED, standing
 from models.base import utcnow
 from models.claim_decision import record_decision
 from models.communication import Communication, DeliveryStatus, EmailState, move
-from models.company import User
-from models.decision import read_decision
+from models.decision import Decision, read_decision
 from models.inbound import (
     InboundMessage,
     InboundStatus,
@@ -24,6 +27,7 @@ from models.inbound import (
 from models.reply_token import is_signed_reply_token
 from models.storage import FileStore
 from web.extensions import db
+from workers.authresults import sender_authenticated
 from workers.inbound_parse import ParsedMail, parse_mail
 from workers.intake import read_raw
 
@@ -95,22 +99,6 @@ def sender_is_known(email: Communication, address: str | None) -> bool:
     return address.lower() in known
 
 
-def is_colleague(email: Communication, address: str | None) -> bool:
-    """Whether the sender works for the contractor that sent the claim (one of its logins, or a
-    directory entry under its company name): colleagues discuss a claim, only the client's side
-    decides it."""
-    company = email.claim.project.company
-    wanted = (address or "").lower()
-    if db.session.scalar(
-        select(User.id).where(User.company_id == company.id, func.lower(User.email) == wanted)
-    ):
-        return True
-    return any(
-        c.email == wanted and c.company.strip().lower() == company.name.strip().lower()
-        for c in email.claim.project.directory
-    )
-
-
 def known_name(email: Communication, address: str | None) -> str:
     """The name we know for an address (recipient, then directory), for replies sent without
     a display name."""
@@ -171,7 +159,8 @@ def _kind(parsed: ParsedMail) -> ReplyKind:
 
 def process(inbound: InboundMessage) -> None:
     """Turn a stored message into a reply on its email (or leave it unmatched for triage)."""
-    parsed = parse_mail(read_raw(inbound))
+    raw = read_raw(inbound)
+    parsed = parse_mail(raw)
     inbound.subject = parsed.subject[:1000]
     inbound.from_address = (parsed.from_address or "")[:300]
     inbound.error = "; ".join(parsed.problems) or None
@@ -180,7 +169,7 @@ def process(inbound: InboundMessage) -> None:
         inbound.set_status(InboundStatus.UNMATCHED)
         inbound.processed_at = utcnow()
         return
-    attach(inbound, parsed, match)
+    attach(inbound, raw, parsed, match)
 
 
 def reopen(inbound: InboundMessage, operator: str) -> bool:
@@ -201,17 +190,60 @@ def assign(inbound: InboundMessage, email: Communication, operator: str) -> bool
     nothing, if it is no longer unmatched (another operator or a reprocess got there first)."""
     if not move_inbound(db.session, inbound.id, InboundStatus.UNMATCHED, InboundStatus.PROCESSING):
         return False
-    attach(inbound, parse_mail(read_raw(inbound)), Match(email, MatchMethod.OPERATOR))
+    raw = read_raw(inbound)
+    attach(inbound, raw, parse_mail(raw), Match(email, MatchMethod.OPERATOR))
     inbound.operator_note = f"assigned to email #{email.id} by {operator}"
     return True
 
 
-def attach(inbound: InboundMessage, parsed: ParsedMail, match: Match) -> Reply:
+# A sender's Date outside these bounds is not shown as a date (it cannot be one).
+_EARLIEST_DATE = datetime(1990, 1, 1, tzinfo=UTC)
+_LATEST_AHEAD = timedelta(days=2)
+
+
+def dated(parsed: ParsedMail, received_at: datetime) -> datetime | None:
+    """The sender's Date header, kept only when it could be a real date for this message."""
+    sent = parsed.sent_at
+    if sent is None or sent < _EARLIEST_DATE or sent > _as_utc(received_at) + _LATEST_AHEAD:
+        return None
+    return sent
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite drops the zone
+
+
+def authenticated(raw: bytes, parsed: ParsedMail) -> bool | None:
+    """What the trusted receiving server said of the From domain; None without the setting."""
+    authserv_id = current_app.config.get("TRUSTED_AUTHSERV_ID")
+    if not authserv_id:
+        return None
+    headers = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
+    values = [str(v) for v in headers.get_all("Authentication-Results", [])]
+    return sender_authenticated(values, parsed.from_address or "", authserv_id)
+
+
+def _weigh(
+    email: Communication, reading: Decision | None, address: str | None, auth: bool | None
+) -> tuple[str | None, str]:
+    """(the decision that counts, or None; why a reading does not count, or "")."""
+    if reading is None:
+        return None, ""
+    who = standing(db.session, email, address)
+    if not who.decides:
+        return None, who.why_not
+    if auth is False:
+        return None, NOT_AUTHENTICATED
+    return reading.outcome, ""
+
+
+def attach(inbound: InboundMessage, raw: bytes, parsed: ParsedMail, match: Match) -> Reply:
     """Record the message as a reply to the matched email, with what follows from it."""
     email, kind = match.communication, _kind(parsed)
     verified = kind == ReplyKind.REPLY and sender_is_known(email, parsed.from_address)
-    decides = verified and not is_colleague(email, parsed.from_address)
-    decision = read_decision(parsed.text) if decides else None
+    reading = read_decision(parsed.text) if verified else None
+    auth = authenticated(raw, parsed) if verified else None
+    decision, undecided = _weigh(email, reading, parsed.from_address, auth)
     reply = Reply(
         inbound=inbound,
         communication=email,
@@ -219,13 +251,19 @@ def attach(inbound: InboundMessage, parsed: ParsedMail, match: Match) -> Reply:
         # The name we know for a known sender, not the one they typed: the decision banner
         # says who approved, and "Olivia Owner (Director)" <quentin@...> must not pass for her.
         from_name=(known_name(email, parsed.from_address) or parsed.from_name)[:200],
-        received_at=parsed.sent_at or inbound.received_at,
+        # Our clock: written answers start and stop statutory clocks; the sender's Date is
+        # only what they claim.
+        received_at=inbound.received_at,
+        dated_at=dated(parsed, inbound.received_at),
         kind=kind,
         text=parsed.text,
         full_text=parsed.full_text,
         sender_verified=verified,
-        decision=decision.outcome if decision else None,
-        reason=decision.reason if decision else "",
+        sender_authenticated=auth,
+        read_as=reading.outcome if reading else None,
+        decision=decision,
+        undecided_reason=undecided,
+        reason=reading.reason if reading else "",
     )
     db.session.add(reply)
     _store_attachments(reply, parsed)

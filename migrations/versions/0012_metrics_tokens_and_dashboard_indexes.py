@@ -1,7 +1,7 @@
 """metrics-only API tokens; indexes for the dashboard's time-bounded queries
 
 Revision ID: 0012
-Revises: 0006
+Revises: 0013
 Create Date: 2026-12-01 12:00:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0012"
-down_revision = "0006"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -3,11 +3,10 @@
 from flask import abort, flash, redirect, request, url_for
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms.validators import ValidationError
 
 from models import BillingPermission, Project
-from models.access import project_permission, visible_projects
+from models.access import project_ids, project_permission, projects_with, visible_projects
 from models.base import parse_id
 from web.extensions import db
 from web.formatting import DETAIL_FORMATTERS, LIST_FORMATTERS
@@ -43,8 +42,7 @@ class ProjectScopedView(LoginRequired, ModelView):
         return model.project
 
     def scope(self, query):
-        project_ids = visible_projects(current_user).with_only_columns(Project.id)
-        return query.filter(self.project_column().in_(project_ids))
+        return query.filter(self.project_column().in_(project_ids(current_user)))
 
     def get_query(self):
         return self.scope(super().get_query())
@@ -104,11 +102,6 @@ def projects_where(permission: BillingPermission):
     """A query factory of the projects where the current user has at least `permission`."""
 
     def factory():
-        projects = db.session.scalars(
-            select(Project).where(
-                Project.id.in_(visible_projects(current_user).with_only_columns(Project.id))
-            )
-        )
-        return [p for p in projects if project_permission(current_user, p).allows(permission)]
+        return db.session.scalars(projects_with(current_user, permission)).all()
 
     return factory

@@ -14,7 +14,14 @@ from wtforms import DateField
 from wtforms.validators import DataRequired, ValidationError
 
 from models import BillingPermission, ClaimStatus, HeadContract, ProgressClaim
-from models.access import can_see_email, may_see_bcc, project_permission, visible_emails
+from models.access import (
+    hide_bcc,
+    may_see_bcc,
+    project_permission,
+    visible_email,
+    visible_emails,
+)
+from models.approvers import NOT_AUTHENTICATED
 from models.base import MAX_ID
 from models.claim import (
     STATUS_TRANSITIONS,
@@ -23,7 +30,7 @@ from models.claim import (
     open_claim,
     set_claim_lines,
 )
-from models.claim_decision import apply_decision, can_apply
+from models.claim_decision import apply_decision, can_apply, confirm_reading
 from models.communication import Attachment, Communication, EmailEvent, EmailState
 from models.compose import readable_size
 from models.errors import DomainError
@@ -49,10 +56,9 @@ def contracts_open_for_claims():
 
 
 def claim_emails(claim: ProgressClaim) -> list[Communication]:
+    """The claim's Emails tab: the claim emails and reminders the current user may see."""
     return db.session.scalars(
-        sa.select(Communication)
-        .where(Communication.claim_id == claim.id)
-        .order_by(Communication.id.desc())
+        visible_emails(current_user).where(Communication.claim_id == claim.id)
     ).all()
 
 
@@ -185,7 +191,7 @@ class ClaimView(ProjectScopedView):
     def _live_context(self, claim: ProgressClaim) -> dict:
         """What the claim page's live parts (status, decisions, Emails tab) are drawn from."""
         permission = project_permission(current_user, claim.project)
-        emails = [e for e in claim_emails(claim) if can_see_email(current_user, e)]
+        emails = claim_emails(claim)
         return dict(
             claim=claim,
             terms=claim.terms,
@@ -206,6 +212,8 @@ class ClaimView(ProjectScopedView):
             can_apply=can_apply,
             may_send=permission.allows(BillingPermission.STANDARD),
             may_see_bcc=may_see_bcc,
+            hide_bcc=lambda email, text: hide_bcc(current_user, email, text),
+            not_authenticated=NOT_AUTHENTICATED,
         )
 
     @expose("/<int:claim_id>/live")
@@ -277,9 +285,7 @@ class ClaimView(ProjectScopedView):
     def email_view(self, claim_id: int, email_id: int):
         """One email exactly as sent: headers, the HTML as rendered, the text part, files."""
         claim = self.get_one(claim_id)
-        email = db.session.get(Communication, email_id) if email_id <= MAX_ID else None
-        if email is None or email.claim_id != claim.id or not can_see_email(current_user, email):
-            abort(404)
+        email = self._email_of(claim, email_id)
         cursor, _ = live_cursor([email.id])
         return self.render(
             "admin/email.html",
@@ -287,6 +293,7 @@ class ClaimView(ProjectScopedView):
             email=email,
             terms=claim.terms,
             may_see_bcc=may_see_bcc,
+            hide_bcc=lambda email, text: hide_bcc(current_user, email, text),
             cursor=cursor,
         )
 
@@ -295,15 +302,19 @@ class ClaimView(ProjectScopedView):
         """What changed on the email's page since `?since=`: state, recipients, history and
         replies, drawn again only when something did."""
         claim = self.get_one(claim_id)
-        email = db.session.get(Communication, email_id) if email_id <= MAX_ID else None
-        if email is None or email.claim_id != claim.id or not can_see_email(current_user, email):
-            abort(404)
+        email = self._email_of(claim, email_id)
         cursor, interval = live_cursor([email.id])
         parts = {}
         if cursor != request.args.get("since"):
             parts["email-status"] = self._render_part(
                 "admin/live/email_status.html",
-                dict(claim=claim, email=email, terms=claim.terms, may_see_bcc=may_see_bcc),
+                dict(
+                    claim=claim,
+                    email=email,
+                    terms=claim.terms,
+                    may_see_bcc=may_see_bcc,
+                    hide_bcc=lambda email, text: hide_bcc(current_user, email, text),
+                ),
             )
         return jsonify(cursor=cursor, interval=interval, parts=parts)
 
@@ -312,12 +323,9 @@ class ClaimView(ProjectScopedView):
         """Apply the client's written decision to the claim's status (billing-tool admins)."""
         claim = self._claim_needing(claim_id, BillingPermission.ADMIN)
         decision = db.session.get(ClaimDecision, decision_id)
-        if (
-            decision is None
-            or decision.claim_id != claim.id
-            or not can_see_email(current_user, decision.reply.communication)
-        ):
+        if decision is None or decision.claim_id != claim.id:
             abort(404)
+        self._email_of(claim, decision.reply.communication_id)
         try:
             apply_decision(db.session, decision, current_user.name, request.form.get("seen"))
             db.session.commit()
@@ -326,6 +334,26 @@ class ClaimView(ProjectScopedView):
             db.session.rollback()
             flash(str(exc), "error")
         return redirect(self.get_url(".details_view", id=claim_id))
+
+    @expose("/<int:claim_id>/replies/<int:reply_id>/confirm", methods=["POST"])
+    def confirm_reply(self, claim_id: int, reply_id: int):
+        """Confirm, as the client's written decision, what an approver's reply reads as when
+        the mail server could not authenticate its sender (billing-tool admins)."""
+        claim = self._claim_needing(claim_id, BillingPermission.ADMIN)
+        reply = db.session.get(Reply, reply_id) if reply_id <= MAX_ID else None
+        if reply is None:
+            abort(404)
+        self._email_of(claim, reply.communication_id)
+        try:
+            confirm_reading(db.session, reply, current_user.name)
+            db.session.commit()
+            flash(f"Recorded as the written decision of {reply.from_name}.", "success")
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        return redirect(
+            self.get_url(".details_view", id=claim_id, tab="emails") + f"#reply-{reply.id}"
+        )
 
     @expose("/<int:claim_id>/files/<kind>/<int:file_id>")
     def download(self, claim_id: int, kind: str, file_id: int):
@@ -338,13 +366,9 @@ class ClaimView(ProjectScopedView):
             if row is None
             else (row.communication if kind == "sent" else row.reply.communication)
         )
-        if (
-            email is None
-            or email.claim_id != claim.id
-            or not row.sha256
-            or not can_see_email(current_user, email)
-        ):
+        if email is None or not row.sha256:
             abort(404)
+        self._email_of(claim, email.id)
         content = FileStore(current_app.config["STORAGE_DIR"]).read(row.sha256)
         return send_file(
             io.BytesIO(content),
@@ -381,6 +405,8 @@ class ClaimView(ProjectScopedView):
                 claim,
                 ClaimStatus(request.form.get("status", "")),
                 seen=request.form.get("seen"),
+                actor=current_user.name,
+                note="set on the claim page",
             )
             db.session.commit()
             flash(f"Claim #{claim.number} is now {ClaimStatus(claim.status).label}.", "success")
@@ -388,6 +414,13 @@ class ClaimView(ProjectScopedView):
             db.session.rollback()
             flash(str(exc), "error")
         return redirect(self.get_url(".details_view", id=claim_id))
+
+    def _email_of(self, claim: ProgressClaim, email_id: int) -> Communication:
+        """An email of this claim the user may see, else 404 (existence is not revealed)."""
+        email = visible_email(db.session, current_user, email_id if email_id <= MAX_ID else None)
+        if email is None or email.claim_id != claim.id:
+            abort(404)
+        return email
 
     def _claim_needing(self, claim_id: int, permission: BillingPermission) -> ProgressClaim:
         claim = self.get_one(claim_id)

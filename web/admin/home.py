@@ -3,12 +3,13 @@ Inbound filtered to what it counts."""
 
 from datetime import timedelta
 
+import sqlalchemy as sa
 from flask import url_for
 from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 
-from models import BillingPermission, Communication, InboundStatus, Project
-from models.access import visible_emails, visible_projects
+from models import BillingPermission, Communication, InboundMessage, InboundStatus, Project
+from models.access import visible_emails, visible_inbound, visible_projects
 from models.dashboard import Dashboard, dashboard
 from models.terminology import terms_for
 from web.admin.base import LoginRequired, projects_where
@@ -75,10 +76,10 @@ class HomeView(LoginRequired, AdminIndexView):
         inbound = self._view("inbound")
         unmatched = unmatched_url = None
         if inbound is not None and inbound.is_accessible():
-            unmatched = (
-                inbound.get_count_query()
-                .filter(inbound.model.status == InboundStatus.UNMATCHED)
-                .scalar()
+            unmatched = db.session.scalar(
+                visible_inbound(current_user)
+                .where(InboundMessage.status == InboundStatus.UNMATCHED)
+                .with_only_columns(sa.func.count(InboundMessage.id))
             )
             unmatched_url = filtered_list_url(inbound, "status", InboundStatus.UNMATCHED)
         return self.render(

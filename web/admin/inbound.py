@@ -6,16 +6,9 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import func, or_, select
 
-from models import (
-    Communication,
-    Company,
-    Contact,
-    InboundMessage,
-    Project,
-)
-from models.access import can_see_email, visible_emails
+from models import InboundMessage
+from models.access import visible_email, visible_inbound
 from models.base import parse_id
 from web.admin.base import LoginRequired
 from web.extensions import db
@@ -31,7 +24,7 @@ def _email_link(view, context, message, name) -> Markup:
 
 
 class InboundView(LoginRequired, ModelView):
-    """Company admins only: unmatched mail is tied to no project, so only they may triage it."""
+    """Company admins and site operators; what each sees is models.access.visible_inbound."""
 
     column_type_formatters = LIST_FORMATTERS
     column_type_formatters_detail = DETAIL_FORMATTERS
@@ -63,22 +56,13 @@ class InboundView(LoginRequired, ModelView):
     column_formatters = {"communication": _email_link}
 
     def is_accessible(self) -> bool:
-        return super().is_accessible() and current_user.is_admin
+        user = current_user
+        return super().is_accessible() and (user.is_admin or user.is_site_operator)
 
     def scope(self, query):
-        """Matched mail only of emails the admin may see. Unmatched mail belongs to no company
-        yet: its admins see it when the sender is in one of their project directories, or
-        when theirs is the only company of this installation."""
-        visible = visible_emails(current_user).with_only_columns(Communication.id)
-        unmatched = InboundMessage.communication_id.is_(None)
-        if db.session.scalar(select(func.count(Company.id))) > 1:
-            known_senders = (
-                select(Contact.email)
-                .join(Contact.project)
-                .where(Project.company_id == current_user.company_id)
-            )
-            unmatched = unmatched & InboundMessage.from_address.in_(known_senders)
-        return query.filter(or_(unmatched, InboundMessage.communication_id.in_(visible)))
+        """Only the received mail models.access.visible_inbound lets this user triage."""
+        visible = visible_inbound(current_user).with_only_columns(InboundMessage.id)
+        return query.filter(InboundMessage.id.in_(visible))
 
     def get_query(self):
         return self.scope(super().get_query())
@@ -126,11 +110,10 @@ class InboundView(LoginRequired, ModelView):
     def assign(self):
         """Attach an unmatched message to one of our emails as its reply."""
         message = self._visible(parse_id(request.form.get("id")))
-        email_id = parse_id(request.form.get("email_id"))
-        email = db.session.get(Communication, email_id) if email_id else None
+        email = visible_email(db.session, current_user, parse_id(request.form.get("email_id")))
         if message is None:
             abort(404)
-        if email is None or not can_see_email(current_user, email):
+        if email is None:
             flash("No such email.", "error")
         elif not assign(message, email, current_user.name):
             db.session.rollback()

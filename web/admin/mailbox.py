@@ -7,9 +7,8 @@ from pathlib import Path
 from flask import abort, current_app, flash, redirect, request, send_file, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
-from sqlalchemy import select
 
-from models.access import can_see_email
+from models.access import visible_emails
 from models.base import parse_id
 from models.communication import Communication
 from models.storage import safe_filename
@@ -38,10 +37,8 @@ class MailboxView(LoginRequired, BaseView):
     def _visible(self, caught: CaughtMessage) -> bool:
         """One company's admin sees only the caught copies of emails they may see."""
         message_id = str(caught.message["Message-ID"] or "").strip()
-        email = db.session.scalar(
-            select(Communication).where(Communication.message_id == message_id)
-        )
-        return email is not None and can_see_email(current_user, email)
+        visible = visible_emails(current_user, kinds=None)
+        return db.session.scalar(visible.where(Communication.message_id == message_id)) is not None
 
     def _caught(self, name: str) -> CaughtMessage:
         try:

@@ -9,10 +9,11 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from models import BillingPermission, Communication, HeadContract, ProgressClaim
+from models import BillingPermission, Communication, HeadContract
+from models.access import administered_emails
 from models.base import parse_id
 from models.communication import CANCELLABLE, UNDELIVERED, EmailEvent, EmailState
-from web.admin.base import ProjectScopedView, projects_where
+from web.admin.base import ProjectScopedView
 from web.emails import cancel_email, retry_email
 from web.extensions import db
 from web.formatting import moment
@@ -174,12 +175,8 @@ class OutboxView(ProjectScopedView):
         return model.claim.project
 
     def scope(self, query):
-        administered = [p.id for p in projects_where(BillingPermission.ADMIN)()]
-        return (
-            query.join(Communication.claim)
-            .join(ProgressClaim.head_contract)
-            .filter(HeadContract.project_id.in_(administered))
-        )
+        ids = administered_emails(current_user).with_only_columns(Communication.id)
+        return query.filter(Communication.id.in_(ids))
 
     def _act(self, ids, verb: str, do) -> None:
         wanted = [parse_id(i) for i in ids]

@@ -22,12 +22,18 @@ from models import (
 from models.base import is_one_line
 from models.claim import check_contract_change
 from models.errors import ClaimRuleError
-from models.project import member_in_directory
+from models.project import Side, member_in_directory
 from models.terminology import DICTIONARIES, Terms, terms_for, time_zones
 from web.admin.base import LoginRequired, ProjectScopedView, projects_where
 from web.extensions import db
 
 PERMISSION_CHOICES = [(p.value, p.value.replace("_", " ").capitalize()) for p in BillingPermission]
+SIDE_CHOICES = [
+    (Side.CLIENT.value, "The client"),
+    (Side.CONSULTANT.value, "A consultant (superintendent, QS, architect)"),
+    (Side.CONTRACTOR.value, "Us (the contractor)"),
+    (Side.SUBCONTRACTOR.value, "A subcontractor"),
+]
 
 
 def no_line_breaks(form, field):
@@ -95,11 +101,16 @@ class ContactView(ProjectScopedView):
     def project_column(self):
         return Contact.project_id
 
-    column_list = ["project", "name", "email", "company", "permission"]
+    column_list = ["project", "name", "email", "company", "side", "may_approve", "permission"]
     column_searchable_list = ["name", "email", "company"]
-    column_filters = ["project.number", "company", "permission"]
-    form_columns = ["project", "name", "email", "company", "permission"]
-    form_choices = {"permission": PERMISSION_CHOICES}
+    column_filters = ["project.number", "company", "side", "may_approve", "permission"]
+    form_columns = ["project", "name", "email", "company", "side", "may_approve", "permission"]
+    form_choices = {"permission": PERMISSION_CHOICES, "side": SIDE_CHOICES}
+    column_labels = {"may_approve": "May approve claims", "side": "Works for"}
+    column_descriptions = {
+        "may_approve": "Besides each contract's client contact, the people whose written "
+        "answer decides a claim (client's side or consultants only).",
+    }
 
     form_args = {
         "project": {"query_factory": projects_where(BillingPermission.ADMIN)},
@@ -111,6 +122,11 @@ class ContactView(ProjectScopedView):
     def on_model_change(self, form, model, is_created):
         model.email = model.email.strip().lower()
         super().on_model_change(form, model, is_created)
+        if model.may_approve and not Side(model.side).may_approve_claims:
+            raise ValidationError(
+                f"Someone who works for the {model.side} cannot approve claims: only the "
+                "client's people and its consultants can."
+            )
 
 
 class HeadContractView(ProjectScopedView):
@@ -183,8 +199,14 @@ class HeadContractView(ProjectScopedView):
 
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
-        if model.client_contact is not None and model.client_contact.project is not model.project:
+        client = model.client_contact
+        if client is not None and client.project is not model.project:
             raise ValidationError("The client must be in this project's directory.")
+        if client is not None and not Side(client.side).may_approve_claims:
+            raise ValidationError(
+                f"{client.name} works for the {client.side}: the client contact approves "
+                "claims, so it must be one of the client's people or a consultant."
+            )
         retention_changed = any(
             _changed(model, rate) for rate in ("retention_work_pct", "retention_materials_pct")
         )
