@@ -5,16 +5,19 @@ Every move is a compare-and-set on the row, so two workers can never both move o
 and a redelivered message for an email that has moved on is a no-op.
 """
 
+import logging
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text, false, update
+from sqlalchemy import ForeignKey, Index, String, Text, false, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, Email, Str200, Timestamp, utcnow
 from models.claim import ProgressClaim
 from models.company import User
 from models.project import Contact
+
+log = logging.getLogger(__name__)
 
 
 class EmailState(StrEnum):
@@ -92,7 +95,7 @@ class Communication(Base):
     figures_json: Mapped[str | None] = mapped_column(Text)
     snapshot_sha256: Mapped[str | None] = mapped_column(String(64))
     headers_text: Mapped[str | None] = mapped_column(Text)
-    sent_at: Mapped[Timestamp | None]
+    sent_at: Mapped[Timestamp | None] = mapped_column(index=True)  # the dashboard's latency
 
     claim: Mapped[ProgressClaim] = relationship()
     sender: Mapped[User] = relationship()
@@ -174,6 +177,9 @@ class EmailEvent(Base):
 
     communication: Mapped[Communication] = relationship(back_populates="events")
 
+    # Sent per hour and per day (the dashboard): events of one state over a time range.
+    __table_args__ = (Index("ix_email_event_state_at", "state", "at"),)
+
 
 def move(
     session: Session,
@@ -209,6 +215,20 @@ def move(
     session.add(
         EmailEvent(communication_id=communication_id, state=new, at=now, actor=actor, note=note)
     )
+    email = session.get(Communication, communication_id)
+    log.info(
+        "email %s is %s",
+        communication_id,
+        new,
+        extra={
+            "event": "email.state",
+            "email_id": communication_id,
+            "message_id": email.message_id if email is not None else None,
+            "state": str(new),
+            "actor": actor,
+            "note": note[:500],
+        },
+    )
     return True
 
 
@@ -227,13 +247,17 @@ def retry(session: Session, communication_id: int, operator: str) -> bool:
     )
 
 
+# What an operator's Cancel stops: an email not on its way yet, or failed.
+CANCELLABLE = {EmailState.QUEUED, EmailState.RENDERED, EmailState.FAILED}
+
+
 def cancel(session: Session, communication_id: int, operator: str) -> bool:
     """queued/rendered/failed -> cancelled (operators): the email will not be sent (one
     waiting between attempts included); one being sent right now can no longer be stopped."""
     return move(
         session,
         communication_id,
-        {EmailState.QUEUED, EmailState.RENDERED, EmailState.FAILED},
+        CANCELLABLE,
         EmailState.CANCELLED,
         actor=operator,
         note="cancelled by an operator",

@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 from decimal import Decimal
+from enum import StrEnum
 from functools import cache
 
 from sqlalchemy import ForeignKey, String, Text, false
@@ -148,20 +149,35 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class TokenScope(StrEnum):
+    """What a token may do: act as its user on the API, or only read /metrics (of every
+    company: the installation's scrape token, which belongs to no user)."""
+
+    API = "api"
+    METRICS = "metrics"
+
+
 class ApiToken(Base):
-    """A bearer token for the JSON API, stored hashed."""
+    """A bearer token, stored hashed: a user's API token, or a metrics scrape token."""
 
     __tablename__ = "api_token"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    scope: Mapped[str] = mapped_column(String(20), default=TokenScope.API, server_default="api")
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User | None] = relationship()
 
     @classmethod
     def issue(cls, user: User) -> tuple["ApiToken", str]:
         """A new token row for the user and the plain token, which is shown once."""
         token = secrets.token_urlsafe(32)
         return cls(user=user, token_hash=hash_token(token)), token
+
+    @classmethod
+    def issue_metrics(cls) -> tuple["ApiToken", str]:
+        """A new scrape token: it reads /metrics of every company, and nothing else."""
+        token = secrets.token_urlsafe(32)
+        return cls(user=None, scope=TokenScope.METRICS, token_hash=hash_token(token)), token

@@ -1,6 +1,7 @@
 """Mail that came back: every received message kept raw, the replies matched to our emails,
 and the client's written decisions on claims."""
 
+import logging
 from datetime import datetime
 from enum import StrEnum
 
@@ -10,6 +11,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from models.base import Base, Email, Money, Str200, Timestamp, utcnow
 from models.claim import ProgressClaim
 from models.communication import Communication
+
+log = logging.getLogger(__name__)
 
 
 class InboundStatus(StrEnum):
@@ -71,6 +74,7 @@ class InboundMessage(Base):
     def set_status(self, status: InboundStatus) -> None:
         self.status = status
         self.status_changed_at = utcnow()
+        _log_status(self.id, status, self.communication_id)
 
     def __str__(self) -> str:
         return f"#{self.id} {self.subject or '(no subject)'}"
@@ -95,7 +99,24 @@ def move_inbound(
         .values(status=new, status_changed_at=utcnow(), **values)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return False
+    _log_status(inbound_id, new, values.get("communication_id"))
+    return True
+
+
+def _log_status(inbound_id: int | None, status: InboundStatus, email_id: int | None) -> None:
+    log.info(
+        "received message %s is %s",
+        inbound_id,
+        status,
+        extra={
+            "event": "inbound.status",
+            "inbound_id": inbound_id,
+            "state": str(status),
+            "email_id": email_id,
+        },
+    )
 
 
 class ReplyVia(StrEnum):

@@ -52,6 +52,33 @@ def pytest_configure(config):
     setup_broker(url)
 
 
+def pytest_terminal_summary(terminalreporter):
+    """Say plainly whether the real-browser tests ran (they need Debian's chromium)."""
+    from tests.browser.conftest import CHROMIUM, chromium_missing
+
+    outcomes: dict[str, int] = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if getattr(report, "nodeid", "").startswith("tests/browser/") and (
+                report.when == "call" or outcome in ("skipped", "error")
+            ):
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    if not outcomes:
+        return
+    reason = chromium_missing()
+    if reason:
+        terminalreporter.write_line(
+            f"Browser tests SKIPPED ({outcomes.get('skipped', 0)}): {reason}.",
+            yellow=True,
+            bold=True,
+        )
+    else:
+        counts = ", ".join(f"{n} {outcome}" for outcome, n in outcomes.items())
+        terminalreporter.write_line(
+            f"Browser tests in {CHROMIUM}: {counts} (screenshots in tests/artifacts/)."
+        )
+
+
 @pytest.fixture(scope="session")
 def redis_url(pytestconfig) -> str:
     return pytestconfig.claimpost_redis_url

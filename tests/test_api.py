@@ -498,7 +498,7 @@ def test_metrics_count_emails_and_mail_for_company_admins(app, demo, make_user, 
     assert response.status_code == 200 and response.mimetype == "text/plain"
     text = response.get_data(as_text=True)
     assert "# TYPE claimpost_emails gauge" in text
-    assert 'claimpost_recipients{status="bounced"} 0' in text
+    assert f'claimpost_recipients{{company="{admin.company_id}",status="bounced"}} 0' in text
     member = make_user("pm2@harbourside.example")
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {make_token(member)}"
     assert client.get("/metrics").status_code == 403

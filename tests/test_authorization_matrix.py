@@ -283,6 +283,9 @@ ROUTES: dict[str, Case] = {
     "claims.compose": Case("/admin/claims/{claim}/compose", "302 404 404 403 200 200 200"),
     "claims.directory": Case("/admin/claims/{claim}/directory?q=oli", OURS_TO_READ),
     "claims.email_view": Case("/admin/claims/{claim}/emails/{email}", OURS_TO_READ),
+    # The live parts of the claim page and the email page (issue 10).
+    "claims.live": Case("/admin/claims/{claim}/live", OURS_TO_READ),
+    "claims.email_live": Case("/admin/claims/{claim}/emails/{email}/live", OURS_TO_READ),
     "claims.download": Case("/admin/claims/{claim}/files/sent/{sent_file}", OURS_TO_READ),
     "claims.claim_pdf": Case("/admin/claims/{claim}/claim.pdf", OURS_TO_READ),
     "claims.save_lines": Case(
@@ -509,6 +512,14 @@ MORE: dict[str, Case] = {
         {"number": "P-1001", "name": "Harbour Tower, renamed"},
     ),
     "outbox.create_view": Case("/admin/outbox/new/", REDIRECTS, "POST"),
+    # Live rows: anyone signed in may ask, and hears only of emails they administer.
+    "outbox.live": Case("/admin/outbox/live?ids={email}", SIGNED_IN),
+    # The row buttons: billing admins of the project act (or are told it moved on), others
+    # find no such row.
+    "outbox.row_retry": Case("/admin/outbox/retry/{email}", "302 404 404 404 404 302 302", "POST"),
+    "outbox.row_cancel": Case(
+        "/admin/outbox/cancel/{email}", "302 404 404 404 404 302 302", "POST"
+    ),
     "outbox.edit_view": Case("/admin/outbox/edit/?id={email}", REDIRECTS, "POST"),
     "inbound.create_view": Case("/admin/inbound/new/", "302 302 403 403 403 403 302", "POST"),
     "inbound.edit_view": Case(

@@ -334,3 +334,13 @@ def test_db_upgrade_on_an_up_to_date_database_changes_nothing(run, read):
     assert result.exit_code == 0, result.output
     assert read(state) == before
     assert before[1:] == (1, 3)
+
+
+def test_create_token_metrics_makes_a_scrape_token_of_no_user(run, read):
+    result = run("create-token", "--metrics")
+    assert result.exit_code == 0, result.output
+    token = result.stdout.splitlines()[-1]
+    row = read(lambda: db.session.scalar(select(ApiToken)))
+    assert (row.user_id, row.scope, row.token_hash) == (None, "metrics", hash_token(token))
+    refused = run("create-token", "someone@example.com", "--metrics")
+    assert refused.exit_code == 1 and "belongs to no user" in refused.stderr

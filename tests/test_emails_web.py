@@ -69,8 +69,10 @@ def test_send_creates_the_communication_and_shows_the_banner(login, claim_id, br
     page = client.get(response.location).get_data(as_text=True)
     assert "Communication Created" in page and "alert-warning" in page
     assert 'class="tab-pane active" id="emails"' in page
-    assert 'id="emails-in-flight"' in page  # refreshes itself while the email is on its way
-    assert page.count("js/claim-page.js") == 1  # the script that does it, once
+    # The page follows the email's progress by itself, from a script file (no inline script).
+    assert f'data-live-url="/admin/claims/{claim_id}/live"' in page
+    assert page.count('src="/static/js/live.js"') == 1
+    assert "<script>" not in page and "window.location" not in page
     subject = "Progress Claim #3 for Head Contract #HC-1 - 01/10/2026 - 31/10/2026"
     assert f"<title>{subject} - ClaimPost</title>" in page
     row = page[page.index('id="claim-emails"') :]

@@ -115,7 +115,7 @@ def test_the_emails_tab_counts_only_what_the_visitor_may_see(
         .get(f"/admin/claims/details/?id={mail['claim']}&tab=emails")
         .get_data(as_text=True)
     )
-    assert 'Emails <span class="badge badge-light">1</span>' in page
+    assert 'Emails <span class="badge badge-light" id="claim-email-count">1</span>' in page
     assert (
         db.session.scalar(
             sa.select(sa.func.count(Communication.id)).where(

@@ -38,7 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from web import api, auth, cli, client, formatting, health, inbound, metrics, security
+    from web import api, auth, cli, client, formatting, health, inbound, logs, metrics, security
     from web.admin import build_admin
 
     app.register_blueprint(auth.bp)
@@ -51,6 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.exempt(inbound.bp)  # authenticated by its HMAC signature, not a session
     security.init_app(app)
     cli.init_app(app)
+    logs.init_app(app)
     formatting.init_app(app)
     build_admin(app)
     return app

@@ -26,7 +26,7 @@ from models.access import (
 )
 from models.base import MAX_ID
 from models.communication import Communication
-from models.company import hash_token
+from models.company import TokenScope, hash_token
 from models.compose import ComposeError, Draft, Upload, readable_size
 from models.errors import PermissionDenied
 from models.project import BillingPermission, search_directory
@@ -55,7 +55,7 @@ def authenticate() -> None:
     user = db.session.scalar(
         sa.select(User)
         .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == hash_token(token))
+        .where(ApiToken.token_hash == hash_token(token), ApiToken.scope == TokenScope.API)
     )
     if user is None or not user.is_active:
         _unauthorized("The API token is not valid.", error="invalid_token")

@@ -125,10 +125,27 @@ def _company(name: str | None, email: str) -> Company:
 
 
 @click.command("create-token")
-@click.argument("email")
+@click.argument("email", required=False)
+@click.option(
+    "--metrics",
+    is_flag=True,
+    help="A scrape token for /metrics of every company, with no other rights (no EMAIL).",
+)
 @with_appcontext
-def create_token(email: str) -> None:
+def create_token(email: str | None, metrics: bool) -> None:
     """Print a new API token for the user (stored hashed; shown only now)."""
+    if metrics:
+        if email:
+            _fail("a --metrics token belongs to no user: leave out EMAIL")
+        token_row, token = ApiToken.issue_metrics()
+        db.session.add(token_row)
+        db.session.commit()
+        click.echo("Metrics scrape token (reads /metrics of every company, nothing else; keep")
+        click.echo("it secret, it is not shown again):")
+        click.echo(token)
+        return
+    if not email:
+        _fail("give the user's EMAIL, or --metrics for a scrape token")
     user = _user_by_email(email)
     if user is None:
         _fail(f"no user with e-mail {email}")

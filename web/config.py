@@ -6,8 +6,12 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = Path(os.environ.get("CLAIMPOST_INSTANCE", PROJECT_ROOT / "instance"))
-# Where the built-in mail catcher listens; mail goes there when SMTP_URL is unset.
-MAIL_CATCHER_URL = "smtp://127.0.0.1:1025"
+
+
+def mail_catcher_url() -> str:
+    """Where the built-in mail catcher listens (MAIL_CATCHER_PORT, default 1025); mail goes
+    there when SMTP_URL is unset."""
+    return f"smtp://127.0.0.1:{int(os.environ.get('MAIL_CATCHER_PORT', 1025))}"
 
 
 def secret_key(instance_dir: Path) -> str:
@@ -30,7 +34,7 @@ def from_environment() -> dict:
             "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'claimpost.db'}"
         ),
         "REDIS_URL": os.environ.get("REDIS_URL"),
-        "SMTP_URL": os.environ.get("SMTP_URL") or MAIL_CATCHER_URL,
+        "SMTP_URL": os.environ.get("SMTP_URL") or mail_catcher_url(),
         "REPLY_DOMAIN": reply_domain,
         "MAIL_DOMAIN": os.environ.get("MAIL_DOMAIN", reply_domain),
         "SECRET_KEY": secret_key(INSTANCE_DIR),
@@ -54,4 +58,7 @@ def from_environment() -> dict:
         # The reconciler re-enqueues emails untouched this long; the worker sweeps this often.
         "RECONCILE_AFTER_SECONDS": int(os.environ.get("RECONCILE_AFTER_SECONDS", 120)),
         "SWEEP_INTERVAL_SECONDS": int(os.environ.get("SWEEP_INTERVAL_SECONDS", 60)),
+        # Logs: one line per event, "json" or "text", and the lowest level written.
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text").lower(),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
     }

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from models import Company
 from models.demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, seed_demo
-from web.config import MAIL_CATCHER_URL
+from web.config import mail_catcher_url
 from web.extensions import db
 from workers.mailcatcher import start_mail_catcher
 from workers.smtp import parse_smtp_url
@@ -33,16 +33,17 @@ def prepare_database(app: Flask) -> bool:
 
 
 def start_catcher(mailbox: Path):
-    """The built-in mail catcher on MAIL_CATCHER_URL's port, for when SMTP_URL is unset."""
-    server = parse_smtp_url(MAIL_CATCHER_URL)
+    """The built-in mail catcher on MAIL_CATCHER_PORT, for when SMTP_URL is unset."""
+    url = mail_catcher_url()
+    server = parse_smtp_url(url)
     try:
         catcher = start_mail_catcher(mailbox, server.host, server.port)
     except OSError as exc:
         raise click.ClickException(
             f"cannot start the mail catcher on {server.host}:{server.port} ({exc}); "
-            "stop what uses that port or set SMTP_URL"
+            "stop what uses that port, choose another with --catcher-port, or set SMTP_URL"
         ) from exc
-    click.echo(f"Mail catcher on {MAIL_CATCHER_URL}: see Operators > Mailbox.")
+    click.echo(f"Mail catcher on {url}: see Operators > Mailbox.")
     return catcher
 
 
@@ -64,9 +65,7 @@ def child_processes(host: str, port: int, inbound_port: int) -> dict[str, list[s
             f"{host}:{port}",
             "--workers",
             "2",
-            "--access-logfile",
-            "-",
-            "web.wsgi:app",
+            "web.wsgi:app",  # each request is logged by the app (web/logs.py)
         ],
         "worker": [
             os.path.join(bin_dir, "dramatiq"),
@@ -158,7 +157,14 @@ def supervise(commands: dict[str, list[str]], stop: threading.Event | None = Non
     show_default=True,
     help="Port of the inbound SMTP listener for replies.",
 )
-def dev(host: str, port: int, inbound_port: int) -> None:
+@click.option(
+    "--catcher-port",
+    default=1025,
+    show_default=True,
+    envvar="MAIL_CATCHER_PORT",
+    help="Port of the built-in mail catcher (used when SMTP_URL is unset).",
+)
+def dev(host: str, port: int, inbound_port: int, catcher_port: int) -> None:
     """Run web and workers on embedded Redis and SQLite (what `make run` calls)."""
     app = current_app._get_current_object()  # create_app has started the embedded Redis
     os.environ.setdefault("PUBLIC_URL", f"http://{host}:{port}")
@@ -166,6 +172,9 @@ def dev(host: str, port: int, inbound_port: int) -> None:
     app.config["INBOUND_SMTP_URL"] = os.environ["INBOUND_SMTP_URL"]
     catcher = None
     if not os.environ.get("SMTP_URL"):
+        # The children (web, worker) read the catcher's address from the same variable.
+        os.environ["MAIL_CATCHER_PORT"] = str(catcher_port)
+        app.config["SMTP_URL"] = mail_catcher_url()
         catcher = start_catcher(Path(app.config["MAILBOX_DIR"]))
     seeded = prepare_database(app)
     click.echo(f"\nClaimPost is running at http://{host}:{port}/")

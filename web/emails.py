@@ -9,6 +9,7 @@ from models.claim import ClaimStatus, move_claim_status
 from models.communication import Communication, RecipientKind, cancel, retry
 from models.company import User
 from models.compose import Draft, MailSettings, compose_email
+from models.errors import ClaimRuleError
 from models.reply_token import reply_address
 from models.storage import FileStore
 from web.extensions import db
@@ -47,14 +48,20 @@ def send_claim_email(claim, sender, draft: Draft) -> Communication:
     try:
         email = compose_email(db.session, claim, sender, draft, mail_settings(), file_store())
         if claim.status == ClaimStatus.DRAFT:
-            move_claim_status(
-                db.session,
-                claim,
-                ClaimStatus.UNDER_REVIEW,
-                seen=ClaimStatus.DRAFT,
-                actor=sender.name,
-                note="submitted by emailing it to the client",
-            )
+            try:
+                move_claim_status(
+                    db.session,
+                    claim,
+                    ClaimStatus.UNDER_REVIEW,
+                    seen=ClaimStatus.DRAFT,
+                    actor=sender.name,
+                    note="submitted by emailing it to the client",
+                )
+            except ClaimRuleError:
+                # Another email of this draft submitted it at the same moment (two sends at
+                # once): it has left draft, as this send would have made it; send this one too.
+                if claim.status == ClaimStatus.DRAFT:  # re-read from the database
+                    raise
         db.session.commit()
     except Exception:
         db.session.rollback()

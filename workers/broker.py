@@ -46,7 +46,10 @@ def setup_broker(url: str) -> RedisBroker:
     before any actor module is imported and later calls return the same broker.
     """
     if not _broker:
+        from workers.request_ids import RequestIds
+
         _broker.append(RedisBroker(url=url))
+        _broker[0].add_middleware(RequestIds())
         dramatiq.set_broker(_broker[0])
     return _broker[0]
 

@@ -5,6 +5,7 @@ from importlib import import_module
 
 from web import create_app
 from workers.broker import current_broker
+from workers.metrics import ActorMetrics
 from workers.middleware import AppContext, PeriodicSweep
 
 app = create_app()
@@ -12,3 +13,4 @@ import_module("workers.actors")  # only now: actors bind to the broker create_ap
 broker = current_broker()
 broker.add_middleware(AppContext(app))
 broker.add_middleware(PeriodicSweep(app))
+broker.add_middleware(ActorMetrics())  # after AppContext: it ends before the context does

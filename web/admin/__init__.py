@@ -16,8 +16,8 @@ from models import (
     ProjectMember,
 )
 from models.compose import readable_size
-from web.admin.base import HomeView
 from web.admin.claims import ClaimView
+from web.admin.home import HomeView
 from web.admin.inbound import InboundView
 from web.admin.mailbox import MailboxView
 from web.admin.outbox import OutboxView

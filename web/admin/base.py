@@ -1,7 +1,6 @@
 """Access control for every back-office page, in one place that every view inherits."""
 
 from flask import abort, flash, redirect, request, url_for
-from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
 from wtforms.validators import ValidationError
@@ -23,15 +22,6 @@ class LoginRequired:
         if current_user.is_authenticated:
             abort(403)  # signed in, but this page is not for them
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-
-
-class HomeView(LoginRequired, AdminIndexView):
-    """The back office's landing page: the user's projects."""
-
-    @expose("/")
-    def index(self):
-        projects = db.session.scalars(visible_projects(current_user).order_by(Project.number))
-        return self.render("admin/home.html", projects=projects.all())
 
 
 class ProjectScopedView(LoginRequired, ModelView):

@@ -11,6 +11,7 @@ from flask_admin import expose
 from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import escape
 from wtforms import DateField
 from wtforms.validators import DataRequired, ValidationError
 
@@ -32,7 +33,7 @@ from models.claim import (
     set_claim_lines,
 )
 from models.claim_decision import apply_decision, can_apply, confirm_reading
-from models.communication import Attachment, Communication
+from models.communication import Attachment, Communication, EmailEvent, EmailState
 from models.compose import readable_size
 from models.errors import DomainError
 from models.inbound import ClaimDecision, Reply, ReplyAttachment
@@ -71,6 +72,45 @@ def claim_decisions(claim: ProgressClaim) -> list[ClaimDecision]:
         .where(ClaimDecision.claim_id == claim.id)
         .order_by(ClaimDecision.decided_at.desc(), ClaimDecision.id.desc())
     ).all()
+
+
+# How often an open page asks whether anything changed: often while an email is on its way,
+# less often while it only waits for a reply.
+POLL_IN_FLIGHT_MS, POLL_IDLE_MS = 2000, 5000
+IN_FLIGHT = (EmailState.QUEUED, EmailState.RENDERED, EmailState.SENDING)
+
+
+def live_cursor(email_ids, claim: ProgressClaim | None = None) -> tuple[str, int]:
+    """What the page has seen, as one string, and how soon to ask again: the newest event and
+    reply of the given emails (and the claim's decisions and status). One query on indexed
+    columns, so a page that asks every few seconds costs next to nothing until something
+    changes (O(changes), not a page render per poll)."""
+    events = sa.select(sa.func.max(EmailEvent.id)).where(EmailEvent.communication_id.in_(email_ids))
+    replies = sa.select(sa.func.max(Reply.id)).where(Reply.communication_id.in_(email_ids))
+    in_flight = sa.select(sa.func.count(Communication.id)).where(
+        Communication.id.in_(email_ids), Communication.state.in_([str(s) for s in IN_FLIGHT])
+    )
+    columns = [events.scalar_subquery(), replies.scalar_subquery(), in_flight.scalar_subquery()]
+    if claim is not None:
+        of_claim = ClaimDecision.claim_id == claim.id
+        columns += [
+            sa.select(sa.func.max(ClaimDecision.id)).where(of_claim).scalar_subquery(),
+            sa.select(sa.func.count(ClaimDecision.applied_at)).where(of_claim).scalar_subquery(),
+            sa.select(ProgressClaim.status).where(ProgressClaim.id == claim.id).scalar_subquery(),
+        ]
+    row = db.session.execute(sa.select(*columns)).one()
+    interval = POLL_IN_FLIGHT_MS if row[2] else POLL_IDLE_MS
+    return ".".join(str(value or 0) for value in (row[:2] + row[3:])), interval
+
+
+def claim_email_ids(claim: ProgressClaim):
+    """The ids of the claim's emails the current user may see, as a subquery."""
+    return (
+        visible_emails(current_user)
+        .where(Communication.claim_id == claim.id)
+        .with_only_columns(Communication.id)
+        .order_by(None)
+    )
 
 
 class NewClaimForm(FlaskForm):
@@ -139,14 +179,26 @@ class ClaimView(ProjectScopedView):
 
     def _claim_page(self, claim: ProgressClaim, typed: dict[str, str] | None = None) -> str:
         """The claim page; `typed` holds line amounts a refused save sends back to the form."""
+        cursor, interval = live_cursor(claim_email_ids(claim), claim)
         permission = project_permission(current_user, claim.project)
-        emails = claim_emails(claim)
         return self.render(
             "admin/claim.html",
-            claim=claim,
+            cursor=cursor,
+            interval=interval,
             figures=claim.figures(),
-            terms=claim.terms,
             may_edit=claim.is_editable and permission.allows(BillingPermission.STANDARD),
+            tab=request.args.get("tab", "detail"),
+            typed=typed or {},
+            **self._live_context(claim),
+        )
+
+    def _live_context(self, claim: ProgressClaim) -> dict:
+        """What the claim page's live parts (status, decisions, Emails tab) are drawn from."""
+        permission = project_permission(current_user, claim.project)
+        emails = claim_emails(claim)
+        return dict(
+            claim=claim,
+            terms=claim.terms,
             next_statuses=sorted(
                 STATUS_TRANSITIONS[ClaimStatus(claim.status)], key=list(ClaimStatus).index
             )
@@ -163,12 +215,31 @@ class ClaimView(ProjectScopedView):
             may_apply=permission.allows(BillingPermission.ADMIN),
             can_apply=can_apply,
             may_send=permission.allows(BillingPermission.STANDARD),
-            tab=request.args.get("tab", "detail"),
             may_see_bcc=may_see_bcc,
             hide_bcc=lambda email, text: hide_bcc(current_user, email, text),
             not_authenticated=NOT_AUTHENTICATED,
-            typed=typed or {},
         )
+
+    @expose("/<int:claim_id>/live")
+    def live(self, claim_id: int):
+        """What changed on the claim page since `?since=`: its status, decisions and Emails tab,
+        drawn again only when something did (see live_cursor)."""
+        claim = self.get_one(claim_id)
+        cursor, interval = live_cursor(claim_email_ids(claim), claim)
+        parts = {}
+        if cursor != request.args.get("since"):
+            context = self._live_context(claim)
+            parts = {
+                "claim-status": str(escape(context["status"].label)),
+                "claim-email-count": str(len(context["emails"])),
+                "claim-decisions": self._render_part("admin/live/claim_decisions.html", context),
+                "claim-email-rows": self._render_part("admin/live/claim_email_rows.html", context),
+            }
+        return jsonify(cursor=cursor, interval=interval, parts=parts)
+
+    def _render_part(self, template: str, context: dict) -> str:
+        # Escaped by Jinja like the page itself; the page's script only places it.
+        return self.render(template, **context)
 
     @expose("/<int:claim_id>/compose", methods=["GET", "POST"])
     def compose(self, claim_id: int):
@@ -242,6 +313,7 @@ class ClaimView(ProjectScopedView):
         """One email exactly as sent: headers, the HTML as rendered, the text part, files."""
         claim = self.get_one(claim_id)
         email = self._email_of(claim, email_id)
+        cursor, _ = live_cursor([email.id])
         return self.render(
             "admin/email.html",
             claim=claim,
@@ -249,7 +321,29 @@ class ClaimView(ProjectScopedView):
             terms=claim.terms,
             may_see_bcc=may_see_bcc,
             hide_bcc=lambda email, text: hide_bcc(current_user, email, text),
+            cursor=cursor,
         )
+
+    @expose("/<int:claim_id>/emails/<int:email_id>/live")
+    def email_live(self, claim_id: int, email_id: int):
+        """What changed on the email's page since `?since=`: state, recipients, history and
+        replies, drawn again only when something did."""
+        claim = self.get_one(claim_id)
+        email = self._email_of(claim, email_id)
+        cursor, interval = live_cursor([email.id])
+        parts = {}
+        if cursor != request.args.get("since"):
+            parts["email-status"] = self._render_part(
+                "admin/live/email_status.html",
+                dict(
+                    claim=claim,
+                    email=email,
+                    terms=claim.terms,
+                    may_see_bcc=may_see_bcc,
+                    hide_bcc=lambda email, text: hide_bcc(current_user, email, text),
+                ),
+            )
+        return jsonify(cursor=cursor, interval=interval, parts=parts)
 
     @expose("/<int:claim_id>/decisions/<int:decision_id>/apply", methods=["POST"])
     def apply_decision(self, claim_id: int, decision_id: int):

@@ -1,22 +1,43 @@
-"""The operators' Outbox: every claim email, with Retry and Cancel."""
+"""The operators' Outbox: every claim email, with Retry and Cancel on each row and in bulk, and
+rows that follow their email's state without a reload."""
 
-from flask import flash, url_for
+import sqlalchemy as sa
+from flask import abort, flash, jsonify, redirect, request, url_for
+from flask_admin import expose
 from flask_admin.actions import action
 from flask_login import current_user
-from markupsafe import Markup, escape
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from models import BillingPermission, Communication, HeadContract
 from models.access import administered_emails
 from models.base import parse_id
+from models.communication import CANCELLABLE, UNDELIVERED, EmailEvent, EmailState
 from web.admin.base import ProjectScopedView
 from web.emails import cancel_email, retry_email
+from web.extensions import db
+from web.formatting import moment
+
+STATE_BADGES = {"sent": "success", "replied": "success", "failed": "danger", "cancelled": "dark"}
+# The rows a page shows at most, and so the emails one poll asks about.
+PAGE_SIZE = 50
 
 
-def _recipients(view, context, email, name) -> Markup:
-    return Markup("<br>").join(
-        escape(f"{r.kind.upper()}: {r.email} ({r.status}{': ' + r.detail if r.detail else ''})")
-        for r in email.recipients
-    )
+def recipients_cell(email: Communication) -> Markup:
+    """One short line per recipient (name and kind); the address and what its server said are
+    in the tooltip, and a recipient not (yet) accepted says so."""
+    lines = []
+    for r in email.recipients:
+        note = "" if r.status == "accepted" else Markup(' <span class="text-muted">({})</span>')
+        lines.append(
+            Markup('<span title="{}">{}: {}</span>{}').format(
+                f"{r.email}: {r.status}{' - ' + r.detail if r.detail else ''}",
+                r.kind.upper(),
+                r.name or r.email,
+                note.format(r.status) if note else "",
+            )
+        )
+    return Markup("<br>").join(lines)
 
 
 def _subject(view, context, email, name) -> Markup:
@@ -25,33 +46,127 @@ def _subject(view, context, email, name) -> Markup:
     return Markup('<a href="{}">{}</a>').format(url, email.subject)
 
 
+def state_cell(email: Communication) -> Markup:
+    """State badge, since when, and while it is retried its attempt and next try."""
+    parts = [
+        Markup('<span class="badge badge-{}">{}</span>').format(
+            STATE_BADGES.get(email.state, "warning"), email.state
+        ),
+        Markup('<small class="text-muted d-block">since {}</small>').format(
+            moment(email.state_changed_at)
+        ),
+    ]
+    if email.attempts:
+        retry = ""
+        if email.retry_at and email.state == EmailState.RENDERED:
+            retry = f"; next try {moment(email.retry_at)}"
+        parts.append(
+            Markup('<small class="text-muted d-block">attempt {}{}</small>').format(
+                email.attempts, retry
+            )
+        )
+    return Markup("").join(parts)
+
+
+def error_cell(email: Communication) -> Markup:
+    """The last error, cut to what fits; the whole text in the tooltip."""
+    if not email.last_error:
+        return Markup("")
+    return Markup(
+        '<span class="d-inline-block text-truncate outbox-error" title="{}">{}</span>'
+    ).format(email.last_error, email.last_error)
+
+
+def retry_confirmation(email: Communication) -> str:
+    """What Retry will do, in words, for this email."""
+    waiting = [r.name or r.email for r in email.recipients if r.status in UNDELIVERED]
+    accepted = len(email.recipients) - len(waiting)
+    text = (
+        f"Send “{email.subject}” again? It goes back in the queue now and is sent to "
+        f"{', '.join(waiting) or 'its recipients'}, with a fresh count of attempts."
+    )
+    if accepted:
+        text += f" The {accepted} recipient(s) whose server accepted it get no second copy."
+    return text
+
+
+def cancel_confirmation(email: Communication) -> str:
+    """What Cancel will do, in words, for this email in its state."""
+    if email.state == EmailState.FAILED:
+        now = "It failed and will not be tried again"
+    elif email.state == EmailState.RENDERED and email.retry_at:
+        now = f"It is waiting to try again at {moment(email.retry_at)}; that try will not happen"
+    else:
+        now = "It is waiting in the queue and will not be sent"
+    return (
+        f"Cancel “{email.subject}”? {now}: nobody receives it. This cannot be undone; to send "
+        "it after all, compose it again."
+    )
+
+
+def buttons_cell(email: Communication) -> Markup:
+    """Retry (a failed email) and Cancel (one not yet on its way) as buttons, each asking for
+    confirmation in words (web/static/js/confirm.js)."""
+    forms = []
+    if email.state == EmailState.FAILED:
+        forms.append(("row_retry", "Retry", "btn-outline-primary", retry_confirmation(email)))
+    if email.state in CANCELLABLE:
+        forms.append(("row_cancel", "Cancel", "btn-outline-danger", cancel_confirmation(email)))
+    return Markup("").join(
+        Markup(
+            '<form method="post" action="{}" class="d-inline" data-confirm="{}">'
+            '<input type="hidden" name="csrf_token" value="{}">'
+            '<input type="hidden" name="url" value="">'
+            '<button type="submit" class="btn btn-sm {} mb-1">{}</button></form> '
+        ).format(
+            url_for(f"outbox.{endpoint}", email_id=email.id), text, generate_csrf(), css, label
+        )
+        for endpoint, label, css, text in forms
+    )
+
+
+def _live(cell):
+    """A formatter whose cell the page updates by itself (see OutboxView.live)."""
+
+    def formatter(view, context, email, name) -> Markup:
+        return Markup('<span id="outbox-{}-{}" data-live-email="{}">{}</span>').format(
+            name, email.id, email.id, cell(email)
+        )
+
+    return formatter
+
+
 class OutboxView(ProjectScopedView):
     """All emails on projects the operator administers; states change only through actions."""
 
     edit_permission = BillingPermission.ADMIN
     can_create = can_edit = can_delete = False
-    column_list = [
-        "id",
-        "claim",
-        "subject",
-        "sender",
-        "recipients",
-        "state",
-        "state_changed_at",
-        "attempts",
-        "last_error",
-        "created_at",
-    ]
+    list_template = "admin/outbox_list.html"
+    page_size = PAGE_SIZE
+    named_filter_urls = True
+    # Six narrow columns and the buttons fit a 1366-pixel screen: the state cell also says since
+    # when, the attempt and the next try; the recipients one short line each.
+    column_list = ["subject", "claim", "recipients", "state", "last_error", "created_at"]
     column_labels = {
-        "state_changed_at": "State since",
         "created_at": "Created",
+        "last_error": "Last error",
         "claim.head_contract.project.number": "Project",
         "recipients.email": "Recipient",
     }
     column_filters = ["state", "claim.head_contract.project.number", "created_at", "private"]
     column_searchable_list = ["subject", "recipients.email"]
+    column_sortable_list = ["subject", "state", "created_at"]
     column_default_sort = ("id", True)
-    column_formatters = {"recipients": _recipients, "subject": _subject}
+    column_formatters = {
+        "recipients": _live(recipients_cell),
+        "subject": _subject,
+        "state": _live(state_cell),
+        "last_error": _live(error_cell),
+    }
+
+    def row_buttons(self, email: Communication) -> Markup:
+        """The row's Retry / Cancel buttons (the list's row-actions column), kept live."""
+        return _live(buttons_cell)(self, None, email, "buttons")
 
     def project_column(self):
         return HeadContract.project_id
@@ -75,10 +190,85 @@ class OutboxView(ProjectScopedView):
             "success" if done else "warning",
         )
 
-    @action("retry", "Retry", "Re-queue the selected failed emails?")
+    @action(
+        "retry",
+        "Retry",
+        "Put the selected failed emails back in the queue? Each is sent again to the recipients "
+        "whose server has not accepted it; those who accepted it get no second copy. Selected "
+        "emails that have not failed are left as they are.",
+    )
     def action_retry(self, ids):
         self._act(ids, "Re-queued", retry_email)
 
-    @action("cancel", "Cancel", "Cancel the selected queued or failed emails?")
+    @action(
+        "cancel",
+        "Cancel",
+        "Cancel the selected emails that are queued, waiting for their next try, or failed? "
+        "Nobody receives them, and this cannot be undone. Selected emails being sent at this "
+        "moment, already sent or already cancelled are left as they are.",
+    )
     def action_cancel(self, ids):
         self._act(ids, "Cancelled", cancel_email)
+
+    def _row_action(self, email_id: int, verb: str, do):
+        email = self.get_query().filter(Communication.id == email_id).one_or_none()
+        if email is None:
+            abort(404)
+        subject = email.subject
+        if do(email, current_user.name):
+            flash(f"{verb} “{subject}”, as {current_user.name}.", "success")
+        else:  # it moved on meanwhile (rolled back: its state is read afresh)
+            flash(f"“{subject}” is {email.state} now, so it was left as it is.", "warning")
+        back = request.form.get("url", "")
+        if not back.startswith(self.url + "/") or back.startswith("//"):
+            back = self.get_url(".index_view")
+        return redirect(back)
+
+    @expose("/retry/<int:email_id>", methods=["POST"])
+    def row_retry(self, email_id: int):
+        """Retry one failed email (the row's button)."""
+        return self._row_action(email_id, "Re-queued", retry_email)
+
+    @expose("/cancel/<int:email_id>", methods=["POST"])
+    def row_cancel(self, email_id: int):
+        """Cancel one email that is not on its way yet (the row's button)."""
+        return self._row_action(email_id, "Cancelled", cancel_email)
+
+    def live_cursor(self, ids) -> int:
+        """The newest event of these emails: what the page has seen."""
+        return (
+            db.session.scalar(
+                sa.select(sa.func.max(EmailEvent.id)).where(EmailEvent.communication_id.in_(ids))
+            )
+            or 0
+        )
+
+    @expose("/live")
+    def live(self):
+        """The cells of the emails on the page (?ids=) that changed since event ?since=."""
+        wanted = {parse_id(i) for i in request.args.get("ids", "").split(",")} - {None}
+        since = parse_id(request.args.get("since")) or 0
+        ids = [
+            row.id
+            for row in self.get_query()
+            .filter(Communication.id.in_(sorted(wanted)[: PAGE_SIZE * 2]))
+            .with_entities(Communication.id)
+        ]
+        changed = db.session.scalars(
+            sa.select(EmailEvent.communication_id)
+            .where(EmailEvent.communication_id.in_(ids), EmailEvent.id > since)
+            .distinct()
+        ).all()
+        parts = {}
+        for email in self.get_query().filter(Communication.id.in_(changed)):
+            parts[f"outbox-recipients-{email.id}"] = str(recipients_cell(email))
+            parts[f"outbox-state-{email.id}"] = str(state_cell(email))
+            parts[f"outbox-last_error-{email.id}"] = str(error_cell(email))
+            parts[f"outbox-buttons-{email.id}"] = str(buttons_cell(email))
+        return jsonify(cursor=str(self.live_cursor(ids)), interval=3000, parts=parts)
+
+    def render(self, template, **kwargs):
+        if template == self.list_template:
+            shown = [email.id for email in kwargs.get("data", [])]
+            kwargs["live_cursor"] = self.live_cursor(shown)
+        return super().render(template, **kwargs)

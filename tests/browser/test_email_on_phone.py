@@ -1,8 +1,7 @@
 """The claim email in a real browser (Debian's Chromium, driven by Playwright): on a 375 px
 phone it fits without sideways scrolling (fewer columns; the PDF has them all), and on a
-desktop the wider table shows. Skipped, saying so, where Chromium is not installed."""
-
-import shutil
+desktop the wider table shows. Uses the browser tests' one Chromium (tests/browser/conftest.py),
+skipped, saying so, where Chromium is not installed."""
 
 import pytest
 import sqlalchemy as sa
@@ -12,29 +11,6 @@ from models.compose import Draft, compose_email
 from web.emails import file_store, mail_settings
 from web.extensions import db
 from workers.render import render
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
-pytestmark = pytest.mark.skipif(
-    shutil.which("chromium") is None, reason="Chromium is not installed (apt-get install chromium)"
-)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

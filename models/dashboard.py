@@ -1,0 +1,215 @@
+"""The operator's dashboard: is mail flowing, what needs attention, who has not answered.
+
+Every figure is computed over the emails a user may see (an id subquery from
+models.access.visible_emails) with bounded queries on indexed columns: counts grouped in the
+database, time series grouped into quarter hours there and into the company's local hours and
+days here (so a company in Adelaide, at +9:30, gets its own midnight).
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from models.claim import ClaimStatus, ProgressClaim
+from models.communication import (
+    Communication,
+    DeliveryStatus,
+    EmailEvent,
+    EmailKind,
+    EmailState,
+    Recipient,
+)
+from models.inbound import ClaimDecision
+
+QUARTER_HOUR = 900  # seconds: the grain of the time series (every zone's offset is a multiple)
+LATENCY_WINDOW = timedelta(days=7)
+LATENCY_SAMPLE = 5000  # the newest sent emails the percentiles are taken over, at most
+AWAITING_SHOWN = 10
+AWAITING_SCANNED = 500
+
+
+@dataclass(frozen=True)
+class Awaiting:
+    """A claim whose email reached the client and has had no answer since."""
+
+    claim_id: int
+    label: str
+    sent_at: datetime
+    waiting: timedelta
+
+
+@dataclass
+class Dashboard:
+    by_state: dict[str, int]
+    sent_per_hour: list[tuple[datetime, int]]  # the last 24 local hours, oldest first
+    sent_per_day: list[tuple[date, int]]  # the last 30 local days, oldest first
+    latency_p50: timedelta | None
+    latency_p95: timedelta | None
+    latency_sample: int
+    recipients_delivered: int  # in the last 30 days: accepted by their server (then bounced or not)
+    recipients_bounced: int
+    awaiting: list[Awaiting] = field(default_factory=list)
+    awaiting_count: int = 0
+
+    @property
+    def failed(self) -> int:
+        return self.by_state.get(EmailState.FAILED, 0)
+
+    @property
+    def bounce_rate(self) -> float | None:
+        """Bounced / delivered over 30 days, None when nothing was delivered."""
+        if not self.recipients_delivered:
+            return None
+        return self.recipients_bounced / self.recipients_delivered
+
+
+def _quarter_hour(session: Session, column):
+    """The quarter hour (seconds since 1970 // 900) of a stored UTC time, in SQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.cast(sa.func.floor(sa.extract("epoch", column) / QUARTER_HOUR), sa.BigInteger)
+    return sa.cast(sa.func.strftime("%s", column), sa.Integer) / QUARTER_HOUR
+
+
+def _sent_quarters(session: Session, email_ids, since: datetime) -> list[tuple[datetime, int]]:
+    """How many emails moved to `sent` in each quarter hour since `since` (UTC times)."""
+    bucket = _quarter_hour(session, EmailEvent.at).label("bucket")
+    rows = session.execute(
+        sa.select(bucket, sa.func.count())
+        .where(
+            EmailEvent.state == EmailState.SENT,
+            EmailEvent.at >= since,
+            EmailEvent.communication_id.in_(email_ids),
+        )
+        .group_by(bucket)
+    )
+    return [(datetime.fromtimestamp(int(b) * QUARTER_HOUR, UTC), n) for b, n in rows]
+
+
+def _series(quarters, zone: ZoneInfo, now: datetime):
+    """Quarter-hour counts folded into the last 24 local hours and the last 30 local days."""
+    local_now = now.astimezone(zone)
+    this_hour = local_now.replace(minute=0, second=0, microsecond=0)
+    hours = {this_hour - timedelta(hours=h): 0 for h in range(23, -1, -1)}
+    today = local_now.date()
+    days = {today - timedelta(days=d): 0 for d in range(29, -1, -1)}
+    for start, count in quarters:
+        local = start.astimezone(zone)
+        hour = local.replace(minute=0, second=0, microsecond=0)
+        if hour in hours:
+            hours[hour] += count
+        if local.date() in days:
+            days[local.date()] += count
+    return list(hours.items()), list(days.items())
+
+
+def _percentile(sorted_values: list[timedelta], share: float) -> timedelta | None:
+    """Nearest-rank percentile."""
+    if not sorted_values:
+        return None
+    rank = max(1, round(share * len(sorted_values)))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def _latencies(session: Session, email_ids, now: datetime) -> list[timedelta]:
+    """Queued -> sent of the newest emails sent in the last week (at most LATENCY_SAMPLE)."""
+    rows = session.execute(
+        sa.select(Communication.created_at, Communication.sent_at)
+        .where(
+            Communication.id.in_(email_ids),
+            Communication.state.in_([EmailState.SENT, EmailState.REPLIED]),
+            Communication.sent_at >= now - LATENCY_WINDOW,
+        )
+        .order_by(Communication.sent_at.desc())
+        .limit(LATENCY_SAMPLE)
+    )
+    return sorted(_aware(sent) - _aware(created) for created, sent in rows)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite drops the zone
+
+
+def _awaiting(session: Session, email_ids, now: datetime) -> tuple[list[Awaiting], int]:
+    """Claims with an email delivered and not answered since: no human reply (the email is
+    still `sent`, not `replied`) and no decision recorded after it; oldest first."""
+    first_sent = sa.func.min(Communication.sent_at).label("first_sent")
+    rows = session.execute(
+        sa.select(Communication.claim_id, first_sent)
+        .where(
+            Communication.id.in_(email_ids),
+            Communication.kind == EmailKind.CLAIM,
+            Communication.state == EmailState.SENT,
+        )
+        .group_by(Communication.claim_id)
+        .order_by(first_sent)
+        .limit(AWAITING_SCANNED)
+    ).all()
+    if not rows:
+        return [], 0
+    claim_ids = [claim_id for claim_id, _ in rows]
+    decided = dict(
+        session.execute(
+            sa.select(ClaimDecision.claim_id, sa.func.max(ClaimDecision.decided_at))
+            .where(ClaimDecision.claim_id.in_(claim_ids))
+            .group_by(ClaimDecision.claim_id)
+        ).all()
+    )
+    claims = {
+        c.id: c
+        for c in session.scalars(sa.select(ProgressClaim).where(ProgressClaim.id.in_(claim_ids)))
+    }
+    waiting = []
+    for claim_id, sent_at in rows:
+        claim, sent_at = claims[claim_id], _aware(sent_at)
+        last_decision = decided.get(claim_id)
+        if claim.status == ClaimStatus.APPROVED or (
+            last_decision is not None and _aware(last_decision) >= sent_at
+        ):
+            continue
+        waiting.append(Awaiting(claim_id, str(claim), sent_at, now - sent_at))
+    return waiting[:AWAITING_SHOWN], len(waiting)
+
+
+def dashboard(session: Session, email_ids, zone: str, now: datetime | None = None) -> Dashboard:
+    """The dashboard over the emails whose ids `email_ids` (a subquery) selects."""
+    now = now or datetime.now(UTC)
+    tz = ZoneInfo(zone)
+    by_state = dict(
+        session.execute(
+            sa.select(Communication.state, sa.func.count())
+            .where(Communication.id.in_(email_ids))
+            .group_by(Communication.state)
+        ).all()
+    )
+    # 30 local days back, plus a day for the zone's offset.
+    quarters = _sent_quarters(session, email_ids, now - timedelta(days=31))
+    hours, days = _series(quarters, tz, now)
+    latencies = _latencies(session, email_ids, now)
+    delivered, bounced = session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.count().filter(Recipient.status == DeliveryStatus.BOUNCED),
+        )
+        .join(Communication, Recipient.communication_id == Communication.id)
+        .where(
+            Communication.id.in_(email_ids),
+            Communication.sent_at >= now - timedelta(days=30),
+            Recipient.status.in_([DeliveryStatus.ACCEPTED, DeliveryStatus.BOUNCED]),
+        )
+    ).one()
+    awaiting, awaiting_count = _awaiting(session, email_ids, now)
+    return Dashboard(
+        by_state={str(s): by_state.get(str(s), 0) for s in EmailState},
+        sent_per_hour=hours,
+        sent_per_day=days,
+        latency_p50=_percentile(latencies, 0.50),
+        latency_p95=_percentile(latencies, 0.95),
+        latency_sample=len(latencies),
+        recipients_delivered=delivered,
+        recipients_bounced=bounced,
+        awaiting=awaiting,
+        awaiting_count=awaiting_count,
+    )

@@ -1,0 +1,12 @@
+// Buttons that change something ask first, in the words of the form's data-confirm; the form's
+// "url" field takes the page's address, so the answer comes back to the same filtered list.
+(function () {
+  'use strict';
+  document.addEventListener('submit', function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches('form[data-confirm]')) { return; }
+    if (!window.confirm(form.dataset.confirm)) { event.preventDefault(); return; }
+    var back = form.querySelector('input[name="url"]');
+    if (back) { back.value = window.location.pathname + window.location.search; }
+  });
+}());
