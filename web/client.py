@@ -118,6 +118,7 @@ def _page(email: Communication, token: str, typed: dict | None = None, errors=No
         answers=_answers(email),
         decisions=[d for d in decisions if d.reply_id in shown],
         attachments=email.attachments,
+        has_pdf=any(a.generated for a in email.attachments),
         form=FlaskForm(),
         typed=typed,
         errors=errors or {},
