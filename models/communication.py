@@ -93,6 +93,9 @@ class Communication(Base):
     snapshot_sha256: Mapped[str | None] = mapped_column(String(64))
     headers_text: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[Timestamp | None]
+    # The exact bytes of the message as sent, in the FileStore: built once at the first send
+    # attempt (Date and Message-ID fixed) and sent unchanged by every retry.
+    raw_sha256: Mapped[str | None] = mapped_column(String(64))
 
     claim: Mapped[ProgressClaim] = relationship()
     sender: Mapped[User] = relationship()
@@ -127,6 +130,12 @@ class Recipient(Base):
     kind: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.PENDING)
     detail: Mapped[str] = mapped_column(Text, default="")
+    # The delivery record: the server's reply that settled this recipient, in full (its
+    # reply to DATA when it took the message, to RCPT or DATA when it refused), when DATA was
+    # accepted for them, and the queue id the server gave the message.
+    smtp_reply: Mapped[str | None] = mapped_column(Text)
+    accepted_at: Mapped[Timestamp | None]
+    queue_id: Mapped[str | None] = mapped_column(String(100))
 
     communication: Mapped[Communication] = relationship(back_populates="recipients")
     contact: Mapped[Contact | None] = relationship()
@@ -171,17 +180,20 @@ def move(
     actor: str = "system",
     note: str = "",
     changed_before: datetime | None = None,
+    where: tuple = (),
     **values,
 ) -> bool:
     """Compare-and-set the email from one of `expected` to `new`, recording the event.
 
-    With `changed_before`, only if it has been in that state since before then. Returns
-    False, changing nothing, when the email is no longer as expected. The caller commits.
+    With `changed_before`, only if it has been in that state since before then; `where`
+    adds conditions of the caller's. Returns False, changing nothing, when the email is no
+    longer as expected. The caller commits.
     """
     now = utcnow()
     conditions = [
         Communication.id == communication_id,
         Communication.state.in_([str(s) for s in expected]),
+        *where,
     ]
     if changed_before is not None:
         conditions.append(Communication.state_changed_at < changed_before)

@@ -362,3 +362,55 @@ def test_a_fault_that_is_not_the_servers_fails_the_email_instead_of_looping(
     failed = db.session.get(Communication, email.id)
     assert failed.attempts == 1 and "FileNotFoundError" in failed.last_error
     assert smtp_server.received == []
+
+
+def test_a_retry_to_a_deferred_recipient_sends_the_very_bytes_of_the_first_attempt(
+    app, claim, sender, worker, smtp_server
+):
+    greylisted = {"quentin@qs.example": 1}
+    stored_before_data = []
+
+    class Greylist(type(smtp_server.handler)):
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            if greylisted.get(address, 0) > 0:
+                greylisted[address] -= 1
+                return "451 4.7.1 Greylisted, try again later"
+            return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+        async def handle_DATA(self, server, session, envelope):
+            with app.app_context():  # what the database says while the server has the bytes
+                stored_before_data.append(db.session.scalar(sa.select(Communication.raw_sha256)))
+                db.session.remove()
+            return await super().handle_DATA(server, session, envelope)
+
+    smtp_server.handler.__class__ = Greylist
+    smtp_server.handler.accept_reply = "250 2.0.0 Ok: queued as 4Fx1"
+    email = send_claim_email(claim, sender, draft())
+    wait_for(lambda: reaches(email.id, "sent"), what="the email to be sent to everyone")
+
+    first, retry = smtp_server.received
+    assert retry.rcpt_tos == ["quentin@qs.example"]
+    assert retry.raw == first.raw  # same Date, Message-ID, MIME boundaries, attachment
+    assert retry.message["Date"] == first.message["Date"]
+    assert retry.message["Message-ID"].strip() == email.message_id
+    db.session.expire_all()
+    sent = db.session.get(Communication, email.id)
+    assert sent.raw_sha256 == hashlib.sha256(first.raw).hexdigest()
+    assert stored_before_data == [sent.raw_sha256] * 2  # committed before the server saw it
+    assert FileStore(app.config["STORAGE_DIR"]).read(sent.raw_sha256) == first.raw
+    recipients = {r.email: r for r in sent.recipients}
+    olivia, quentin = recipients["olivia@owner.example"], recipients["quentin@qs.example"]
+    for person in (olivia, quentin):
+        assert person.status == "accepted"
+        assert person.smtp_reply == "250 2.0.0 Ok: queued as 4Fx1"
+        assert person.queue_id == "4Fx1"
+    assert olivia.accepted_at < quentin.accepted_at
+
+
+def test_the_email_resource_names_the_bytes_as_sent(claim, sender, worker, smtp_server, api):
+    client = api(sender)
+    email = send_claim_email(claim, sender, draft(uploads=[]))
+    wait_for(lambda: reaches(email.id, "sent"), what="the email to be sent")
+    [received] = smtp_server.received
+    resource = client.get(f"/api/v1/emails/{email.id}").get_json()
+    assert resource["raw_sha256"] == hashlib.sha256(received.raw).hexdigest()

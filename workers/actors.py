@@ -23,10 +23,11 @@ from models.inbound import InboundMessage, InboundStatus, Reply, ReplyKind, move
 from models.storage import FileStore
 from web.extensions import db
 from workers.broker import current_broker
-from workers.delivery import backoff_ms, send_now
+from workers.delivery import backoff_ms, message_as_sent, send_now, stored_message
 from workers.errors import EmailDoesNotExist, PermanentDeliveryError, TransientDeliveryError
 from workers.render import snapshot
 from workers.replies import process
+from workers.smtp import Delivery, ServerReply
 
 current_broker()  # fails loudly if this module is imported before the broker is set up
 
@@ -78,42 +79,59 @@ def render_email(email_id: int) -> None:
 def send_email(email_id: int) -> None:
     """rendered -> sending -> sent, to every recipient the server has not accepted yet;
     transient trouble (for the message or for some recipients) goes back to rendered and
-    retries those; anything else fails the email with the error, never loops."""
+    retries those; anything else fails the email with the error, never loops.
+
+    The first attempt builds the message and stores its bytes before it talks to the server;
+    every later attempt sends those same bytes."""
     email = _load(email_id)
+    if email.state != EmailState.RENDERED:
+        return  # already being sent, sent, or cancelled: a redelivery is a no-op
+    config = current_app.config
+    store = FileStore(config["STORAGE_DIR"])
+    built, build_error, where = {}, None, ()
+    if email.raw_sha256 is None:
+        try:
+            built = message_as_sent(email, config["REPLY_DOMAIN"], store)
+            # Another worker that built it first keeps its bytes: this one then moves nothing.
+            where = (Communication.raw_sha256.is_(None),)
+        except Exception as exc:  # a fault of ours (a missing file...): fail it, below
+            build_error = exc
     if not move(
         db.session,
         email_id,
         {EmailState.RENDERED},
         EmailState.SENDING,
+        where=where,
         attempts=Communication.attempts + 1,
         retry_at=None,
+        **built,
     ):
         db.session.rollback()
         return  # already being sent, sent, or cancelled: a redelivery is a no-op
     db.session.commit()
     db.session.refresh(email)
-    config = current_app.config
     pending = [r for r in email.recipients if r.status in UNDELIVERED]
     try:
-        refused, headers = send_now(
+        if build_error is not None:
+            raise build_error
+        delivery = send_now(
             email,
+            stored_message(email, store),
             [r.email for r in pending],
             config["SMTP_URL"],
             config["REPLY_DOMAIN"],
-            FileStore(config["STORAGE_DIR"]),
         )
     except TransientDeliveryError as exc:
+        _record_replies(pending, exc.replies)
         _after_transient_trouble(email, str(exc))
         return
     except Exception as exc:  # a 5xx for all, or a fault of ours: fail visibly, do not loop
         _fail(email, pending, exc)
         return
-    _record_results(pending, refused)
+    _record_results(pending, delivery)
     still_pending = [r.email for r in pending if r.status == DeliveryStatus.PENDING]
     db.session.execute(
-        update(Communication)
-        .where(Communication.id == email_id)
-        .values(headers_text=headers, sent_at=utcnow())
+        update(Communication).where(Communication.id == email_id).values(sent_at=utcnow())
     )
     if still_pending:
         _after_transient_trouble(email, f"will retry {', '.join(still_pending)}")
@@ -131,25 +149,38 @@ def _has_human_reply(email_id: int) -> bool:
     return db.session.scalar(query.limit(1)) is not None
 
 
-def _record_results(pending: list[Recipient], refused: dict[str, tuple[int, str]]) -> None:
-    """Accepted, refused for good (5xx), or still pending (4xx: tried again later)."""
+def _record_results(pending: list[Recipient], delivery: Delivery) -> None:
+    """Accepted (with the server's reply to DATA, its time and queue id), refused for good
+    (5xx), or still pending (4xx: tried again later)."""
     for recipient in pending:
-        code, text = refused.get(recipient.email, (250, "accepted"))
-        recipient.detail = f"{code} {text}"
-        recipient.status = (
-            DeliveryStatus.ACCEPTED
-            if code < 400
-            else DeliveryStatus.PENDING
-            if code < 500
-            else DeliveryStatus.REJECTED
-        )
+        reply = delivery.recipients[recipient.email]
+        if reply.accepted:
+            recipient.status = DeliveryStatus.ACCEPTED
+            recipient.smtp_reply = storable(delivery.data.line)
+            recipient.accepted_at = delivery.data.at
+            recipient.queue_id = storable(delivery.queue_id) or None
+        else:
+            recipient.status = (
+                DeliveryStatus.PENDING if reply.code < 500 else DeliveryStatus.REJECTED
+            )
+            recipient.smtp_reply = storable(reply.line)
+        recipient.detail = recipient.smtp_reply
+
+
+def _record_replies(pending: list[Recipient], replies: dict[str, ServerReply]) -> None:
+    """What the server said to each recipient of a message it did not take."""
+    for recipient in pending:
+        if (reply := replies.get(recipient.email)) is not None:
+            recipient.smtp_reply = recipient.detail = storable(reply.line)
 
 
 def _fail(email: Communication, pending: list[Recipient], exc: Exception) -> None:
     error = str(exc) if isinstance(exc, PermanentDeliveryError) else f"{type(exc).__name__}: {exc}"
+    replies = exc.replies if isinstance(exc, PermanentDeliveryError) else {}
     for recipient in pending:
         recipient.status = DeliveryStatus.REJECTED
         recipient.detail = error
+    _record_replies(pending, replies)
     move(
         db.session, email.id, {EmailState.SENDING}, EmailState.FAILED, last_error=error, note=error
     )

@@ -1,0 +1,34 @@
+"""the delivery record: the bytes as sent, and the server's reply per recipient
+
+Revision ID: 0009
+Revises: 0006
+Create Date: 2026-12-02 09:00:00
+
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = "0009"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("communication", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("raw_sha256", sa.String(length=64), nullable=True))
+    with op.batch_alter_table("recipient", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("smtp_reply", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("queue_id", sa.String(length=100), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table("recipient", schema=None) as batch_op:
+        batch_op.drop_column("queue_id")
+        batch_op.drop_column("accepted_at")
+        batch_op.drop_column("smtp_reply")
+    with op.batch_alter_table("communication", schema=None) as batch_op:
+        batch_op.drop_column("raw_sha256")
