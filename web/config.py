@@ -51,4 +51,17 @@ def from_environment() -> dict:
         # The reconciler re-enqueues emails untouched this long; the worker sweeps this often.
         "RECONCILE_AFTER_SECONDS": int(os.environ.get("RECONCILE_AFTER_SECONDS", 120)),
         "SWEEP_INTERVAL_SECONDS": int(os.environ.get("SWEEP_INTERVAL_SECONDS", 60)),
+        # Database connections each process keeps: one per worker thread (the Procfile's 8),
+        # the reconciler's and a spare, so no thread opens and closes one per message.
+        "DATABASE_POOL_SIZE": int(os.environ.get("DATABASE_POOL_SIZE", 10)),
     }
+
+
+def engine_options(url: str, pool_size: int) -> dict:
+    """SQLAlchemy engine options: connections checked before use; for a server database, a
+    pool as large as the threads that use it (with SQLAlchemy's default of 5, each thread
+    beyond five opens a connection for every message and closes it after)."""
+    options: dict = {"pool_pre_ping": True}
+    if not url.startswith("sqlite"):
+        options.update(pool_size=pool_size, max_overflow=pool_size)
+    return options

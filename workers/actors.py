@@ -9,6 +9,7 @@ import dramatiq
 from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models.base import storable, utcnow
 from models.communication import (
@@ -45,7 +46,9 @@ def _load(email_id: int) -> Communication:
 
 @dramatiq.actor(actor_name="email.render", queue_name="email", max_retries=BACKSTOP_RETRIES)
 def render_email(email_id: int) -> None:
-    """queued -> rendered: snapshot the claim's Detail as HTML and text, then queue the send."""
+    """queued -> rendered -> sending: snapshot the claim's Detail as HTML and text, and go
+    straight on to the first send attempt (both moves in one commit, no second message on the
+    broker). A later attempt is email.send's."""
     email = _load(email_id)
     if email.state != EmailState.QUEUED:
         return
@@ -68,34 +71,50 @@ def render_email(email_id: int) -> None:
         )
         db.session.commit()
         return
-    if not move(db.session, email_id, {EmailState.QUEUED}, EmailState.RENDERED, **values):
-        db.session.rollback()
-        return
-    db.session.commit()
-    send_email.send(email_id)
+    for name, value in values.items():  # the message is built from the new snapshot
+        set_committed_value(email, name, value)
+    try:
+        _attempt(email, rendered=values)
+    except dramatiq.Retry as retry:
+        # The next attempt is a send of its own; should the broker not take it, the email
+        # waits in `rendered` with its retry time for the reconciler.
+        send_email.send_with_options(args=(email_id,), delay=retry.delay)
 
 
 @dramatiq.actor(actor_name="email.send", queue_name="email", max_retries=BACKSTOP_RETRIES)
 def send_email(email_id: int) -> None:
-    """rendered -> sending -> sent, to every recipient the server has not accepted yet;
-    transient trouble (for the message or for some recipients) goes back to rendered and
-    retries those; anything else fails the email with the error, never loops.
-
-    The first attempt builds the message and stores its bytes before it talks to the server;
-    every later attempt sends those same bytes."""
+    """rendered -> sending -> sent: another attempt after transient trouble (or one the
+    reconciler re-enqueued)."""
     email = _load(email_id)
     if email.state != EmailState.RENDERED:
         return  # already being sent, sent, or cancelled: a redelivery is a no-op
+    _attempt(email, rendered=None)
+
+
+def _attempt(email: Communication, rendered: dict | None) -> None:
+    """One send attempt, to every recipient the server has not accepted yet; transient
+    trouble (for the message or for some recipients) goes back to rendered and retries
+    those; anything else fails the email with the error, never loops.
+
+    The first attempt builds the message and stores its bytes before it talks to the server;
+    every later attempt sends those same bytes. `rendered` holds the snapshot when the email
+    is still queued: it moves to rendered in the same commit as to sending."""
+    email_id = email.id
     config = current_app.config
     store = FileStore(config["STORAGE_DIR"])
     built, build_error, where = {}, None, ()
     if email.raw_sha256 is None:
-        try:
+        try:  # built and stored before any lock is taken: a commit holds SQLite's one lock
             built = message_as_sent(email, config["REPLY_DOMAIN"], store)
             # Another worker that built it first keeps its bytes: this one then moves nothing.
             where = (Communication.raw_sha256.is_(None),)
         except Exception as exc:  # a fault of ours (a missing file...): fail it, below
             build_error = exc
+    if rendered is not None and not move(
+        db.session, email_id, {EmailState.QUEUED}, EmailState.RENDERED, **rendered
+    ):
+        db.session.rollback()
+        return
     if not move(
         db.session,
         email_id,
@@ -130,16 +149,27 @@ def send_email(email_id: int) -> None:
         return
     _record_results(pending, delivery)
     still_pending = [r.email for r in pending if r.status == DeliveryStatus.PENDING]
-    db.session.execute(
-        update(Communication).where(Communication.id == email_id).values(sent_at=utcnow())
-    )
     if still_pending:
+        _set_sent_at(email_id)
         _after_transient_trouble(email, f"will retry {', '.join(still_pending)}")
         return
-    move(db.session, email_id, {EmailState.SENDING}, EmailState.SENT, last_error=None)
+    move(
+        db.session,
+        email_id,
+        {EmailState.SENDING},
+        EmailState.SENT,
+        last_error=None,
+        sent_at=utcnow(),
+    )
     if _has_human_reply(email_id):  # one came back while other recipients were being retried
         move(db.session, email_id, {EmailState.SENT}, EmailState.REPLIED, note="reply on record")
     db.session.commit()
+
+
+def _set_sent_at(email_id: int) -> None:
+    db.session.execute(
+        update(Communication).where(Communication.id == email_id).values(sent_at=utcnow())
+    )
 
 
 def _has_human_reply(email_id: int) -> bool:
