@@ -19,6 +19,7 @@ import platform
 import queue
 import re
 import shutil
+import signal
 import smtplib
 import socket
 import statistics
@@ -28,7 +29,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from email import policy
 from email.utils import format_datetime
@@ -107,9 +108,10 @@ def _port_open(port: int) -> bool:
 class Processes:
     """The child processes of one database's run, each logging to a file of its own."""
 
-    def __init__(self, folder: Path, env: dict[str, str]):
-        self.folder, self.env = folder, env
+    def __init__(self, folder: Path, env: dict[str, str], profile: Path | None = None):
+        self.folder, self.env, self.profile = folder, env, profile
         self.children: dict[str, subprocess.Popen] = {}
+        self.profilers: list[tuple[str, subprocess.Popen]] = []
 
     def start(self, name: str, command: list[str]) -> subprocess.Popen:
         log = open(self.folder / f"{name}.log", "ab")  # noqa: SIM115 (closed with the child)
@@ -132,8 +134,26 @@ class Processes:
         child.log.close()
 
     def stop_all(self) -> None:
+        for _name, profiler in self.profilers:  # py-spy writes its profile on SIGINT
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(timeout=60)
+        self.profilers.clear()
         for name in list(self.children):
             self.stop(name)
+
+    def profile_all(self) -> None:
+        """py-spy samples each process and its children (wall clock, waiting included)."""
+        for name in ("web", "worker", "inbound"):
+            output = self.profile / f"{self.folder.name}-{name}.txt"
+            command = [
+                *(str(BIN / "py-spy"), "record", "--idle", "--subprocesses", "--format", "raw"),
+                *("--rate", "50", "--output", str(output)),
+                *("--pid", str(self.children[name].pid)),
+            ]
+            log = self.folder / f"py-spy-{name}.log"
+            self.profilers.append(
+                (name, subprocess.Popen(command, stdout=log.open("ab"), stderr=subprocess.STDOUT))
+            )
 
     def check(self) -> None:
         for name, child in self.children.items():
@@ -217,7 +237,15 @@ class MemorySampler:
 class Run:
     """One database's benchmark: set-up, the six measurements, tear-down."""
 
-    def __init__(self, name: str, url: str, redis_url: str, settings: Settings, work: Path):
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        redis_url: str,
+        settings: Settings,
+        work: Path,
+        profile: Path | None = None,
+    ):
         self.name, self.url, self.redis_url, self.settings = name, url, redis_url, settings
         self.folder = work / name
         self.folder.mkdir(parents=True)
@@ -234,7 +262,7 @@ class Run:
             "PUBLIC_URL": f"http://127.0.0.1:{self.web_port}",
             "PYTHONPATH": str(ROOT),
         }
-        self.processes = Processes(self.folder, self.env)
+        self.processes = Processes(self.folder, self.env, profile)
         self.results: dict = {}
 
     # set-up
@@ -686,6 +714,8 @@ class Run:
             self.start()
             with MemorySampler(self.worker.pid) as memory:
                 self.warm_up()
+                if self.processes.profile is not None:
+                    self.processes.profile_all()
                 self.ceiling()
                 self.end_to_end()
                 self.steady_latency()
@@ -810,8 +840,16 @@ def main(argv: list[str] | None = None) -> None:
         default="sqlite,postgresql" if os.environ.get("TEST_DATABASE_URL") else "sqlite",
         help="sqlite and/or postgresql (TEST_DATABASE_URL)",
     )
+    parser.add_argument("--profile", help="record py-spy profiles of the processes into DIR")
+    for name in ("emails", "replies", "history"):
+        parser.add_argument(f"--{name}", type=int, help=f"override the number of {name}")
     args = parser.parse_args(argv)
     settings = SMOKE if args.smoke else Settings()
+    overrides = {n: getattr(args, n) for n in ("emails", "replies", "history")}
+    settings = replace(settings, **{n: v for n, v in overrides.items() if v is not None})
+    profile = Path(args.profile) if args.profile else None
+    if profile is not None:
+        profile.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="claimpost-bench-"))
     # Nothing of ours is written into the project's instance/ folder.
     os.environ.setdefault("CLAIMPOST_INSTANCE", str(work / "instance"))
@@ -838,7 +876,7 @@ def main(argv: list[str] | None = None) -> None:
                 if name == "sqlite"
                 else os.environ["TEST_DATABASE_URL"]
             )
-            run = Run(name, url, redis_url, settings, work)
+            run = Run(name, url, redis_url, settings, work, profile)
             if os.environ.get("REDIS_URL"):
                 from workers.broker import setup_broker
 

@@ -105,16 +105,16 @@ def _insert(conn, table: sa.Table, rows: list[dict], chunk: int = 5_000) -> None
 def add_history(
     engine: sa.Engine, ids: dict, emails: int, replies: int, per_claim: int = 20
 ) -> None:
-    """`emails` sent emails (two recipients and four events each) over claims of 50 contracts
-    of the project, `per_claim` of them on the history claim, and `replies` received replies
-    to them: the back office after years of use."""
+    """`emails` sent emails (two recipients and four events each) over claims of up to 50
+    contracts of the project, `per_claim` of them on the history claim, and `replies`
+    received replies to them: the back office after years of use."""
     start = datetime(2022, 1, 1, tzinfo=UTC)
     with engine.begin() as conn:
         contracts, claims_table = _table("head_contract"), _table("progress_claim")
         communication, recipient = _table("communication"), _table("recipient")
         event, inbound, reply = _table("email_event"), _table("inbound_message"), _table("reply")
         claim_count = max(1, emails // per_claim - 1)
-        contract_count = min(50, claim_count)
+        contract_count = max(1, min(50, claim_count // 100))  # about 100 claims each
         first_contract = _next_id(conn, contracts)
         _insert(
             conn,
@@ -123,7 +123,7 @@ def add_history(
                 {
                     "id": first_contract + n,
                     "project_id": ids["project_id"],
-                    "number": f"H-{n:03d}",
+                    "number": f"H-{first_contract + n}",
                     "title": f"Earlier works {n}",
                     "status": "complete",
                 }
@@ -216,7 +216,7 @@ def add_history(
             inbound_rows.append(
                 {
                     "id": first_inbound + n,
-                    "dedupe_key": f"<reply-{n}@owner.example>",
+                    "dedupe_key": f"<reply-{first_inbound + n}@owner.example>",
                     "raw_sha256": hashlib.sha256(str(n).encode()).hexdigest(),
                     "size": 4_000,
                     "via": ("smtp", "webhook", "ingest")[n % 3],

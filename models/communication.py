@@ -73,12 +73,12 @@ class Communication(Base):
     claim_id: Mapped[int] = mapped_column(ForeignKey("progress_claim.id"), index=True)
     sender_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     kind: Mapped[str] = mapped_column(String(20), default=EmailKind.CLAIM, server_default="claim")
-    private: Mapped[bool] = mapped_column(default=False)
+    private: Mapped[bool] = mapped_column(default=False, index=True)
     subject: Mapped[str] = mapped_column(String(300))
     message: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[str] = mapped_column(String(20), default=EmailState.QUEUED, index=True)
     state_changed_at: Mapped[Timestamp] = mapped_column(default=utcnow)
-    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow, index=True)
     reply_token: Mapped[str] = mapped_column(String(64), unique=True)
     message_id: Mapped[str] = mapped_column(String(300), unique=True)
     # Names the email in the client page's link (see models/client_link.py).
@@ -125,7 +125,7 @@ class Recipient(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     communication_id: Mapped[int] = mapped_column(ForeignKey("communication.id"), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
-    email: Mapped[Email]
+    email: Mapped[Email] = mapped_column(index=True)  # searched, and who sees what
     name: Mapped[Str200]
     kind: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.PENDING)

@@ -5,9 +5,10 @@ from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms.validators import ValidationError
 
-from models import BillingPermission, Project
+from models import BillingPermission, HeadContract, Project
 from models.access import project_permission, visible_projects
 from models.base import parse_id
 from web.extensions import db
@@ -26,13 +27,23 @@ class LoginRequired:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
+# The home page lists this many of each contract's latest claims (the Claims list has all).
+CLAIMS_PER_CONTRACT = 6
+
+
 class HomeView(LoginRequired, AdminIndexView):
     """The back office's landing page: the user's projects."""
 
     @expose("/")
     def index(self):
-        projects = db.session.scalars(visible_projects(current_user).order_by(Project.number))
-        return self.render("admin/home.html", projects=projects.all())
+        projects = db.session.scalars(
+            visible_projects(current_user)
+            .order_by(Project.number)
+            .options(selectinload(Project.head_contracts).selectinload(HeadContract.claims))
+        )
+        return self.render(
+            "admin/home.html", projects=projects.all(), home_claims_per_contract=CLAIMS_PER_CONTRACT
+        )
 
 
 class ProjectScopedView(LoginRequired, ModelView):

@@ -9,6 +9,7 @@ from flask_admin import expose
 from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import selectinload
 from wtforms import DateField
 from wtforms.validators import DataRequired, ValidationError
 
@@ -26,7 +27,7 @@ from models.claim_decision import apply_decision, can_apply
 from models.communication import Attachment, Communication
 from models.compose import readable_size
 from models.errors import DomainError
-from models.inbound import ClaimDecision, ReplyAttachment
+from models.inbound import ClaimDecision, Reply, ReplyAttachment
 from models.money import MAX_AMOUNT
 from models.project import search_directory
 from models.storage import FileStore
@@ -48,10 +49,16 @@ def contracts_open_for_claims():
 
 
 def claim_emails(claim: ProgressClaim) -> list[Communication]:
+    """The claim's emails with what the Emails tab shows of them, in a few queries."""
     return db.session.scalars(
         sa.select(Communication)
         .where(Communication.claim_id == claim.id)
         .order_by(Communication.id.desc())
+        .options(
+            selectinload(Communication.recipients),
+            selectinload(Communication.attachments),
+            selectinload(Communication.replies).selectinload(Reply.attachments),
+        )
     ).all()
 
 

@@ -61,6 +61,8 @@ class InboundView(LoginRequired, ModelView):
     column_searchable_list = ["subject", "from_address", "dedupe_key"]
     column_default_sort = ("id", True)
     column_formatters = {"communication": _email_link}
+    # No count of every message on each page (a full scan at 100k messages): Previous / Next.
+    simple_list_pager = True
 
     def is_accessible(self) -> bool:
         return super().is_accessible() and current_user.is_admin
@@ -69,7 +71,15 @@ class InboundView(LoginRequired, ModelView):
         """Matched mail only of emails the admin may see. Unmatched mail belongs to no company
         yet: its admins see it when the sender is in one of their project directories, or
         when theirs is the only company of this installation."""
-        visible = visible_emails(current_user).with_only_columns(Communication.id)
+        # Asked per message (EXISTS), so a page is the newest messages read until it is
+        # full, not every visible email's id gathered and every message sorted.
+        visible = (
+            visible_emails(current_user)
+            .with_only_columns(Communication.id)
+            .order_by(None)
+            .where(Communication.id == InboundMessage.communication_id)
+            .exists()
+        )
         unmatched = InboundMessage.communication_id.is_(None)
         if db.session.scalar(select(func.count(Company.id))) > 1:
             known_senders = (
@@ -78,7 +88,7 @@ class InboundView(LoginRequired, ModelView):
                 .where(Project.company_id == current_user.company_id)
             )
             unmatched = unmatched & InboundMessage.from_address.in_(known_senders)
-        return query.filter(or_(unmatched, InboundMessage.communication_id.in_(visible)))
+        return query.filter(or_(unmatched, visible))
 
     def get_query(self):
         return self.scope(super().get_query())

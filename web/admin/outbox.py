@@ -4,11 +4,20 @@ from flask import flash, url_for
 from flask_admin.actions import action
 from flask_login import current_user
 from markupsafe import Markup, escape
+from sqlalchemy import select
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from models import BillingPermission, Communication, HeadContract, ProgressClaim
 from models.base import parse_id
 from web.admin.base import ProjectScopedView, projects_where
 from web.emails import cancel_email, retry_email
+
+SNAPSHOT_COLUMNS = (
+    Communication.html_body,
+    Communication.text_body,
+    Communication.figures_json,
+    Communication.headers_text,
+)
 
 
 def _recipients(view, context, email, name) -> Markup:
@@ -51,6 +60,8 @@ class OutboxView(ProjectScopedView):
     column_searchable_list = ["subject", "recipients.email"]
     column_default_sort = ("id", True)
     column_formatters = {"recipients": _recipients, "subject": _subject}
+    # No count of every email on each page (a full scan at 100k emails): Previous / Next.
+    simple_list_pager = True
 
     def project_column(self):
         return HeadContract.project_id
@@ -58,12 +69,33 @@ class OutboxView(ProjectScopedView):
     def project_of(self, model):
         return model.claim.project
 
-    def scope(self, query):
-        administered = [p.id for p in projects_where(BillingPermission.ADMIN)()]
+    def get_query(self):
+        """A page of emails in a few queries: their claims and contracts joined, their
+        recipients loaded together, the snapshot (large, not listed) left in the database."""
         return (
-            query.join(Communication.claim)
+            super()
+            .get_query()
+            .options(
+                joinedload(Communication.claim).joinedload(ProgressClaim.head_contract),
+                joinedload(Communication.sender),
+                selectinload(Communication.recipients),
+                *(defer(column) for column in SNAPSHOT_COLUMNS),
+            )
+        )
+
+    def scope(self, query):
+        """Emails of administered projects, asked per email (EXISTS) so that a page is the
+        newest emails read in id order until it is full, rather than every email of the
+        projects sorted (SQLite plans a join the second way: 0.6 s at 100k emails)."""
+        administered = [p.id for p in projects_where(BillingPermission.ADMIN)()]
+        return query.filter(
+            select(ProgressClaim.id)
             .join(ProgressClaim.head_contract)
-            .filter(HeadContract.project_id.in_(administered))
+            .where(
+                ProgressClaim.id == Communication.claim_id,
+                HeadContract.project_id.in_(administered),
+            )
+            .exists()
         )
 
     def _act(self, ids, verb: str, do) -> None:
