@@ -653,7 +653,7 @@ class Run:
             add_history(db.engine, self.ids, s.history, s.history)
             seeded_in = time.monotonic() - started
             if db.engine.dialect.name == "postgresql":
-                with db.engine.connect() as conn:
+                with db.engine.begin() as conn:  # statistics, as autovacuum keeps them
                     conn.execute(sa.text("ANALYZE"))
             queries = []
 

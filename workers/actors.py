@@ -9,9 +9,11 @@ import dramatiq
 from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from models.base import storable, utcnow
+from models.claim import ProgressClaim
 from models.communication import (
     UNDELIVERED,
     Communication,
@@ -20,7 +22,9 @@ from models.communication import (
     Recipient,
     move,
 )
+from models.contract import HeadContract
 from models.inbound import InboundMessage, InboundStatus, Reply, ReplyKind, move_inbound
+from models.project import Project
 from models.storage import FileStore
 from web.extensions import db
 from workers.broker import current_broker
@@ -37,8 +41,30 @@ current_broker()  # fails loudly if this module is imported before the broker is
 BACKSTOP_RETRIES = 100
 
 
-def _load(email_id: int) -> Communication:
-    email = db.session.get(Communication, email_id)
+def _contract_graph():
+    """What the claim's figures read of its contract: its lines, change orders, and every
+    claim of it with their lines (a late claim would otherwise load each earlier one's)."""
+    contract = joinedload(Communication.claim).joinedload(ProgressClaim.head_contract)
+    return (
+        contract.joinedload(HeadContract.project).joinedload(Project.company),
+        contract.selectinload(HeadContract.lines),
+        contract.selectinload(HeadContract.change_orders),
+        contract.selectinload(HeadContract.claims).selectinload(ProgressClaim.lines),
+    )
+
+
+# What rendering the snapshot and building the message read, loaded together in a few
+# queries rather than one lazy load at a time (a third of the render step in the profile).
+EMAIL_GRAPH = (
+    *_contract_graph(),
+    joinedload(Communication.sender),
+    selectinload(Communication.recipients),
+    selectinload(Communication.attachments),
+)
+
+
+def _load(email_id: int, graph: tuple = ()) -> Communication:
+    email = db.session.get(Communication, email_id, options=graph)
     if email is None:
         raise EmailDoesNotExist(f"email {email_id} does not exist")
     return email
@@ -49,7 +75,7 @@ def render_email(email_id: int) -> None:
     """queued -> rendered -> sending: snapshot the claim's Detail as HTML and text, and go
     straight on to the first send attempt (both moves in one commit, no second message on the
     broker). A later attempt is email.send's."""
-    email = _load(email_id)
+    email = _load(email_id, EMAIL_GRAPH)
     if email.state != EmailState.QUEUED:
         return
     try:
@@ -85,7 +111,7 @@ def render_email(email_id: int) -> None:
 def send_email(email_id: int) -> None:
     """rendered -> sending -> sent: another attempt after transient trouble (or one the
     reconciler re-enqueued)."""
-    email = _load(email_id)
+    email = _load(email_id, EMAIL_GRAPH)
     if email.state != EmailState.RENDERED:
         return  # already being sent, sent, or cancelled: a redelivery is a no-op
     _attempt(email, rendered=None)
