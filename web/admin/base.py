@@ -4,11 +4,11 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from wtforms.validators import ValidationError
 
-from models import BillingPermission, HeadContract, Project
+from models import BillingPermission, ProgressClaim, Project
 from models.access import project_permission, visible_projects
 from models.base import parse_id
 from web.extensions import db
@@ -39,11 +39,46 @@ class HomeView(LoginRequired, AdminIndexView):
         projects = db.session.scalars(
             visible_projects(current_user)
             .order_by(Project.number)
-            .options(selectinload(Project.head_contracts).selectinload(HeadContract.claims))
-        )
+            .options(selectinload(Project.head_contracts))
+        ).all()
+        contracts = [c.id for p in projects for c in p.head_contracts]
+        latest, counts = latest_claims(contracts, CLAIMS_PER_CONTRACT)
         return self.render(
-            "admin/home.html", projects=projects.all(), home_claims_per_contract=CLAIMS_PER_CONTRACT
+            "admin/home.html", projects=projects, latest_claims=latest, claim_counts=counts
         )
+
+
+def latest_claims(
+    contract_ids: list[int], per_contract: int
+) -> tuple[dict[int, list[ProgressClaim]], dict[int, int]]:
+    """Each contract's latest claims, newest first, and how many claims it has: two queries,
+    reading only those claims however many years of them there are."""
+    ranked = (
+        select(
+            ProgressClaim.id,
+            func.row_number()
+            .over(partition_by=ProgressClaim.head_contract_id, order_by=ProgressClaim.number.desc())
+            .label("rank"),
+        )
+        .where(ProgressClaim.head_contract_id.in_(contract_ids))
+        .subquery()
+    )
+    latest: dict[int, list[ProgressClaim]] = {}
+    for claim in db.session.scalars(
+        select(ProgressClaim)
+        .join(ranked, ranked.c.id == ProgressClaim.id)
+        .where(ranked.c.rank <= per_contract)
+        .order_by(ProgressClaim.number.desc())
+    ):
+        latest.setdefault(claim.head_contract_id, []).append(claim)
+    counts = dict(
+        db.session.execute(
+            select(ProgressClaim.head_contract_id, func.count(ProgressClaim.id))
+            .where(ProgressClaim.head_contract_id.in_(contract_ids))
+            .group_by(ProgressClaim.head_contract_id)
+        ).all()
+    )
+    return latest, counts
 
 
 class ProjectScopedView(LoginRequired, ModelView):
