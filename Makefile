@@ -1,10 +1,11 @@
-# ClaimPost: `make run` starts everything on embedded defaults; `make test` runs the suite.
+# ClaimPost: `make run` starts everything on embedded defaults; `make test` runs the suite;
+# `make bench` measures the pipeline (bench/harness.py) and writes bench/results.json.
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 INSTALLED = $(VENV)/.installed
 
-.PHONY: run test lint install score-replies
+.PHONY: run test lint install score-replies bench
 
 install: $(INSTALLED)
 
@@ -29,3 +30,6 @@ score-replies: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+bench: install
+	$(BIN)/python -m bench

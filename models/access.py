@@ -76,49 +76,59 @@ def visible_claims(user: User) -> Select[tuple[ProgressClaim]]:
     )
 
 
-def visible_emails(user: User, kinds=CLAIM_TAB_KINDS) -> Select[tuple[Communication]]:
-    """The emails `user` may see (private ones: only their sender, their recipients and the
-    project's billing admins), as one query; by default the claim emails and reminders (the
-    client page's codes and confirmations are the Outbox's, for billing admins)."""
-    addressed = select(Recipient.communication_id).where(Recipient.email == user.email.lower())
-    query = (
-        select(Communication)
-        .join(Communication.claim)
+def _claims_of(user: User, needed: BillingPermission = BillingPermission.READ_ONLY):
+    """The ids of the claims on projects where the user has at least `needed` (few: a row
+    condition on them reads each email's own claim id, with no join)."""
+    return (
+        select(ProgressClaim.id)
         .join(ProgressClaim.head_contract)
-        .where(HeadContract.project_id.in_(project_ids(user)))
-        .where(
-            or_(
-                ~Communication.private,
-                Communication.sender_id == user.id,
-                Communication.id.in_(addressed),
-                HeadContract.project_id.in_(project_ids(user, BillingPermission.ADMIN)),
-            )
-        )
-        .order_by(Communication.id.desc())
+        .where(HeadContract.project_id.in_(project_ids(user, needed)))
+    )
+
+
+def email_visible(user: User, kinds=CLAIM_TAB_KINDS):
+    """The condition, on a Communication row, that `user` may see it: on a project they may
+    see, and if private, only for its sender, its recipients and the project's billing
+    admins; by default only the claim emails and reminders (the client page's codes and
+    confirmations are the Outbox's, for billing admins). Asked per row, so a list reads its
+    newest rows until it is full, instead of gathering every visible email first."""
+    addressed = exists().where(
+        Recipient.communication_id == Communication.id, Recipient.email == user.email.lower()
+    )
+    condition = Communication.claim_id.in_(_claims_of(user)) & or_(
+        ~Communication.private,
+        Communication.sender_id == user.id,
+        addressed,
+        Communication.claim_id.in_(_claims_of(user, BillingPermission.ADMIN)),
     )
     if kinds is not None:
-        query = query.where(Communication.kind.in_([str(k) for k in kinds]))
-    return query
+        condition &= Communication.kind.in_([str(k) for k in kinds])
+    return condition
+
+
+def visible_emails(user: User, kinds=CLAIM_TAB_KINDS) -> Select[tuple[Communication]]:
+    """The emails `user` may see (email_visible), newest first."""
+    return select(Communication).where(email_visible(user, kinds)).order_by(Communication.id.desc())
 
 
 def visible_email(
     session: Session, user: User, email_id: int | None, kinds=CLAIM_TAB_KINDS
 ) -> Communication | None:
-    """One email if `user` may see it (by visible_emails), else None."""
+    """One email if `user` may see it (by email_visible), else None."""
     if email_id is None:
         return None
     return session.scalar(visible_emails(user, kinds).where(Communication.id == email_id))
 
 
+def email_administered(user: User):
+    """The condition, on a Communication row, that it is an email (of any kind) of a project
+    the user is a billing admin of: the Outbox's rows."""
+    return Communication.claim_id.in_(_claims_of(user, BillingPermission.ADMIN))
+
+
 def administered_emails(user: User) -> Select[tuple[Communication]]:
-    """Every email, of every kind, of the projects the user is a billing admin of (the
-    Outbox)."""
-    return (
-        select(Communication)
-        .join(Communication.claim)
-        .join(ProgressClaim.head_contract)
-        .where(HeadContract.project_id.in_(project_ids(user, BillingPermission.ADMIN)))
-    )
+    """Every email, of every kind, of the projects the user is a billing admin of."""
+    return select(Communication).where(email_administered(user))
 
 
 def may_see_bcc(user: User, email: Communication) -> bool:
@@ -153,11 +163,11 @@ def _owners_of_sender():
     )
 
 
-def visible_inbound(user: User) -> Select[tuple[InboundMessage]]:
-    """Received mail the user may triage. Company admins: mail matched to emails they may
-    see, and unmatched mail whose sender only their company's directories name. Site
-    operators: also the unmatched mail no single company can be said to own (its sender is
-    in no directory, or in several companies'). Everyone else: none."""
+def inbound_visible(user: User):
+    """The condition, on an InboundMessage row, that the user may triage it. Company admins:
+    mail matched to emails they may see, and unmatched mail whose sender only their company's
+    directories name. Site operators: also the unmatched mail no single company can be said
+    to own (its sender is in no directory, or in several companies'). Everyone else: none."""
     unmatched = InboundMessage.communication_id.is_(None)
     owners = _owners_of_sender()
     shown = []
@@ -166,8 +176,15 @@ def visible_inbound(user: User) -> Select[tuple[InboundMessage]]:
             Contact.email == InboundMessage.from_address,
             Contact.project_id.in_(select(Project.id).where(Project.company_id == user.company_id)),
         )
-        emails = visible_emails(user, kinds=None).with_only_columns(Communication.id).order_by(None)
-        shown += [InboundMessage.communication_id.in_(emails), unmatched & ours & (owners == 1)]
+        matched = exists().where(
+            Communication.id == InboundMessage.communication_id, email_visible(user, kinds=None)
+        )
+        shown += [matched, unmatched & ours & (owners == 1)]
     if user.is_site_operator:
         shown.append(unmatched & (owners != 1))
-    return select(InboundMessage).where(or_(*shown) if shown else false())
+    return or_(*shown) if shown else false()
+
+
+def visible_inbound(user: User) -> Select[tuple[InboundMessage]]:
+    """The received mail the user may triage (inbound_visible)."""
+    return select(InboundMessage).where(inbound_visible(user))

@@ -76,12 +76,12 @@ class Communication(Base):
     claim_id: Mapped[int] = mapped_column(ForeignKey("progress_claim.id"), index=True)
     sender_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     kind: Mapped[str] = mapped_column(String(20), default=EmailKind.CLAIM, server_default="claim")
-    private: Mapped[bool] = mapped_column(default=False)
+    private: Mapped[bool] = mapped_column(default=False, index=True)
     subject: Mapped[str] = mapped_column(String(300))
     message: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[str] = mapped_column(String(20), default=EmailState.QUEUED, index=True)
     state_changed_at: Mapped[Timestamp] = mapped_column(default=utcnow)
-    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow, index=True)
     reply_token: Mapped[str] = mapped_column(String(64), unique=True)
     message_id: Mapped[str] = mapped_column(String(300), unique=True)
     # Names the email in the client page's link (see models/client_link.py).
@@ -96,6 +96,9 @@ class Communication(Base):
     snapshot_sha256: Mapped[str | None] = mapped_column(String(64))
     headers_text: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[Timestamp | None] = mapped_column(index=True)  # the dashboard's latency
+    # The exact bytes of the message as sent, in the FileStore: built once at the first send
+    # attempt (Date and Message-ID fixed) and sent unchanged by every retry.
+    raw_sha256: Mapped[str | None] = mapped_column(String(64))
 
     claim: Mapped[ProgressClaim] = relationship()
     sender: Mapped[User] = relationship()
@@ -136,11 +139,17 @@ class Recipient(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     communication_id: Mapped[int] = mapped_column(ForeignKey("communication.id"), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
-    email: Mapped[Email]
+    email: Mapped[Email] = mapped_column(index=True)  # searched, and who sees what
     name: Mapped[Str200]
     kind: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.PENDING)
     detail: Mapped[str] = mapped_column(Text, default="")
+    # The delivery record: the server's reply that settled this recipient, in full (its
+    # reply to DATA when it took the message, to RCPT or DATA when it refused), when DATA was
+    # accepted for them, and the queue id the server gave the message.
+    smtp_reply: Mapped[str | None] = mapped_column(Text)
+    accepted_at: Mapped[Timestamp | None]
+    queue_id: Mapped[str | None] = mapped_column(String(100))
 
     communication: Mapped[Communication] = relationship(back_populates="recipients")
     contact: Mapped[Contact | None] = relationship()
@@ -190,17 +199,20 @@ def move(
     actor: str = "system",
     note: str = "",
     changed_before: datetime | None = None,
+    where: tuple = (),
     **values,
 ) -> bool:
     """Compare-and-set the email from one of `expected` to `new`, recording the event.
 
-    With `changed_before`, only if it has been in that state since before then. Returns
-    False, changing nothing, when the email is no longer as expected. The caller commits.
+    With `changed_before`, only if it has been in that state since before then; `where`
+    adds conditions of the caller's. Returns False, changing nothing, when the email is no
+    longer as expected. The caller commits.
     """
     now = utcnow()
     conditions = [
         Communication.id == communication_id,
         Communication.state.in_([str(s) for s in expected]),
+        *where,
     ]
     if changed_before is not None:
         conditions.append(Communication.state_changed_at < changed_before)

@@ -213,3 +213,40 @@ def dashboard(session: Session, email_ids, zone: str, now: datetime | None = Non
         awaiting=awaiting,
         awaiting_count=awaiting_count,
     )
+
+
+# The home page lists this many of each contract's latest claims (the Claims list has all).
+CLAIMS_PER_CONTRACT = 6
+
+
+def latest_claims(
+    session: Session, contract_ids: list[int], per_contract: int = CLAIMS_PER_CONTRACT
+) -> tuple[dict[int, list[ProgressClaim]], dict[int, int]]:
+    """Each contract's latest claims, newest first, and how many claims it has: two queries,
+    reading only those claims however many years of them there are."""
+    ranked = (
+        sa.select(
+            ProgressClaim.id,
+            sa.func.row_number()
+            .over(partition_by=ProgressClaim.head_contract_id, order_by=ProgressClaim.number.desc())
+            .label("rank"),
+        )
+        .where(ProgressClaim.head_contract_id.in_(contract_ids))
+        .subquery()
+    )
+    latest: dict[int, list[ProgressClaim]] = {}
+    for claim in session.scalars(
+        sa.select(ProgressClaim)
+        .join(ranked, ranked.c.id == ProgressClaim.id)
+        .where(ranked.c.rank <= per_contract)
+        .order_by(ProgressClaim.number.desc())
+    ):
+        latest.setdefault(claim.head_contract_id, []).append(claim)
+    counts = dict(
+        session.execute(
+            sa.select(ProgressClaim.head_contract_id, sa.func.count(ProgressClaim.id))
+            .where(ProgressClaim.head_contract_id.in_(contract_ids))
+            .group_by(ProgressClaim.head_contract_id)
+        ).all()
+    )
+    return latest, counts

@@ -53,14 +53,14 @@ class InboundMessage(Base):
     dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)  # Message-ID or content hash
     raw_sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int]
-    via: Mapped[str] = mapped_column(String(10))  # smtp, webhook, ingest
+    via: Mapped[str] = mapped_column(String(10), index=True)  # smtp, webhook, ingest
     envelope_from: Mapped[str] = mapped_column(String(300), default="")
     envelope_to: Mapped[str] = mapped_column(Text, default="")  # one address per line
-    received_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    received_at: Mapped[Timestamp] = mapped_column(default=utcnow, index=True)
     status: Mapped[str] = mapped_column(String(20), default=InboundStatus.STORED, index=True)
     status_changed_at: Mapped[Timestamp] = mapped_column(default=utcnow)
-    match_method: Mapped[str | None] = mapped_column(String(20))
-    communication_id: Mapped[int | None] = mapped_column(ForeignKey("communication.id"))
+    match_method: Mapped[str | None] = mapped_column(String(20), index=True)
+    communication_id: Mapped[int | None] = mapped_column(ForeignKey("communication.id"), index=True)
     subject: Mapped[str] = mapped_column(Text, default="")
     from_address: Mapped[str] = mapped_column(String(300), default="")
     error: Mapped[str | None] = mapped_column(Text)

@@ -32,6 +32,7 @@ class ScriptedHandler:
 
     data_replies: list[str] = field(default_factory=list)
     rcpt_reply: str | None = None
+    accept_reply: str = "250 Message accepted"
     received: list[Received] = field(default_factory=list)
     data_attempts: int = 0
 
@@ -52,7 +53,7 @@ class ScriptedHandler:
                 envelope.original_content or envelope.content,
             )
         )
-        return "250 Message accepted"
+        return self.accept_reply
 
 
 class SmtpServer:

@@ -16,7 +16,7 @@ from tests.mail import free_port
 from web import health
 from web.emails import send_claim_email
 from web.extensions import db
-from workers.metrics import PREFIX, ActorMetrics
+from workers.metrics import PREFIX
 
 
 @pytest.fixture
@@ -102,30 +102,25 @@ def test_render_and_send_durations_and_retries_are_counted_per_company(
     app, demo, worker, smtp_server, make_token, broker
 ):
     broker.client.delete(*broker.client.keys(f"{PREFIX}:*") or [f"{PREFIX}:none"])
-    metrics = ActorMetrics()
-    broker.add_middleware(metrics)
-    try:
-        smtp_server.handler.data_replies = ["451 4.3.0 try again later"]
-        claim = db.session.get(
-            ProgressClaim, demo["projects"][0]["head_contracts"][0]["claims"][2]["id"]
-        )
-        admin = db.session.scalar(sa.select(User).where(User.email == "admin@harbourside.example"))
-        email = send_claim_email(claim, admin, Draft(to=["olivia@owner.example"], message="x"))
+    smtp_server.handler.data_replies = ["451 4.3.0 try again later"]
+    claim = db.session.get(
+        ProgressClaim, demo["projects"][0]["head_contracts"][0]["claims"][2]["id"]
+    )
+    admin = db.session.scalar(sa.select(User).where(User.email == "admin@harbourside.example"))
+    email = send_claim_email(claim, admin, Draft(to=["olivia@owner.example"], message="x"))
 
-        def sent():
-            db.session.expire_all()
-            return db.session.get(Communication, email.id).state == "sent"
+    def sent():
+        db.session.expire_all()
+        return db.session.get(Communication, email.id).state == "sent"
 
-        wait_for(sent, what="the email to be sent after one retry")
-        text = scrape(app, make_token(admin)).get_data(as_text=True)
-        company = admin.company_id
-        assert value(text, "claimpost_email_render_seconds_count", company=company) == 1
-        assert value(text, "claimpost_email_send_seconds_count", company=company) == 2
-        assert value(text, "claimpost_email_send_seconds_bucket", company=company, le="+Inf") == 2
-        assert value(text, "claimpost_email_retries_total", company=company) == 1
-        assert value(text, "claimpost_email_send_seconds_sum", company=company) > 0
-    finally:
-        broker.middleware.remove(metrics)
+    wait_for(sent, what="the email to be sent after one retry")
+    text = scrape(app, make_token(admin)).get_data(as_text=True)
+    company = admin.company_id
+    assert value(text, "claimpost_email_render_seconds_count", company=company) == 1
+    assert value(text, "claimpost_email_send_seconds_count", company=company) == 2
+    assert value(text, "claimpost_email_send_seconds_bucket", company=company, le="+Inf") == 2
+    assert value(text, "claimpost_email_retries_total", company=company) == 1
+    assert value(text, "claimpost_email_send_seconds_sum", company=company) > 0
 
 
 def test_healthz_reports_database_broker_and_smtp_apart(app, smtp_server):

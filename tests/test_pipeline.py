@@ -11,14 +11,16 @@ import sqlalchemy as sa
 
 from models import BillingPermission, Communication, ProgressClaim, User
 from models.claim import ClaimStatus, move_claim_status, set_claim_lines
+from models.communication import move
 from models.compose import Draft, Upload
 from models.storage import FileStore
 from tests.conftest import wait_for
 from web.emails import retry_email, send_claim_email
 from web.extensions import db
-from workers.actors import render_email, send_email
+from workers.actors import send_email
 from workers.middleware import PeriodicSweep
 from workers.reconciler import sweep
+from workers.render import snapshot
 
 PDF = b"%PDF-1.4\n% a marked-up schedule\n" + bytes(range(256)) * 4
 
@@ -218,9 +220,12 @@ def test_the_same_send_message_delivered_three_times_makes_one_smtp_transaction(
     claim, sender, smtp_server, broker, mail_config, request
 ):
     email = send_claim_email(claim, sender, draft(uploads=[]))
-    render_email(email.id)  # rendered here, so the send it queues is waiting in Redis...
-    send_email.send(email.id)  # ...with two redeliveries of it, all for a `rendered` email
-    send_email.send(email.id)
+    broker.flush_all()  # rendered here, as after an attempt that met trouble...
+    rendered = db.session.get(Communication, email.id)
+    assert move(db.session, email.id, {"queued"}, "rendered", **snapshot(rendered))
+    db.session.commit()
+    for _ in range(3):  # ...then its send, redelivered twice, all for a `rendered` email
+        send_email.send(email.id)
     worker = request.getfixturevalue("worker")
     wait_for(lambda: reaches(email.id, "sent"), what="the email to be sent")
     broker.join("email", timeout=10_000)
@@ -365,3 +370,55 @@ def test_a_fault_that_is_not_the_servers_fails_the_email_instead_of_looping(
     failed = db.session.get(Communication, email.id)
     assert failed.attempts == 1 and "FileNotFoundError" in failed.last_error
     assert smtp_server.received == []
+
+
+def test_a_retry_to_a_deferred_recipient_sends_the_very_bytes_of_the_first_attempt(
+    app, claim, sender, worker, smtp_server
+):
+    greylisted = {"quentin@qs.example": 1}
+    stored_before_data = []
+
+    class Greylist(type(smtp_server.handler)):
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            if greylisted.get(address, 0) > 0:
+                greylisted[address] -= 1
+                return "451 4.7.1 Greylisted, try again later"
+            return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+        async def handle_DATA(self, server, session, envelope):
+            with app.app_context():  # what the database says while the server has the bytes
+                stored_before_data.append(db.session.scalar(sa.select(Communication.raw_sha256)))
+                db.session.remove()
+            return await super().handle_DATA(server, session, envelope)
+
+    smtp_server.handler.__class__ = Greylist
+    smtp_server.handler.accept_reply = "250 2.0.0 Ok: queued as 4Fx1"
+    email = send_claim_email(claim, sender, draft())
+    wait_for(lambda: reaches(email.id, "sent"), what="the email to be sent to everyone")
+
+    first, retry = smtp_server.received
+    assert retry.rcpt_tos == ["quentin@qs.example"]
+    assert retry.raw == first.raw  # same Date, Message-ID, MIME boundaries, attachment
+    assert retry.message["Date"] == first.message["Date"]
+    assert retry.message["Message-ID"].strip() == email.message_id
+    db.session.expire_all()
+    sent = db.session.get(Communication, email.id)
+    assert sent.raw_sha256 == hashlib.sha256(first.raw).hexdigest()
+    assert stored_before_data == [sent.raw_sha256] * 2  # committed before the server saw it
+    assert FileStore(app.config["STORAGE_DIR"]).read(sent.raw_sha256) == first.raw
+    recipients = {r.email: r for r in sent.recipients}
+    olivia, quentin = recipients["olivia@owner.example"], recipients["quentin@qs.example"]
+    for person in (olivia, quentin):
+        assert person.status == "accepted"
+        assert person.smtp_reply == "250 2.0.0 Ok: queued as 4Fx1"
+        assert person.queue_id == "4Fx1"
+    assert olivia.accepted_at < quentin.accepted_at
+
+
+def test_the_email_resource_names_the_bytes_as_sent(claim, sender, worker, smtp_server, api):
+    client = api(sender)
+    email = send_claim_email(claim, sender, draft(uploads=[]))
+    wait_for(lambda: reaches(email.id, "sent"), what="the email to be sent")
+    [received] = smtp_server.received
+    resource = client.get(f"/api/v1/emails/{email.id}").get_json()
+    assert resource["raw_sha256"] == hashlib.sha256(received.raw).hexdigest()

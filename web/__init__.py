@@ -19,9 +19,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(config.from_environment())
     # A contract form carries five fields per schedule-of-values line; Flask's default of
     # 1,000 form parts would refuse a contract of some 200 lines.
-    app.config.update(SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True}, MAX_FORM_PARTS=20_000)
+    app.config.update(MAX_FORM_PARTS=20_000)
     if test_config:
         app.config.update(test_config)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config.engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config["DATABASE_POOL_SIZE"]
+    )
     # Uploads beyond the attachment limit (plus room for the form's other fields) are refused
     # by Werkzeug before they are read.
     if app.config["MAX_CONTENT_LENGTH"] is None:

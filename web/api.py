@@ -29,6 +29,7 @@ from models.communication import Communication
 from models.company import TokenScope, hash_token
 from models.compose import ComposeError, Draft, Upload, readable_size
 from models.errors import PermissionDenied
+from models.inbound import Reply
 from models.project import BillingPermission, search_directory
 from web.emails import email_resource, retry_email, send_claim_email
 from web.extensions import db
@@ -201,6 +202,8 @@ def _email_query() -> sa.Select[tuple[Communication]]:
         selectinload(Communication.recipients),
         selectinload(Communication.attachments),
         selectinload(Communication.events),
+        selectinload(Communication.replies).selectinload(Reply.attachments),
+        selectinload(Communication.replies).selectinload(Reply.lines),
     )
 
 

@@ -61,4 +61,17 @@ def from_environment() -> dict:
         # Logs: one line per event, "json" or "text", and the lowest level written.
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text").lower(),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        # Database connections each process keeps: one per worker thread (the Procfile's 8),
+        # the reconciler's and a spare, so no thread opens and closes one per message.
+        "DATABASE_POOL_SIZE": int(os.environ.get("DATABASE_POOL_SIZE", 10)),
     }
+
+
+def engine_options(url: str, pool_size: int) -> dict:
+    """SQLAlchemy engine options: connections checked before use; for a server database, a
+    pool as large as the threads that use it (with SQLAlchemy's default of 5, each thread
+    beyond five opens a connection for every message and closes it after)."""
+    options: dict = {"pool_pre_ping": True}
+    if not url.startswith("sqlite"):
+        options.update(pool_size=pool_size, max_overflow=pool_size)
+    return options

@@ -112,6 +112,8 @@ def email_resource(email: Communication, viewer: User) -> dict:
         "subject": email.subject,
         "private": email.private,
         "message_id": email.message_id,
+        # The SHA-256 of the exact bytes as sent (null until the first send attempt).
+        "raw_sha256": email.raw_sha256,
         "reply_address": reply_address(email.reply_token, current_app.config["REPLY_DOMAIN"]),
         "sender": {"name": email.sender.name, "email": email.sender.email},
         "message": email.message,

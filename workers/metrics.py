@@ -6,21 +6,16 @@ summed into Prometheus's cumulative buckets when read.
 """
 
 import logging
-import threading
 import time
+from contextlib import contextmanager
 
-import dramatiq
-import sqlalchemy as sa
-
-from models import Communication, HeadContract, ProgressClaim, Project
-from web.extensions import db
+from workers.broker import current_broker
 
 log = logging.getLogger(__name__)
 
 PREFIX = "claimpost:metrics"
 # Seconds: a render takes milliseconds, a send to a slow server up to its 30 s timeout.
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
-TIMED = {"email.render": "render", "email.send": "send"}
 COMPANIES = f"{PREFIX}:companies"
 
 
@@ -64,43 +59,27 @@ def read_retries(client, company_id: int) -> int:
     return int(client.get(f"{PREFIX}:retries:{company_id}") or 0)
 
 
-def company_of_email(email_id: int) -> int | None:
-    """The company an email belongs to, on a connection of its own (the actor's session may
-    be in any state when its message ends)."""
-    query = (
-        sa.select(Project.company_id)
-        .join(HeadContract, HeadContract.project_id == Project.id)
-        .join(ProgressClaim, ProgressClaim.head_contract_id == HeadContract.id)
-        .join(Communication, Communication.claim_id == ProgressClaim.id)
-        .where(Communication.id == email_id)
-    )
-    with db.engine.connect() as connection:
-        return connection.scalar(query)
+def observe(kind: str, company_id: int, seconds: float) -> None:
+    """Count one render or send attempt of `seconds` for the company; never fails the caller."""
+    try:
+        record_duration(current_broker().client, kind, company_id, seconds)
+    except Exception:  # counting must never fail the email
+        log.warning("could not record a %s duration", kind, exc_info=True)
 
 
-class ActorMetrics(dramatiq.Middleware):
-    """Times email.render and email.send, and counts the sends that will be retried."""
+def count_retry(company_id: int) -> None:
+    """Count one send attempt that met transient trouble and will be tried again."""
+    try:
+        record_retry(current_broker().client, company_id)
+    except Exception:  # counting must never fail the email
+        log.warning("could not record a retry", exc_info=True)
 
-    def __init__(self):
-        self.local = threading.local()
 
-    def before_process_message(self, broker, message):
-        if message.actor_name in TIMED:
-            self.local.started = time.perf_counter()
-
-    def after_process_message(self, broker, message, *, result=None, exception=None):
-        kind = TIMED.get(message.actor_name)
-        started = getattr(self.local, "started", None)
-        if kind is None or started is None:
-            return
-        self.local.started = None
-        seconds = time.perf_counter() - started
-        try:
-            company_id = company_of_email(int(message.args[0]))
-            if company_id is None:
-                return
-            record_duration(broker.client, kind, company_id, seconds)
-            if kind == "send" and isinstance(exception, dramatiq.Retry):
-                record_retry(broker.client, company_id)
-        except Exception:  # counting must never fail the message
-            log.warning("could not record metrics for %s", message.actor_name, exc_info=True)
+@contextmanager
+def timed(kind: str, company_id: int):
+    """Time the block as one render or send attempt of the company, however it ends."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        observe(kind, company_id, time.perf_counter() - started)

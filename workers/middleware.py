@@ -9,6 +9,7 @@ from flask import Flask
 
 from web.extensions import db
 from workers.reconciler import sweep, sweep_inbound
+from workers.smtp import close_connection
 
 log = logging.getLogger(__name__)
 
@@ -59,3 +60,11 @@ class AppContext(dramatiq.Middleware):
         self.local.context.pop()
 
     after_skip_message = after_process_message
+
+
+class SmtpConnections(dramatiq.Middleware):
+    """Each worker thread keeps its SMTP connection between messages (workers/smtp.py); it
+    says QUIT when the thread stops."""
+
+    def before_worker_thread_shutdown(self, broker, thread):
+        close_connection()

@@ -5,12 +5,11 @@ from importlib import import_module
 
 from web import create_app
 from workers.broker import current_broker
-from workers.metrics import ActorMetrics
-from workers.middleware import AppContext, PeriodicSweep
+from workers.middleware import AppContext, PeriodicSweep, SmtpConnections
 
 app = create_app()
 import_module("workers.actors")  # only now: actors bind to the broker create_app set up
 broker = current_broker()
 broker.add_middleware(AppContext(app))
 broker.add_middleware(PeriodicSweep(app))
-broker.add_middleware(ActorMetrics())  # after AppContext: it ends before the context does
+broker.add_middleware(SmtpConnections())

@@ -7,10 +7,11 @@ import sqlalchemy as sa
 from flask import url_for
 from flask_admin import AdminIndexView, expose
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from models import BillingPermission, Communication, InboundMessage, InboundStatus, Project
 from models.access import visible_emails, visible_inbound, visible_projects
-from models.dashboard import Dashboard, dashboard
+from models.dashboard import Dashboard, dashboard, latest_claims
 from models.terminology import terms_for
 from web.admin.base import LoginRequired, projects_where
 from web.extensions import db
@@ -69,7 +70,13 @@ class HomeView(LoginRequired, AdminIndexView):
 
     @expose("/")
     def index(self):
-        projects = db.session.scalars(visible_projects(current_user).order_by(Project.number))
+        projects = db.session.scalars(
+            visible_projects(current_user)
+            .order_by(Project.number)
+            .options(selectinload(Project.head_contracts))
+        ).all()
+        contracts = [c.id for p in projects for c in p.head_contracts]
+        latest, counts = latest_claims(db.session, contracts)
         email_ids = visible_emails(current_user).with_only_columns(Communication.id).order_by(None)
         figures = dashboard(db.session, email_ids, current_user.company.time_zone)
         outbox = self._view("outbox") if projects_where(BillingPermission.ADMIN)() else None
@@ -84,7 +91,9 @@ class HomeView(LoginRequired, AdminIndexView):
             unmatched_url = filtered_list_url(inbound, "status", InboundStatus.UNMATCHED)
         return self.render(
             "admin/home.html",
-            projects=projects.all(),
+            projects=projects,
+            latest_claims=latest,
+            claim_counts=counts,
             figures=figures,
             charts=charts(figures, current_user.company.terminology),
             duration=duration,

@@ -8,9 +8,10 @@ from flask_admin.actions import action
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
+from sqlalchemy.orm import defer, joinedload, selectinload
 
-from models import BillingPermission, Communication, HeadContract
-from models.access import administered_emails
+from models import BillingPermission, Communication, HeadContract, ProgressClaim
+from models.access import email_administered
 from models.base import parse_id
 from models.communication import CANCELLABLE, UNDELIVERED, EmailEvent, EmailState
 from web.admin.base import ProjectScopedView
@@ -21,6 +22,13 @@ from web.formatting import moment
 STATE_BADGES = {"sent": "success", "replied": "success", "failed": "danger", "cancelled": "dark"}
 # The rows a page shows at most, and so the emails one poll asks about.
 PAGE_SIZE = 50
+
+SNAPSHOT_COLUMNS = (
+    Communication.html_body,
+    Communication.text_body,
+    Communication.figures_json,
+    Communication.headers_text,
+)
 
 
 def recipients_cell(email: Communication) -> Markup:
@@ -168,15 +176,34 @@ class OutboxView(ProjectScopedView):
         """The row's Retry / Cancel buttons (the list's row-actions column), kept live."""
         return _live(buttons_cell)(self, None, email, "buttons")
 
+    # No count of every email on each page (a full scan at 100k emails): Previous / Next.
+    simple_list_pager = True
+
     def project_column(self):
         return HeadContract.project_id
 
     def project_of(self, model):
         return model.claim.project
 
+    def get_query(self):
+        """A page of emails in a few queries: their claims and contracts joined, their
+        recipients loaded together, the snapshot (large, not listed) left in the database."""
+        return (
+            super()
+            .get_query()
+            .options(
+                joinedload(Communication.claim).joinedload(ProgressClaim.head_contract),
+                joinedload(Communication.sender),
+                selectinload(Communication.recipients),
+                *(defer(column) for column in SNAPSHOT_COLUMNS),
+            )
+        )
+
     def scope(self, query):
-        ids = administered_emails(current_user).with_only_columns(Communication.id)
-        return query.filter(Communication.id.in_(ids))
+        """Emails of projects the user is a billing admin of, asked per email (a row
+        condition), so a page is the newest emails read until it is full (a join of every
+        email of the projects, sorted, took 0.6 s on SQLite at 100k emails)."""
+        return query.filter(email_administered(current_user))
 
     def _act(self, ids, verb: str, do) -> None:
         wanted = [parse_id(i) for i in ids]

@@ -1,0 +1,100 @@
+"""The back office stays flat with years of history: each page makes as many queries for a
+claim with many emails, or a database of many, as for a few (no query per row), and lists
+a bounded page of rows."""
+
+import pytest
+import sqlalchemy as sa
+
+from bench.seed import add_history
+from models import User
+from models.dashboard import CLAIMS_PER_CONTRACT
+from models.demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD
+from web.extensions import db
+
+PAGES = {
+    "outbox": "/admin/outbox/",
+    "outbox search": "/admin/outbox/?search=olivia",
+    "inbound": "/admin/inbound/",
+    "home": "/admin/",
+    "emails tab": "/admin/claims/details/?id={claim}&tab=emails",
+    "api": "/api/v1/claims/{claim}/emails",
+}
+
+
+@pytest.fixture
+def history(app, demo, claim_ids):
+    """Adds `n` more emails (each replied to) on the demo project, a few on claim 3."""
+    admin = db.session.scalar(sa.select(User).where(User.email == DEMO_ADMIN_EMAIL))
+    ids = {"user_id": admin.id, "project_id": demo["projects"][0]["id"]}
+    ids["history_claim_id"] = claim_ids[2]
+
+    def add(n: int) -> None:
+        add_history(db.engine, ids, emails=n, replies=n, per_claim=10)
+
+    return add
+
+
+def queries_of(app, client, path: str, headers: dict | None = None) -> tuple[int, str]:
+    statements = []
+
+    def count(*args) -> None:
+        statements.append(1)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        response = client.get(path, headers=headers or {})
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert response.status_code == 200, path
+    return len(statements), response.get_data(as_text=True)
+
+
+def test_pages_make_as_many_queries_for_many_emails_as_for_few(
+    app, login, history, claim_ids, api, demo
+):
+    admin = login(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD)
+    token_client = api(db.session.scalar(sa.select(User).where(User.email == DEMO_ADMIN_EMAIL)))
+
+    def measure() -> dict[str, int]:
+        counts = {}
+        for name, path in PAGES.items():
+            client = token_client if name == "api" else admin
+            client.get(path.format(claim=claim_ids[2]))  # the first request warms caches
+            counts[name] = queries_of(app, client, path.format(claim=claim_ids[2]))[0]
+        return counts
+
+    history(20)
+    few = measure()
+    history(300)  # fifteen times the emails, and three times as many on claim 3
+    assert measure() == few
+
+
+def test_the_outbox_lists_a_page_without_counting_every_email(app, login, history):
+    history(120)
+    admin = login(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD)
+    statements = []
+
+    def record(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        page = admin.get("/admin/outbox/").get_data(as_text=True)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert not [s for s in statements if "count(" in s.lower() and "communication" in s]
+    assert page.count('name="rowid"') == 50 and 'href="/admin/outbox/?page=1&amp;' in page
+    last = admin.get("/admin/outbox/?page=2").get_data(as_text=True)
+    assert last.count('name="rowid"') == 20  # 120 emails: pages of 50, 50 and 20
+
+
+def test_the_home_page_lists_each_contracts_latest_claims_and_says_how_many_more(
+    app, login, history
+):
+    history(200)  # 19 claims of 10 emails on one earlier contract, and 10 on claim 3
+    page = login(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD).get("/admin/").get_data(as_text=True)
+    first_contract = page[page.index("Earlier works 0") :]
+    first_contract = first_contract[: first_contract.index("</table>")]
+    assert first_contract.count("details/?id=") == CLAIMS_PER_CONTRACT
+    assert f"and {19 - CLAIMS_PER_CONTRACT} earlier claims" in first_contract
+    assert "Claim #19<" in first_contract and "Claim #1<" not in first_contract
