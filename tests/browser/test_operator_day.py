@@ -219,8 +219,10 @@ def test_home_is_a_dashboard_drawn_by_the_served_chart_library(dev, new_page, sh
     log_in(page, dev, ADMIN, PASSWORD)
     expect()(page.locator("#dashboard")).to_be_visible()
     for chart in ("#sent-per-hour", "#sent-per-day"):
-        drawn = page.locator(chart).evaluate("c => window.Chart.getChart(c) !== undefined")
-        assert drawn, f"{chart} was not drawn"
+        # The scripts run once the page has loaded: wait for the chart, not a fixed time.
+        page.wait_for_function(
+            "id => window.Chart && window.Chart.getChart(document.querySelector(id))", arg=chart
+        )
     sent = int(page.locator('#emails-by-state tr[data-state="sent"] td').inner_text())
     replied = int(page.locator('#emails-by-state tr[data-state="replied"] td').inner_text())
     assert sent + replied >= 1  # what the other tests of this module sent
