@@ -72,6 +72,7 @@ def _serving(*columns) -> Select:
     """The recipients whose acceptance serves their claim (see the module's note)."""
     return (
         select(*columns)
+        .select_from(Recipient)
         .join(Communication, Recipient.communication_id == Communication.id)
         .join(Contact, Recipient.contact_id == Contact.id)
         .where(
