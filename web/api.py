@@ -30,9 +30,11 @@ from models.communication import Communication
 from models.company import TokenScope, hash_token
 from models.compose import ComposeError, Draft, Upload, readable_size
 from models.errors import PermissionDenied
+from models.evidence import EvidenceError
 from models.inbound import Reply
 from models.project import BillingPermission, search_directory
 from web.emails import email_resource, retry_email, send_claim_email, utc_time
+from web.evidence import evidence_download
 from web.extensions import db
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -201,6 +203,20 @@ def get_claim(claim_id: int):
     return jsonify(
         claim_json(claim) | claim.figures().as_json() | clock_json(clock_of(db.session, claim))
     )
+
+
+@bp.get("/claims/<int:claim_id>/evidence")
+def claim_evidence(claim_id: int):
+    """Billing admins of the project: the claim's evidence pack, a ZIP (web/evidence.py)."""
+    claim = visible_claim_or_404(claim_id)
+    try:
+        require(g.api_user, claim.project, BillingPermission.ADMIN)
+        return evidence_download(claim, g.api_user)
+    except PermissionDenied as exc:
+        abort(403, f"Only a billing admin of the project can download its evidence. {exc}")
+    except EvidenceError as exc:
+        db.session.rollback()
+        abort(409, str(exc))
 
 
 @bp.get("/projects/<int:project_id>/directory")
