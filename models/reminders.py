@@ -158,7 +158,7 @@ def _claim_row(session: Session, clock: ClaimClock, due: Due, original_id: int) 
 
 
 def clock_words(clock: ClaimClock, today: date) -> str:
-    """The claim's running deadlines, one line each ("Payment schedule: due ..."), as the
+    """The claim's running deadlines, one line each ("Payment schedule: by ..."), as the
     reminder states them."""
     lines = []
     for deadline in clock.unmet(today):
@@ -171,7 +171,7 @@ def clock_words(clock: ClaimClock, today: date) -> str:
         else:
             when = f"in {left} {unit if left != 1 else unit.rstrip('s')}"
         lines.append(
-            f"{deadline.words}: due {format_day(deadline.due)}, {when} ({deadline.basis})."
+            f"{deadline.words}: by {format_day(deadline.due)}, {when} ({deadline.basis})."
         )
     return "\n".join(lines)
 

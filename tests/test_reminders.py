@@ -10,8 +10,9 @@ before Mon 18 Jan, Wed 13 Jan. Reminders go out from 8 am Sydney time (AEDT, UTC
 
 import re
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from email.utils import getaddresses
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 import models.reminders
 from models import ClaimDecision, Communication, Company, ProgressClaim, Reminder, Reply
+from models.calendars import CALENDARS
 from models.claim_decision import record_decision
 from models.clock import clock_of
 from models.reminders import parse_reminder_days, queue_reminders, reminders_due
@@ -27,8 +29,10 @@ from tests.test_inbound import reply_by, wait_for_replies
 from tests.test_statutory_clock import FRI_18_DEC_10AM, set_accepted_at
 from web.extensions import db
 from workers.actors import render_email
+from workers.middleware import PeriodicReminders
 
 WED_6_JAN_9AM = "2027-01-05T22:00:00Z"  # 09:00 AEDT on Wed 6 Jan 2027
+SYDNEY = ZoneInfo("Australia/Sydney")
 
 
 @pytest.fixture
@@ -89,7 +93,7 @@ def test_three_business_days_before_a_reminder_goes_out_in_the_thread(
     [original_link] = set(re.findall(r'href="([^"]*/client/[^"]+)"', original.html_body))
     assert f'href="{original_link}"' in html
     text = message.get_body(preferencelist=("plain",)).get_content()
-    assert "Payment schedule: due Mon 11 Jan 2027, in 3 business days" in text
+    assert "Payment schedule: by Mon 11 Jan 2027, in 3 business days" in text
     assert "s 14(4)(b)" in text
     assert not [p for p in message.iter_attachments()]  # short: the claim email has the PDF
     # Through the pipeline, and on the Emails tab (and its API list) as a reminder.
@@ -133,8 +137,8 @@ def test_on_the_day_and_for_the_payment_deadline_too(app, served):
     before_payment = run(app, "2027-01-12T21:00:00Z")  # Wed 13 Jan, 8 am
     assert "payment_due due 2027-01-18 (3 before)" in before_payment
     [_, _, third] = reminders()
-    assert "Payment schedule: due Mon 11 Jan 2027, passed" in third.message
-    assert "Payment due: due Mon 18 Jan 2027, in 3 business days" in third.message
+    assert "Payment schedule: by Mon 11 Jan 2027, passed" in third.message
+    assert "Payment due: by Mon 18 Jan 2027, in 3 business days" in third.message
 
 
 def test_a_pass_after_downtime_sends_only_the_latest_reminder(app, served):
@@ -259,3 +263,22 @@ def test_the_rule_of_when(served):
     # After the deadline passed, nothing more for it.
     later = reminders_due(clock, (3, 0), datetime(2027, 1, 12, 22, tzinfo=UTC))
     assert [(d.deadline.kind, d.days_before) for d in later] == [("payment_due", 3)]
+
+
+def test_each_worker_runs_the_reminder_pass_periodically(app, sent, mail_config, monkeypatch):
+    """The workers' own timer, with real time: served seven business days ago, the claim's
+    payment schedule is three business days away today, so its reminder is due."""
+    nsw, today = CALENDARS["AU-NSW"], datetime.now(SYDNEY).date()
+    set_accepted_at(
+        sent.id, "olivia@owner.example", datetime.combine(nsw.before(today, 7), time(10), SYDNEY)
+    )
+    monkeypatch.setattr(models.reminders, "REMINDER_HOUR", 0)  # whatever the hour is now
+    mail_config.update(REMINDER_INTERVAL_SECONDS=0.1)
+    periodic = PeriodicReminders(app)
+    periodic.after_worker_boot(None, None)
+    try:
+        [reminder] = wait_for(reminders, what="the periodic pass to queue the reminder")
+        wait_for(lambda: state_of(reminder.id) == "sent", what="the reminder to be sent")
+    finally:
+        periodic.before_worker_shutdown(None, None)
+    assert len(reminders()) == 1  # the passes after it found it made

@@ -215,6 +215,7 @@ class ClaimView(ProjectScopedView):
         return dict(
             clock=clock,
             today=clock.today(),
+            day=format_day,
             unit=rules.calendar.unit if rules else "business days",
             act_name=rules.periods[0].act if rules and rules.periods[0].section else "",
             served_words=(

@@ -13,6 +13,7 @@ from models import BillingPermission, Communication, InboundMessage, InboundStat
 from models.access import visible_claims, visible_emails, visible_inbound, visible_projects
 from models.clock import deadlines_to_watch
 from models.dashboard import Dashboard, dashboard, latest_claims
+from models.deadlines import format_day
 from models.terminology import terms_for
 from web.admin.base import LoginRequired, projects_where
 from web.extensions import db
@@ -109,4 +110,5 @@ class HomeView(LoginRequired, AdminIndexView):
             claim_url=lambda claim_id: url_for("claims.details_view", id=claim_id, tab="emails"),
             watched=deadlines_to_watch(db.session, visible_claims(current_user), WATCH_DAYS),
             watch_days=WATCH_DAYS,
+            day=format_day,
         )
