@@ -170,9 +170,7 @@ def clock_words(clock: ClaimClock, today: date) -> str:
             when = "today"
         else:
             when = f"in {left} {unit if left != 1 else unit.rstrip('s')}"
-        lines.append(
-            f"{deadline.words}: by {format_day(deadline.due)}, {when} ({deadline.basis})."
-        )
+        lines.append(f"{deadline.words}: by {format_day(deadline.due)}, {when} ({deadline.basis}).")
     return "\n".join(lines)
 
 
