@@ -32,8 +32,10 @@ from models.inbound import (
 )
 from models.one_time_code import OneTimeCode
 from models.project import BillingPermission, Contact, Project, ProjectMember
+from models.reminders import Reminder
 
 __all__ = [
+    "Reminder",
     "ClaimEvent",
     "OneTimeCode",
     "ReplyLine",

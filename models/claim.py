@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, update
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, Money, Str80, Timestamp, utcnow
@@ -57,6 +57,8 @@ class ProgressClaim(Base):
     # What the client certified when it scheduled less than the claim's payment due (a
     # payment schedule, a pay less notice); None once approved means approved in full.
     certified_amount: Mapped[Money | None]
+    # No reminders for this claim, whatever the company's setting (models/reminders.py).
+    reminders_off: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     head_contract: Mapped[HeadContract] = relationship(back_populates="claims")
     lines: Mapped[list["ClaimLine"]] = relationship(

@@ -126,6 +126,11 @@ class Communication(Base):
     answered_email: Mapped["Communication | None"] = relationship(
         remote_side="Communication.id", foreign_keys=[answered_email_id]
     )
+    # A reminder: the claim email it follows in the same thread (In-Reply-To, References).
+    follows_email_id: Mapped[int | None] = mapped_column(ForeignKey("communication.id"))
+    follows_email: Mapped["Communication | None"] = relationship(
+        remote_side="Communication.id", foreign_keys=[follows_email_id]
+    )
 
     def __str__(self) -> str:
         return self.subject

@@ -63,6 +63,10 @@ class Company(Base):
         default=_dictionary_default("tax_rate_pct"), server_default="0"
     )
 
+    # Reminders to the client before each statutory deadline of an unanswered claim: the
+    # business days before it ("3,0": three days before and on the day); "" for none.
+    reminder_days: Mapped[str] = mapped_column(String(40), default="3,0", server_default="3,0")
+
     users: Mapped[list["User"]] = relationship(back_populates="company")
 
     @property

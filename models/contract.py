@@ -45,6 +45,10 @@ class HeadContract(Base):
     # Whose payment law the contract is under (models/statutory.py): it decides the
     # statement each claim carries. "none" when no Act applies or it is not known.
     jurisdiction: Mapped[str] = mapped_column(String(10), default="none", server_default="none")
+    # The contract's own periods, where shorter than the Act's (models/deadlines.py RULES; the
+    # caps are checked by models/clock.py contract_period_problems). None: the Act's period.
+    payment_schedule_business_days: Mapped[int | None]
+    payment_due_business_days: Mapped[int | None]
 
     project: Mapped[Project] = relationship(back_populates="head_contracts")
     client_contact: Mapped[Contact | None] = relationship()

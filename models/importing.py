@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from models.base import is_one_line
 from models.claim import ClaimStatus, change_claim_status, open_claim, set_claim_lines
+from models.clock import contract_period_problems
 from models.company import Company, User
 from models.contract import (
     ChangeOrder,
@@ -23,6 +24,7 @@ from models.contract import (
     HeadContract,
 )
 from models.currency import currency_problem
+from models.deadlines import DUE_FIELD, SCHEDULE_FIELD
 from models.errors import DomainError, ImportErrorInFile
 from models.money import CENT, MAX_AMOUNT
 from models.project import (
@@ -309,6 +311,7 @@ def _import_contract(project: Project, contacts: dict[str, Contact], field: _Fie
         retention_work_pct=field.get("retention_work_pct", "0").percent(),
         retention_materials_pct=field.get("retention_materials_pct", "0").percent(),
         jurisdiction=field.get("jurisdiction", "none").choice(JURISDICTIONS),
+        **_contract_periods(field),
     )
     project.head_contracts.append(contract)
     items: set[str] = set()
@@ -333,6 +336,24 @@ def _import_contract(project: Project, contacts: dict[str, Contact], field: _Fie
         )
     for claim in sorted(field.items("claims"), key=lambda c: _claim_number(c)):
         _import_claim(contract, claim)
+
+
+def _contract_periods(field: _Field) -> dict[str, int]:
+    """The contract's own periods (CONTRACT.md "Deadlines and evidence"), each checked against
+    what its jurisdiction's Act allows."""
+    jurisdiction = field.get("jurisdiction", "none").value
+    periods = {}
+    for name in (SCHEDULE_FIELD, DUE_FIELD):
+        if (days := field.get(name, None)).value is not None:
+            periods[name] = days.positive_int()
+    problems = contract_period_problems(
+        jurisdiction,
+        periods.get(SCHEDULE_FIELD),
+        periods.get(DUE_FIELD),
+    )
+    for name, problem in problems.items():
+        raise field.get(name).fail(problem)
+    return periods
 
 
 def _unique_item(field: _Field, seen: set[str]) -> str:

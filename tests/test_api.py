@@ -232,7 +232,8 @@ def test_the_claim_detail_has_the_list_fields_lines_and_summary(api, users, proj
     response = api(users["read_only"]).get(f"/api/v1/claims/{claim_ids[2]}")
     assert response.status_code == 200
     claim = response.get_json()
-    assert set(claim) == CLAIM_KEYS | {"lines", "summary"}
+    assert set(claim) == CLAIM_KEYS | {"lines", "summary", "served_at", "deadlines"}
+    assert (claim["served_at"], claim["deadlines"]) == (None, [])  # a draft, never emailed
     assert {k: claim[k] for k in CLAIM_KEYS} == {
         "id": claim_ids[2],
         "number": 3,

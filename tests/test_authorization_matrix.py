@@ -288,6 +288,15 @@ ROUTES: dict[str, Case] = {
     "claims.email_live": Case("/admin/claims/{claim}/emails/{email}/live", OURS_TO_READ),
     "claims.download": Case("/admin/claims/{claim}/files/sent/{sent_file}", OURS_TO_READ),
     "claims.claim_pdf": Case("/admin/claims/{claim}/claim.pdf", OURS_TO_READ),
+    # The statutory clock (issue 11): the evidence pack for billing admins, reminders on or off
+    # for those who may send.
+    "claims.evidence": Case("/admin/claims/{claim}/evidence", "302 404 404 403 403 200 200"),
+    "claims.set_reminders": Case(
+        "/admin/claims/{claim}/reminders",
+        "302 404 404 403 302 302 302",
+        "POST",
+        {"reminders": "off"},
+    ),
     "claims.save_lines": Case(
         "/admin/claims/{claim}/lines", "302 404 404 403 302 302 302", "POST", {"item": "1"}
     ),
@@ -394,6 +403,9 @@ ROUTES: dict[str, Case] = {
     # The JSON API (bearer tokens)
     "api.list_claims": Case("/api/v1/claims", "401 200 200 200 200 200 200", api=True),
     "api.get_claim": Case("/api/v1/claims/{claim}", "401 404 404 200 200 200 200", api=True),
+    "api.claim_evidence": Case(
+        "/api/v1/claims/{claim}/evidence", "401 404 404 403 403 200 200", api=True
+    ),
     "api.directory": Case(
         "/api/v1/projects/{project}/directory", "401 404 404 200 200 200 200", api=True
     ),

@@ -25,13 +25,16 @@ from models.access import (
     visible_projects,
 )
 from models.base import MAX_ID
+from models.clock import ClaimClock, clock_of
 from models.communication import Communication
 from models.company import TokenScope, hash_token
 from models.compose import ComposeError, Draft, Upload, readable_size
 from models.errors import PermissionDenied
+from models.evidence import EvidenceError
 from models.inbound import Reply
 from models.project import BillingPermission, search_directory
-from web.emails import email_resource, retry_email, send_claim_email
+from web.emails import email_resource, retry_email, send_claim_email, utc_time
+from web.evidence import evidence_download
 from web.extensions import db
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -175,11 +178,45 @@ def list_claims():
     return jsonify(claims=[claim_json(claim) for claim in db.session.scalars(query)])
 
 
+def clock_json(clock: ClaimClock) -> dict:
+    """The claim's statutory clock as CONTRACT.md says: when it counts as served, and each
+    deadline with its basis in words and when the answer that met it arrived."""
+    return {
+        "served_at": utc_time(clock.service.accepted_at) if clock.service else None,
+        "deadlines": [
+            {
+                "kind": d.kind,
+                "due": d.due.isoformat(),
+                "basis": d.basis,
+                "met_at": utc_time(d.met_at),
+            }
+            for d in clock.deadlines
+        ],
+    }
+
+
 @bp.get("/claims/<int:claim_id>")
 def get_claim(claim_id: int):
-    """One claim with its line table and summary, every amount a two-place decimal string."""
+    """One claim with its line table and summary (every amount a two-place decimal string),
+    when it was served and its deadlines."""
     claim = visible_claim_or_404(claim_id)
-    return jsonify(claim_json(claim) | claim.figures().as_json())
+    return jsonify(
+        claim_json(claim) | claim.figures().as_json() | clock_json(clock_of(db.session, claim))
+    )
+
+
+@bp.get("/claims/<int:claim_id>/evidence")
+def claim_evidence(claim_id: int):
+    """Billing admins of the project: the claim's evidence pack, a ZIP (web/evidence.py)."""
+    claim = visible_claim_or_404(claim_id)
+    try:
+        require(g.api_user, claim.project, BillingPermission.ADMIN)
+        return evidence_download(claim, g.api_user)
+    except PermissionDenied as exc:
+        abort(403, f"Only a billing admin of the project can download its evidence. {exc}")
+    except EvidenceError as exc:
+        db.session.rollback()
+        abort(409, str(exc))
 
 
 @bp.get("/projects/<int:project_id>/directory")

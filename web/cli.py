@@ -6,7 +6,7 @@ import signal
 import sys
 import tempfile
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import click
@@ -15,7 +15,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import func, select
 
 from models import ApiToken, Company, User
-from models.base import is_one_line
+from models.base import is_one_line, utcnow
 from models.demo import DEMO_ADMIN_EMAIL, seed_demo
 from models.errors import ImportErrorInFile
 from models.importing import import_file, is_email_address
@@ -177,6 +177,45 @@ def sweep_command(older_than: int | None) -> None:
         click.echo(f"Re-enqueued {len(inbound)} received message(s).")
 
 
+def _as_of(value: str | None) -> datetime:
+    """--as-of: an ISO 8601 time; one without an offset is UTC."""
+    if value is None:
+        return utcnow()
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        _fail(f"--as-of {value!r} is not an ISO time such as 2026-12-14T09:00:00+11:00")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@click.command("reminders")
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="ISO-DATETIME",
+    help="Run the pass as at this time (default now; without an offset, UTC).",
+)
+@with_appcontext
+def reminders_command(as_of: str | None) -> None:
+    """One pass of the reminder job: queue the reminders due (by then) and print them."""
+    from workers.reminders import run_reminders
+
+    now = _as_of(as_of)
+    queued = run_reminders(now)
+    click.echo(
+        f"Queued {len(queued)} reminder(s) as of {now.isoformat()}" + (":" if queued else ".")
+    )
+    for made in queued:
+        email, claim = made.email, made.email.claim
+        to = ", ".join(r.email for r in email.recipients)
+        for due in made.reminded:
+            days = "on the day" if due.days_before == 0 else f"{due.days_before} before"
+            click.echo(
+                f"  email {email.id} to {to}: {claim} {due.deadline.kind} due "
+                f"{due.deadline.due.isoformat()} ({days})"
+            )
+
+
 @click.command("inbound-smtp")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=2525, show_default=True)
@@ -239,6 +278,7 @@ def init_app(app: Flask) -> None:
         create_token,
         dev,
         sweep_command,
+        reminders_command,
         inbound_smtp_command,
         ingest_command,
     ):

@@ -58,6 +58,8 @@ def from_environment() -> dict:
         # The reconciler re-enqueues emails untouched this long; the worker sweeps this often.
         "RECONCILE_AFTER_SECONDS": int(os.environ.get("RECONCILE_AFTER_SECONDS", 120)),
         "SWEEP_INTERVAL_SECONDS": int(os.environ.get("SWEEP_INTERVAL_SECONDS", 60)),
+        # How often each worker process looks for statutory reminders to send (models/reminders.py).
+        "REMINDER_INTERVAL_SECONDS": int(os.environ.get("REMINDER_INTERVAL_SECONDS", 300)),
         # Logs: one line per event, "json" or "text", and the lowest level written.
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text").lower(),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),

@@ -1,6 +1,7 @@
 """Claim emails on the web side: compose and queue, retry, and the JSON resource."""
 
 import logging
+from datetime import UTC
 
 from flask import current_app
 
@@ -11,6 +12,7 @@ from models.company import User
 from models.compose import Draft, MailSettings, compose_email
 from models.errors import ClaimRuleError
 from models.reply_token import reply_address
+from models.service import as_utc
 from models.storage import FileStore
 from web.extensions import db
 
@@ -93,8 +95,11 @@ def _amount(value) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
-def _time(value) -> str | None:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+def utc_time(value) -> str | None:
+    """A stored time as the API writes times: ISO 8601 in UTC, "2026-12-01T03:04:05Z"."""
+    if value is None:
+        return None
+    return as_utc(value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def email_resource(email: Communication, viewer: User) -> dict:
@@ -108,6 +113,7 @@ def email_resource(email: Communication, viewer: User) -> dict:
     return {
         "id": email.id,
         "claim_id": email.claim_id,
+        "kind": email.kind,
         "state": email.state,
         "subject": email.subject,
         "private": email.private,
@@ -135,7 +141,7 @@ def email_resource(email: Communication, viewer: User) -> dict:
             for a in email.attachments
         ],
         "events": [
-            {"state": e.state, "at": _time(e.at), "actor": e.actor, "note": shown(e.note)}
+            {"state": e.state, "at": utc_time(e.at), "actor": e.actor, "note": shown(e.note)}
             for e in email.events
         ],
         "replies": [reply_resource(reply, shown) for reply in email.replies],
@@ -150,8 +156,8 @@ def reply_resource(reply, shown) -> dict:
         "via": reply.via,
         "from": reply.from_address,
         "name": reply.from_name,
-        "received_at": _time(reply.received_at),
-        "dated_at": _time(reply.dated_at),
+        "received_at": utc_time(reply.received_at),
+        "dated_at": utc_time(reply.dated_at),
         "text": shown(reply.text),
         "full_text": shown(reply.full_text),
         "forwarded": shown(reply.forwarded),

@@ -25,6 +25,7 @@ from models.communication import (
 from models.contract import HeadContract
 from models.inbound import InboundMessage, InboundStatus, Reply, ReplyKind, move_inbound
 from models.project import Project
+from models.reminders import moot
 from models.storage import FileStore
 from web.extensions import db
 from workers import metrics
@@ -130,6 +131,16 @@ def _attempt(email: Communication, rendered: dict | None) -> None:
     every later attempt sends those same bytes. `rendered` holds the snapshot when the email
     is still queued: it moves to rendered in the same commit as to sending."""
     email_id = email.id
+    if (why := moot(db.session, email)) is not None:  # a reminder is never sent after an answer
+        move(
+            db.session,
+            email_id,
+            {EmailState.QUEUED, EmailState.RENDERED},
+            EmailState.CANCELLED,
+            note=why,
+        )
+        db.session.commit()
+        return
     config = current_app.config
     store = FileStore(config["STORAGE_DIR"])
     built, build_error, where = {}, None, ()

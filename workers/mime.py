@@ -38,6 +38,9 @@ def build_message(
     message["Subject"] = email.subject
     message["Date"] = format_datetime(email.sent_at or utcnow())
     message["Message-ID"] = email.message_id
+    if email.follows_email is not None:  # a reminder, in the claim email's thread (RFC 5322 3.6.4)
+        message["In-Reply-To"] = email.follows_email.message_id
+        message["References"] = email.follows_email.message_id
     # Ask Exchange/Outlook not to answer with out-of-office or other auto-replies.
     message["X-Auto-Response-Suppress"] = "OOF, AutoReply"
     message["X-ClaimPost-Claim"] = str(email.claim_id)

@@ -19,12 +19,13 @@ from premailer import Premailer
 
 from models.base import utcnow
 from models.client_link import client_token, signing_keys
-from models.communication import Attachment, Communication
+from models.communication import Attachment, Communication, EmailKind
 from models.money import ClaimFigures
 from models.statutory import claim_statement
 from models.storage import FileStore
 from workers.notices import NOTICE_KINDS, notice_snapshot
 from workers.pdf import build_pdf, claim_document, pdf_filename
+from workers.reminder_mail import reminder_snapshot
 
 HTML_TEMPLATE = "email/claim.html"
 TEXT_TEMPLATE = "email/claim.txt"
@@ -137,6 +138,8 @@ def snapshot(email: Communication) -> dict[str, str]:
     """The email's snapshot: HTML, text, the figures as sent, and a hash of the three."""
     if email.kind in NOTICE_KINDS:
         return notice_snapshot(email)
+    if email.kind == EmailKind.REMINDER:
+        return reminder_snapshot(email)
     return _snapshot(email, email.claim.figures())
 
 
@@ -159,9 +162,11 @@ def render(email: Communication, store: FileStore) -> dict[str, str]:
     """The snapshot, and the claim's PDF made from the same figures (its footer carries the
     snapshot's hash), stored under its SHA-256 and added to the email's attachments as
     generated. Returns the snapshot's columns; the caller commits them with the attachment.
-    The client page's own mail (codes, confirmations) has no PDF."""
+    The client page's own mail (codes, confirmations) and reminders have no PDF."""
     if email.kind in NOTICE_KINDS:
         return notice_snapshot(email)
+    if email.kind == EmailKind.REMINDER:
+        return reminder_snapshot(email)
     figures = email.claim.figures()
     values = _snapshot(email, figures)
     document = claim_document(

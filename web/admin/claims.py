@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import DateField
 from wtforms.validators import DataRequired, ValidationError
 
-from models import BillingPermission, ClaimStatus, HeadContract, ProgressClaim
+from models import BillingPermission, ClaimEvent, ClaimStatus, HeadContract, ProgressClaim
 from models.access import (
     hide_bcc,
     may_see_bcc,
@@ -34,17 +34,22 @@ from models.claim import (
     set_claim_lines,
 )
 from models.claim_decision import apply_decision, can_apply, confirm_reading
+from models.clock import clock_of
 from models.communication import Attachment, Communication, EmailEvent, EmailState
 from models.compose import readable_size
+from models.deadlines import RULES, format_day
 from models.errors import DomainError
+from models.evidence import EvidenceError
 from models.inbound import ClaimDecision, Reply, ReplyAttachment
 from models.money import MAX_AMOUNT
 from models.project import search_directory
+from models.reminders import parse_reminder_days
 from models.storage import FileStore
 from web.admin.base import ProjectScopedView, projects_where
 from web.admin.compose import ComposeForm
 from web.api import contact_json
 from web.emails import send_claim_email
+from web.evidence import evidence_download
 from web.extensions import db
 from web.formatting import local
 from workers.pdf import build_pdf, claim_document, pdf_filename
@@ -194,10 +199,35 @@ class ClaimView(ProjectScopedView):
             cursor=cursor,
             interval=interval,
             figures=claim.figures(),
+            **self._clock_context(claim, permission),
             may_edit=claim.is_editable and permission.allows(BillingPermission.STANDARD),
             tab=request.args.get("tab", "detail"),
             typed=typed or {},
             **self._live_context(claim),
+        )
+
+    def _clock_context(self, claim: ProgressClaim, permission: BillingPermission) -> dict:
+        """What the claim page's statutory clock shows (templates/admin/claim_clock.html)."""
+        clock = clock_of(db.session, claim)
+        rules = RULES.get(claim.head_contract.jurisdiction)
+        days = parse_reminder_days(claim.project.company.reminder_days)
+        service = clock.service
+        return dict(
+            clock=clock,
+            today=clock.today(),
+            day=format_day,
+            unit=rules.calendar.unit if rules else "business days",
+            act_name=rules.periods[0].act if rules and rules.periods[0].section else "",
+            served_words=(
+                f"{format_day(service.service.on)} at {service.service.at:%H:%M %Z}"
+                if service
+                else ""
+            ),
+            serving_email_visible=service is not None
+            and visible_email(db.session, current_user, service.email_id) is not None,
+            reminder_days=days,
+            reminder_words=reminder_words(days, rules.calendar.unit if rules else ""),
+            may_download_evidence=permission.allows(BillingPermission.ADMIN),
         )
 
     def _live_context(self, claim: ProgressClaim) -> dict:
@@ -430,6 +460,34 @@ class ClaimView(ProjectScopedView):
             return self._claim_page(claim, typed=request.form.to_dict()), 422
         return redirect(self.get_url(".details_view", id=claim_id))
 
+    @expose("/<int:claim_id>/evidence")
+    def evidence(self, claim_id: int):
+        """The claim's evidence pack, a ZIP (billing-tool admins; web/evidence.py)."""
+        claim = self.get_one(claim_id)
+        if not project_permission(current_user, claim.project).allows(BillingPermission.ADMIN):
+            abort(403)
+        try:
+            return evidence_download(claim, current_user)
+        except EvidenceError as exc:
+            db.session.rollback()
+            flash(f"The evidence pack cannot be made: {exc}", "error")
+            return redirect(self.get_url(".details_view", id=claim_id))
+
+    @expose("/<int:claim_id>/reminders", methods=["POST"])
+    def set_reminders(self, claim_id: int):
+        """Turn the reminders of this claim off, or back on (standard users)."""
+        claim = self._claim_needing(claim_id, BillingPermission.STANDARD)
+        off = request.form.get("reminders") == "off"
+        if claim.reminders_off != off:
+            claim.reminders_off = off
+            words = "off" if off else "back on"
+            db.session.add(
+                ClaimEvent(claim_id=claim.id, actor=current_user.name, note=f"reminders {words}")
+            )
+            db.session.commit()
+        flash(f"Reminders are {'off' if off else 'on'} for claim #{claim.number}.", "success")
+        return redirect(self.get_url(".details_view", id=claim_id))
+
     @expose("/<int:claim_id>/status", methods=["POST"])
     def set_status(self, claim_id: int):
         """Move the claim to another review status (billing-tool admins)."""
@@ -464,6 +522,14 @@ class ClaimView(ProjectScopedView):
         if not project_permission(current_user, claim.project).allows(permission):
             abort(403)
         return claim
+
+
+def reminder_words(days: tuple[int, ...], unit: str) -> str:
+    """(3, 0) -> "3 business days before and on the day of"."""
+    parts = [
+        "on the day of" if n == 0 else f"{n} {unit if n != 1 else unit[:-1]} before" for n in days
+    ]
+    return " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
 
 
 def _amount(field: str) -> Decimal:

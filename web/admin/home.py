@@ -10,11 +10,16 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from models import BillingPermission, Communication, InboundMessage, InboundStatus, Project
-from models.access import visible_emails, visible_inbound, visible_projects
+from models.access import visible_claims, visible_emails, visible_inbound, visible_projects
+from models.clock import deadlines_to_watch
 from models.dashboard import Dashboard, dashboard, latest_claims
+from models.deadlines import format_day
 from models.terminology import terms_for
 from web.admin.base import LoginRequired, projects_where
 from web.extensions import db
+
+# The dashboard lists the deadlines of unanswered claims due within this many business days.
+WATCH_DAYS = 5
 
 
 def filtered_list_url(view, column: str, value: str) -> str | None:
@@ -103,4 +108,7 @@ class HomeView(LoginRequired, AdminIndexView):
             unmatched=unmatched,
             unmatched_url=unmatched_url,
             claim_url=lambda claim_id: url_for("claims.details_view", id=claim_id, tab="emails"),
+            watched=deadlines_to_watch(db.session, visible_claims(current_user), WATCH_DAYS),
+            watch_days=WATCH_DAYS,
+            day=format_day,
         )

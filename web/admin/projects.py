@@ -32,10 +32,13 @@ from models import (
 )
 from models.base import is_one_line
 from models.claim import check_contract_change
+from models.clock import MAX_CONTRACT_DAYS, contract_period_problems
 from models.currency import currency_choices
+from models.deadlines import DUE_FIELD, SCHEDULE_FIELD
 from models.errors import ClaimRuleError
 from models.logo import MAX_LOGO_BYTES, LogoError, clean_logo
 from models.project import Side, member_in_directory
+from models.reminders import format_reminder_days, parse_reminder_days
 from models.statutory import JURISDICTIONS
 from models.storage import FileStore
 from models.terminology import DICTIONARIES, Terms, terms_for, time_zones
@@ -65,6 +68,14 @@ SIDE_CHOICES = [
     (Side.CONTRACTOR.value, "Us (the contractor)"),
     (Side.SUBCONTRACTOR.value, "A subcontractor"),
 ]
+
+
+def reminder_days_valid(form, field):
+    """Numbers of business days, comma separated (models/reminders.py)."""
+    try:
+        parse_reminder_days(field.data or "")
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
 
 
 def no_line_breaks(form, field):
@@ -175,10 +186,17 @@ class HeadContractView(ProjectScopedView):
         "retention_work_pct",
         "retention_materials_pct",
         "jurisdiction",
+        "payment_schedule_business_days",
+        "payment_due_business_days",
     ]
     column_labels = {
         "client_contact": "Client",
-        "jurisdiction": "Jurisdiction (the payment Act whose statement each claim carries)",
+        "jurisdiction": "Jurisdiction (the payment Act whose statement and deadlines each claim "
+        "carries)",
+        "payment_schedule_business_days": "Payment schedule within (business days; the "
+        "contract's own period, if shorter than the Act's)",
+        "payment_due_business_days": "Payment due within (business days; the contract's own "
+        "period, if shorter than the Act's)",
     }
     column_searchable_list = ["number", "title"]
     column_filters = ["project.number", "status"]
@@ -205,6 +223,10 @@ class HeadContractView(ProjectScopedView):
 
     form_args = {
         "project": {"query_factory": projects_where(BillingPermission.ADMIN)},
+        **{
+            name: {"validators": [Optional(), NumberRange(min=1, max=MAX_CONTRACT_DAYS)]}
+            for name in (SCHEDULE_FIELD, DUE_FIELD)
+        },
         "client_contact": {
             "query_factory": lambda: [
                 contact
@@ -245,6 +267,13 @@ class HeadContractView(ProjectScopedView):
                 f"{client.name} works for the {client.side}: the client contact approves "
                 "claims, so it must be one of the client's people or a consultant."
             )
+        problems = contract_period_problems(
+            model.jurisdiction,
+            model.payment_schedule_business_days,
+            model.payment_due_business_days,
+        )
+        for name, problem in problems.items():
+            raise ValidationError(f"{self.column_labels[name].split(' (')[0]}: {problem}.")
         retention_changed = any(
             _changed(model, rate) for rate in ("retention_work_pct", "retention_materials_pct")
         )
@@ -281,6 +310,7 @@ class CompanyView(LoginRequired, ModelView):
         "terminology",
         "time_zone",
         "decisions_move_status",
+        "reminder_days",
         "legal_name",
         "registration_number",
         "address",
@@ -295,6 +325,9 @@ class CompanyView(LoginRequired, ModelView):
     column_labels = {
         "decisions_move_status": "A client's written decision moves the claim's "
         "status at once (else an admin applies it)",
+        "reminder_days": "Remind the client of an unanswered claim this many business days "
+        "before each statutory deadline (e.g. 3, 0: three days before and on the day; empty "
+        "for no reminders)",
         "legal_name": "Legal name (on the letterhead; the name above if empty)",
         "accounts_email": "Accounts e-mail",
         "currency": "Currency",
@@ -322,6 +355,7 @@ class CompanyView(LoginRequired, ModelView):
         "phone": {"validators": [Length(max=40), no_line_breaks]},
         "accounts_email": {"validators": [Optional(), Email(), Length(max=254), no_line_breaks]},
         "tax_name": {"validators": [Length(max=20), no_line_breaks]},
+        "reminder_days": {"validators": [Length(max=40), reminder_days_valid]},
         "tax_rate_pct": {"validators": [InputRequired(), NumberRange(min=0, max=100)]},
     }
 
@@ -354,6 +388,7 @@ class CompanyView(LoginRequired, ModelView):
         )
         if not all(is_one_line(line) for line in model.address.splitlines()):
             raise ValidationError("Address: control characters are not allowed.")
+        model.reminder_days = format_reminder_days(parse_reminder_days(model.reminder_days))
         model.tax_name = (model.tax_name or "").strip()
         if model.tax_rate_pct and not model.tax_name:
             raise ValidationError("Tax name: name the tax (e.g. GST) that the rate is for.")
