@@ -13,7 +13,7 @@ ClaimPost scopes its query through these functions.
 import re
 
 from sqlalchemy import Select, distinct, exists, false, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from models.claim import ProgressClaim
 from models.communication import CLAIM_TAB_KINDS, Communication, Recipient, RecipientKind
@@ -92,8 +92,10 @@ def email_visible(user: User, kinds=CLAIM_TAB_KINDS):
     admins; by default only the claim emails and reminders (the client page's codes and
     confirmations are the Outbox's, for billing admins). Asked per row, so a list reads its
     newest rows until it is full, instead of gathering every visible email first."""
+    # An alias of its own, so the condition also holds inside a query that reads recipients.
+    recipient = aliased(Recipient)
     addressed = exists().where(
-        Recipient.communication_id == Communication.id, Recipient.email == user.email.lower()
+        recipient.communication_id == Communication.id, recipient.email == user.email.lower()
     )
     condition = Communication.claim_id.in_(_claims_of(user)) & or_(
         ~Communication.private,
@@ -122,8 +124,18 @@ def visible_email(
 
 def email_administered(user: User):
     """The condition, on a Communication row, that it is an email (of any kind) of a project
-    the user is a billing admin of: the Outbox's rows."""
-    return Communication.claim_id.in_(_claims_of(user, BillingPermission.ADMIN))
+    the user is a billing admin of: the Outbox's rows. Correlated (an EXISTS on the email's own
+    claim), so the Outbox reads its newest emails by id until the page is full; as an IN list,
+    SQLite would gather and sort every one of a company's emails first."""
+    return (
+        select(ProgressClaim.id)
+        .join(ProgressClaim.head_contract)
+        .where(
+            ProgressClaim.id == Communication.claim_id,
+            HeadContract.project_id.in_(project_ids(user, BillingPermission.ADMIN)),
+        )
+        .exists()
+    )
 
 
 def administered_emails(user: User) -> Select[tuple[Communication]]:

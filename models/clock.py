@@ -11,7 +11,7 @@ answered they are shown as not tracked rather than overdue.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -179,6 +179,11 @@ class Watched:
     state: str
 
 
+# Served longer ago than this, a claim has no deadline left to watch or remind of: the longest
+# period in RULES is 20 counted days plus a Christmas shutdown (under 50 calendar days), and the
+# UK's counts from a due date at most a week after the period ends.
+LOOKBACK = timedelta(days=120)
+
 WATCH_SCANNED = 500  # the most recently served unanswered claims the dashboard looks at
 
 
@@ -187,9 +192,12 @@ def deadlines_to_watch(
 ) -> list[Watched]:
     """The unmet deadlines of the unanswered claims of `claims_query` (a select of
     ProgressClaim joined to its head contract, already scoped to what the user may see) that
-    fall due in the next `within` counted days or have passed: overdue first, then soonest."""
+    fall due in the next `within` counted days or have passed: overdue first, then soonest.
+    Only claims served in the last LOOKBACK are looked at, by an index on the acceptance time,
+    so years of history cost nothing."""
+    since = (now or datetime.now(UTC)) - LOOKBACK
     claims = session.scalars(
-        claims_query.where(served_unanswered())
+        claims_query.where(served_unanswered(since))
         .options(contains_eager(ProgressClaim.head_contract))
         .order_by(None)
         .order_by(ProgressClaim.id.desc())

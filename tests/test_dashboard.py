@@ -18,7 +18,7 @@ from models import (
     Reply,
     User,
 )
-from models.access import visible_emails
+from models.access import email_visible
 from models.compose import Draft
 from models.dashboard import dashboard
 from tests.conftest import csrf_token_from
@@ -49,8 +49,7 @@ def email(claim, state: str, created: datetime, sent: datetime | None = None, pr
 
 
 def figures_for(user: User, now=NOW, zone="Australia/Adelaide"):
-    ids = visible_emails(user).with_only_columns(Communication.id).order_by(None)
-    return dashboard(db.session, ids, zone, now)
+    return dashboard(db.session, email_visible(user), zone, now)
 
 
 def test_sent_per_hour_and_day_follow_the_companys_midnight(claims, broker):

@@ -9,8 +9,8 @@ from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from models import BillingPermission, Communication, InboundMessage, InboundStatus, Project
-from models.access import visible_claims, visible_emails, visible_inbound, visible_projects
+from models import BillingPermission, InboundMessage, InboundStatus, Project
+from models.access import email_visible, visible_claims, visible_inbound, visible_projects
 from models.clock import deadlines_to_watch
 from models.dashboard import Dashboard, dashboard, latest_claims
 from models.deadlines import format_day
@@ -82,8 +82,7 @@ class HomeView(LoginRequired, AdminIndexView):
         ).all()
         contracts = [c.id for p in projects for c in p.head_contracts]
         latest, counts = latest_claims(db.session, contracts)
-        email_ids = visible_emails(current_user).with_only_columns(Communication.id).order_by(None)
-        figures = dashboard(db.session, email_ids, current_user.company.time_zone)
+        figures = dashboard(db.session, email_visible(current_user), current_user.company.time_zone)
         outbox = self._view("outbox") if projects_where(BillingPermission.ADMIN)() else None
         inbound = self._view("inbound")
         unmatched = unmatched_url = None
