@@ -4,7 +4,7 @@ reject, ask — recorded as replies that decide the claim only for its approvers
 
 import re
 import time
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,7 +15,7 @@ from models.claim import open_claim
 from models.claim_decision import apply_decision
 from models.client_link import client_token, signing_keys
 from models.communication import EmailKind
-from models.one_time_code import MASK, MAX_TRIES
+from models.one_time_code import CODE_MINUTES, CODES_PER_EMAIL_PER_HOUR, MASK, MAX_TRIES
 from tests.conftest import csrf_token_from, wait_for
 from web.extensions import db
 
@@ -358,3 +358,158 @@ def test_emailing_a_draft_submits_it(sent):
         "Priya Patel",
         "submitted by emailing it to the client",
     )
+
+
+# --- what the back office shows of a web answer; limits of codes and amounts ---------------
+
+
+def latest_code_sent_to(smtp_server, address: str, count: int) -> str:
+    """The code in the `count`-th code email to the address (earlier ones were used)."""
+    messages = wait_for(
+        lambda: (
+            (found := delivered_to(smtp_server, address, "Your code"))
+            and len(found) >= count
+            and found
+        ),
+        what=f"code email {count}",
+    )
+    body = messages[count - 1].message.get_body(preferencelist=("plain",)).get_content()
+    return re.search(r"\b(\d{6})\b", body).group(1)
+
+
+SCHEDULE = dict(
+    decision="schedule",
+    scheduled_amount="200000.00",
+    reason="Line 6 disputed",
+    **{"line-6-scheduled": "100000.00", "line-6-reason": "Level 4 slab not poured"},
+)
+
+
+def test_a_payment_schedule_shows_on_the_claim_as_scheduled_with_its_amounts(
+    browser, page_url, sent, smtp_server, login
+):
+    ask_code(browser, page_url, "olivia@owner.example")
+    code = code_sent_to(smtp_server, "olivia@owner.example")
+    who = dict(email="olivia@owner.example", code=code)
+    assert answer(browser, page_url, **who, **SCHEDULE).status_code == 302
+
+    page = (
+        login("priya.pm@harbourside.example", "claimpost-demo")
+        .get(f"/admin/claims/details/?id={sent.claim_id}&tab=emails")
+        .get_data(as_text=True)
+    )
+    banner = re.search(r'<div class="alert [^"]*" id="decision-\d+">.*?</div>\s*</div>', page, re.S)
+    assert banner, "the claim shows the client's decision"
+    text = banner.group(0)
+    assert "alert-warning" in text and "Scheduled in writing by Olivia Owner" in text
+    assert "Rejected" not in text and "alert-danger" not in text
+    assert "$200,000.00" in text
+    assert "Line 6: $100,000.00 of $142,500.00: Level 4 slab not poured" in text
+    assert "Scheduled $200,000.00" in page  # the reply's own badge on the Emails tab
+
+
+def test_a_later_web_answer_supersedes_an_earlier_one(browser, page_url, sent, smtp_server):
+    ask_code(browser, page_url, "olivia@owner.example")
+    first = code_sent_to(smtp_server, "olivia@owner.example")
+    reject = dict(decision="reject", reason="Line 14 over-claimed")
+    assert (
+        answer(browser, page_url, email="olivia@owner.example", code=first, **reject).status_code
+        == 302
+    )
+    ask_code(browser, page_url, "olivia@owner.example")
+    second = latest_code_sent_to(smtp_server, "olivia@owner.example", 2)
+    approve = dict(email="olivia@owner.example", code=second, decision="approve")
+    assert answer(browser, page_url, **approve).status_code == 302
+
+    db.session.expire_all()
+    decisions = db.session.scalars(sa.select(ClaimDecision).order_by(ClaimDecision.id)).all()
+    assert [d.outcome for d in decisions] == ["rejected", "approved"]
+    page = browser.get(page_url).get_data(as_text=True)
+    assert "Approved in writing by Olivia Owner" in page
+    apply_decision(db.session, decisions[-1], "Alex Admin")  # the latest one applies
+    db.session.commit()
+    assert db.session.get(ProgressClaim, sent.claim_id).status == "approved"
+
+
+def test_a_code_past_its_15_minutes_answers_nothing(browser, page_url, sent, smtp_server):
+    ask_code(browser, page_url, "olivia@owner.example")
+    code = code_sent_to(smtp_server, "olivia@owner.example")
+    row = db.session.scalar(sa.select(OneTimeCode))
+    assert (
+        row.expires_at - row.created_at == timedelta(minutes=CODE_MINUTES) == timedelta(minutes=15)
+    )
+    row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    db.session.commit()
+    late = answer(browser, page_url, email="olivia@owner.example", code=code, decision="approve")
+    assert late.status_code == 403 and "wrong, used or expired" in late.get_data(as_text=True)
+    assert web_replies(sent.id) == []
+
+
+def test_codes_are_rate_limited_per_email(browser, page_url, sent, smtp_server):
+    """However many addresses ask, one email sends at most 20 codes an hour."""
+    now = datetime.now(UTC)
+    db.session.add_all(
+        OneTimeCode(
+            communication_id=sent.id,
+            address=f"someone{n}@owner.example",
+            nonce=f"n{n}",
+            created_at=now,
+            expires_at=now + timedelta(minutes=15),
+        )
+        for n in range(CODES_PER_EMAIL_PER_HOUR)
+    )
+    db.session.commit()
+    response = ask_code(browser, page_url, "olivia@owner.example")
+    assert response.status_code in (200, 302)  # the page says the same thing as ever
+    count = db.session.scalar(sa.select(sa.func.count(OneTimeCode.id)))
+    assert count == CODES_PER_EMAIL_PER_HOUR  # and no code was made or sent
+    assert delivered_to(smtp_server, "olivia@owner.example", "Your code") == []
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"scheduled_amount": "-5.00", "reason": "x"}, "The amount cannot be negative."),
+        (
+            {
+                "scheduled_amount": "200000.00",
+                "reason": "x",
+                "line-6-scheduled": "150000.00",
+                "line-6-reason": "y",
+            },
+            "Line 6 cannot be more than the 142,500.00 it claims.",
+        ),
+        ({"scheduled_amount": "12.345", "reason": "x"}, "is not an amount in dollars and cents"),
+    ],
+)
+def test_amounts_that_cannot_be_scheduled_are_refused_keeping_what_was_typed(
+    browser, page_url, sent, smtp_server, fields, message
+):
+    ask_code(browser, page_url, "olivia@owner.example")
+    code = code_sent_to(smtp_server, "olivia@owner.example")
+    response = answer(
+        browser, page_url, email="olivia@owner.example", code=code, decision="schedule", **fields
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert message in html.replace("&#39;", "'")
+    assert f'value="{fields["scheduled_amount"]}"' in html
+    assert web_replies(sent.id) == []
+
+
+def test_what_a_client_types_is_shown_as_text_never_as_markup(
+    browser, page_url, sent, smtp_server, login
+):
+    ask_code(browser, page_url, "olivia@owner.example")
+    code = code_sent_to(smtp_server, "olivia@owner.example")
+    script = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    question = dict(email="olivia@owner.example", code=code, decision="question", message=script)
+    assert answer(browser, page_url, **question).status_code == 302
+    for html in (
+        browser.get(page_url).get_data(as_text=True),
+        login("priya.pm@harbourside.example", "claimpost-demo")
+        .get(f"/admin/claims/details/?id={sent.claim_id}&tab=emails")
+        .get_data(as_text=True),
+    ):
+        assert script not in html and "<img src=x" not in html
+        assert "&lt;script&gt;alert(" in html
