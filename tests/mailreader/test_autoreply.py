@@ -105,3 +105,36 @@ def test_an_out_of_office_opening_counts_only_in_mail_that_quotes_nothing():
     assert parse_mail(message(body=notice)).kind == "auto_reply"
     person = notice + "\nOn Tue, 3 Nov 2026 at 09:12, Sam <sam@acme.example> wrote:\n> Hi Priya\n"
     assert parse_mail(message(body="Approved. " + person)).kind == "reply"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Approved. I am on leave from Friday until the 20th, so call Sam after that.\n",
+        "Approved\n\nI am out of the office until Monday; Sam has the file.\n",
+        "Rejected: item 7 over-claimed. I am away from the office until Monday.\n",
+    ],
+)
+def test_a_person_who_opens_with_a_decision_and_mentions_leave_is_a_person(body):
+    """Kept as a human reply for a person to read (an approval hedged by 'until' is not
+    applied by itself: models.decision leaves it to a person)."""
+    assert parse_mail(message(body=body)).kind == "reply"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Thank you for your email. I am out of the office until Monday 9 November.\n",
+        "Vielen Dank für Ihre Nachricht. Ich bin bis zum 9. November nicht im Büro.\n",
+        "Merci pour votre message. Je suis actuellement absente jusqu'au 9 novembre.\n",
+        "Gracias por su mensaje. Estoy fuera de la oficina hasta el lunes.\n",
+        "Grazie per il messaggio. Sono fuori ufficio fino a lunedì.\n",
+        "Спасибо за письмо. Я в отпуске до 9 ноября.\n",
+        "Dziękuję za wiadomość. Jestem na urlopie do 9 listopada.\n",
+        "Tack för ditt mejl. Jag är på semester till och med måndag.\n",
+        "ご連絡ありがとうございます。11月9日まで休暇中です。\n",
+        "感谢您的来信。我11月9日前不在办公室。\n",
+    ],
+)
+def test_an_out_of_office_notice_in_each_language_is_an_auto_reply(body):
+    assert parse_mail(message(body=body)).kind == "auto_reply"

@@ -15,6 +15,7 @@ import re
 import unicodedata
 from email.message import Message
 
+from models.decision import read_decision
 from workers.mailreader.headers import first_word
 
 _AUTO_SUBJECT = re.compile(
@@ -47,7 +48,7 @@ _AUTO_BODY = re.compile(
     r"|вне офиса|в отпуске|автоматическии ответ|автоматический ответ|нет на месте"
     r"|поза офісом|у відпустці|автоматична відповідь|poza biurem|na urlopie"
     r"|odpowiedz automatyczna|automatyczna odpowiedz|inte pa kontoret|pa semester"
-    r"|automatiskt svar|不在|休暇|自動応答|自動返信|不在办公室|休假|自动回复|自動回覆",
+    r"|automatiskt svar|休暇中|自動応答|自動返信|不在办公室|不在辦公室|休假中|自动回复|自動回覆",
     re.IGNORECASE,
 )
 _OPENING = 300  # an out-of-office notice says so at once
@@ -88,8 +89,16 @@ def is_auto_reply(
         return True
     if _AUTO_SUBJECT.match(_without_accents(subject).strip()):
         return True
+    if quotes_mail or read_decision(_first_sentence(answer)) is not None:
+        # The body's words are the weakest signal: a person who quotes the mail, or who opens
+        # with a decision ("Approved. I am on leave from Friday until the 20th"), wrote it.
+        return False
     opening = _without_accents(" ".join(answer.split())[:_OPENING])
-    return not quotes_mail and bool(_AUTO_BODY.search(opening))
+    return bool(_AUTO_BODY.search(opening))
+
+
+def _first_sentence(text: str) -> str:
+    return re.split(r"(?<=[.!。！])\s*|\n", text.strip(), maxsplit=1)[0]
 
 
 def _without_accents(text: str) -> str:
