@@ -180,9 +180,11 @@ class Watched:
 
 
 # Served longer ago than this, a claim has no deadline left to watch or remind of: the longest
-# period in RULES is 20 counted days plus a Christmas shutdown (under 50 calendar days), and the
-# UK's counts from a due date at most a week after the period ends.
-LOOKBACK = timedelta(days=120)
+# period is a contract's own MAX_CONTRACT_DAYS business days (52 weeks of weekdays), plus at most
+# about five weeks of public holidays and an Act's Christmas exclusion (Queensland's 22 December
+# to 10 January is the longest), plus the UK's due date after the period's end. Tested against
+# every jurisdiction's calendar (tests/test_statutory_clock.py).
+LOOKBACK = timedelta(weeks=MAX_CONTRACT_DAYS // 5 + 6)
 
 WATCH_SCANNED = 500  # the most recently served unanswered claims the dashboard looks at
 

@@ -10,15 +10,16 @@ Fri 8 (9), Mon 11 (10): the payment schedule is due Mon 11 Jan 2027; Tue 12 (11)
 """
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
 from models import ClaimDecision, Communication, HeadContract, ProgressClaim, Recipient, User
-from models.clock import clock_of, contract_period_problems
+from models.clock import LOOKBACK, MAX_CONTRACT_DAYS, clock_of, contract_period_problems
 from models.compose import Draft
+from models.deadlines import RULES, deadlines_of, service_of
 from models.demo import DEMO_ADMIN_EMAIL, demo_import
 from models.errors import ImportErrorInFile
 from models.importing import import_file
@@ -276,3 +277,21 @@ def test_the_cli_import_reports_a_period_over_the_cap(app, tmp_path):
     result = app.test_cli_runner().invoke(args=["import", str(path)])
     assert result.exit_code == 1
     assert "payment_schedule_business_days: 11 business days is more than the 10" in result.output
+
+
+@pytest.mark.parametrize("jurisdiction", sorted(RULES))
+def test_every_deadline_falls_within_the_lookback_of_the_dashboard_and_reminders(jurisdiction):
+    """The dashboard and the reminders look only at claims served in the last LOOKBACK: no
+    deadline the rules or a contract's longest allowed period can set may fall after it."""
+    latest = timedelta(0)
+    for month in range(1, 13):
+        served = service_of(datetime(2026, month, 20, 3, 0, tzinfo=UTC), jurisdiction)
+        for deadline in deadlines_of(
+            jurisdiction,
+            served,
+            payment_schedule_business_days=MAX_CONTRACT_DAYS,
+            payment_due_business_days=MAX_CONTRACT_DAYS,
+            period_end=served.on,
+        ):
+            latest = max(latest, deadline.due - served.on)
+    assert latest + timedelta(days=1) < LOOKBACK
