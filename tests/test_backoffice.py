@@ -11,6 +11,7 @@ from models import (
     BillingPermission,
     ClaimLine,
     Company,
+    Contact,
     HeadContract,
     ProgressClaim,
     Project,
@@ -394,6 +395,42 @@ def test_a_directory_name_with_a_line_break_is_refused(login, users, demo, proje
         as_text=True
     )
     assert "eve@owner.example" not in client.get("/admin/directory/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("side", "may_approve", "kept"),
+    [
+        ("client", True, True),
+        ("consultant", True, True),
+        ("contractor", True, False),
+        ("subcontractor", True, False),
+        ("subcontractor", False, True),
+    ],
+)
+def test_the_directory_form_keeps_the_side_and_refuses_an_approver_who_is_not_the_clients(
+    login, users, demo, project_id, side, may_approve, kept
+):
+    client = login("boss@harbourside.example")
+    data = {
+        "project": project_id,
+        "name": "Nina New",
+        "email": "nina@owner.example",
+        "company": "Somebody Pty Ltd",
+        "side": side,
+        "permission": "none",
+    }
+    if may_approve:
+        data["may_approve"] = "y"
+    response = post_form(client, "/admin/directory/new/", "/admin/directory/new/", data)
+    db.session.expire_all()
+    saved = db.session.scalar(sa.select(Contact).where(Contact.email == "nina@owner.example"))
+    if kept:
+        assert (saved.side, saved.may_approve) == (side, may_approve)
+    else:
+        assert saved is None
+        assert f"Someone who works for the {side} cannot approve claims" in response.get_data(
+            as_text=True
+        )
 
 
 def test_only_company_admins_create_projects(login, users):

@@ -301,3 +301,40 @@ def test_unmatched_mail_shows_to_the_company_whose_directory_knows_the_sender(
     raw = login(ADMIN, PASSWORD).get(f"/admin/inbound/raw/?id={message.id}")
     assert b"Lost reply, confidential" in raw.data
     assert raw.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_message_whose_problem_text_could_not_be_stored_reprocesses_and_assigns(
+    app, login, sent, tmp_path
+):
+    """Raw 8-bit bytes in a leading continuation line once made the parser's problem text
+    unstorable, so the message ended failed and Reprocess failed the same way: now it is
+    reprocessed and assigned like any other."""
+    stray = reply_to(
+        sent,
+        "Approved, see attached",
+        to="accounts@harbourside.example",
+        In_Reply_To="<not-ours@elsewhere.example>",
+    ).replace(sent.message_id.encode(), b"<lost@elsewhere.example>")
+    ingest(app, tmp_path, b" \xe9t\xe9 continued\r\n" + stray)
+    [message] = wait_for(
+        lambda: [m for m in inbound_rows() if m.status == "unmatched"] or None,
+        what="the message to be left unmatched",
+    )
+    assert "continuation" in message.error
+
+    admin = login(ADMIN, PASSWORD)
+    token = csrf_token_from(admin.get("/admin/inbound/").get_data(as_text=True))
+    admin.post(
+        "/admin/inbound/action/",
+        data={"action": "reprocess", "rowid": [message.id], "csrf_token": token},
+    )
+    wait_for(
+        lambda: inbound_rows()[0].status == "unmatched" and inbound_rows()[0].operator_note,
+        what="reprocessing",
+    )
+    admin.post(
+        "/admin/inbound/assign/", data={"id": message.id, "email_id": sent.id, "csrf_token": token}
+    )
+    [reply] = wait_for_replies(sent.id)
+    assert reply.text.startswith("Approved, see attached")
+    assert inbound_rows()[0].status == "matched"
