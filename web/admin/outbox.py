@@ -147,7 +147,7 @@ def _live(cell):
 class OutboxView(ProjectScopedView):
     """All emails on projects the operator administers; states change only through actions."""
 
-    edit_permission = BillingPermission.ADMIN
+    edit_permission = view_permission = BillingPermission.ADMIN
     can_create = can_edit = can_delete = False
     list_template = "admin/outbox_list.html"
     page_size = PAGE_SIZE
