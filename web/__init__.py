@@ -44,6 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from web import (
         api,
         auth,
+        badges,
         cli,
         client,
         errors,
@@ -69,5 +70,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.init_app(app)
     logs.init_app(app)
     formatting.init_app(app)
+    badges.init_app(app)
     build_admin(app)
     return app

@@ -11,7 +11,6 @@ from flask_admin import expose
 from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from markupsafe import escape
 from sqlalchemy.orm import selectinload
 from wtforms import DateField
 from wtforms.validators import DataRequired, ValidationError
@@ -48,6 +47,7 @@ from models.storage import FileStore
 from web.admin.base import ProjectScopedView, projects_where
 from web.admin.compose import ComposeForm
 from web.api import contact_json
+from web.badges import claim_status_badge
 from web.emails import send_claim_email
 from web.evidence import evidence_download
 from web.extensions import db
@@ -155,7 +155,7 @@ class ClaimView(ProjectScopedView):
     column_labels = {"head_contract.project": "Project", "head_contract": "Contract"}
     column_filters = ["status", "head_contract.number"]
     column_default_sort = [("head_contract_id", False), ("number", True)]
-    column_formatters = {"status": lambda v, c, m, p: ClaimStatus(m.status).label}
+    column_formatters = {"status": lambda v, c, m, p: claim_status_badge(m.status)}
 
     def project_of(self, model):
         return model.head_contract.project
@@ -268,7 +268,7 @@ class ClaimView(ProjectScopedView):
         if cursor != request.args.get("since"):
             context = self._live_context(claim)
             parts = {
-                "claim-status": str(escape(context["status"].label)),
+                "claim-status": str(claim_status_badge(context["status"])),
                 "claim-email-count": str(len(context["emails"])),
                 "claim-decisions": self._render_part("admin/live/claim_decisions.html", context),
                 "claim-email-rows": self._render_part("admin/live/claim_email_rows.html", context),
