@@ -87,6 +87,8 @@ def claim_decisions(claim: ProgressClaim) -> list[ClaimDecision]:
     ).all()
 
 
+CLAIM_TABS = ("detail", "emails")
+
 # How often an open page asks whether anything changed: often while an email is on its way,
 # less often while it only waits for a reply.
 POLL_IN_FLIGHT_MS, POLL_IDLE_MS = 2000, 5000
@@ -398,7 +400,7 @@ class ClaimView(ProjectScopedView):
         except DomainError as exc:
             db.session.rollback()
             flash(str(exc), "error")
-        return redirect(self.get_url(".details_view", id=claim_id))
+        return self._back_to_claim(claim_id)
 
     @expose("/<int:claim_id>/replies/<int:reply_id>/confirm", methods=["POST"])
     def confirm_reply(self, claim_id: int, reply_id: int):
@@ -486,7 +488,7 @@ class ClaimView(ProjectScopedView):
             )
             db.session.commit()
         flash(f"Reminders are {'off' if off else 'on'} for claim #{claim.number}.", "success")
-        return redirect(self.get_url(".details_view", id=claim_id))
+        return self._back_to_claim(claim_id)
 
     @expose("/<int:claim_id>/status", methods=["POST"])
     def set_status(self, claim_id: int):
@@ -506,7 +508,14 @@ class ClaimView(ProjectScopedView):
         except (DomainError, ValueError) as exc:
             db.session.rollback()
             flash(str(exc), "error")
-        return redirect(self.get_url(".details_view", id=claim_id))
+        return self._back_to_claim(claim_id)
+
+    def _back_to_claim(self, claim_id: int):
+        """Back to the claim page, on the tab the form was posted from (claim-tabs.js)."""
+        tab = request.form.get("tab")
+        return redirect(
+            self.get_url(".details_view", id=claim_id, tab=tab if tab in CLAIM_TABS else None)
+        )
 
     def _email_of(self, claim: ProgressClaim, email_id: int) -> Communication:
         """An email of this claim the user may see, else 404 (existence is not revealed)."""

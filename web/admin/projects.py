@@ -275,7 +275,7 @@ class HeadContractView(ProjectScopedView):
             "retention_work_pct": f"{terms.retention} on work %",
             "retention_materials_pct": f"{terms.retention} on materials %",
             "change_orders": terms.change_order,
-            "lines": "Schedule of values line",
+            "lines": terms.labels["contract_line"],
         }
 
     def on_model_change(self, form, model, is_created):
