@@ -169,3 +169,10 @@ def test_the_api_and_the_client_page_keep_their_own_errors(app, login, users):  
     link = app.test_client().get("/client/not-a-token")
     assert link.status_code == 404 and "This link is not valid" in link.get_data(as_text=True)
     assert "Nothing here" not in link.get_data(as_text=True)
+
+
+def test_a_wrong_method_on_a_plain_blueprint_is_the_apps_own_page(login, users):  # noqa: F811
+    response = login(users["standard"].email).get("/logout")  # a form's POST, opened as a link
+    page = response.get_data(as_text=True)
+    assert response.status_code == 405 and "That did not work" in page
+    assert response.headers["Allow"] and 'href="/admin/"' in page
