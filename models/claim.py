@@ -24,7 +24,8 @@ class ClaimStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").title().replace(" And ", " and ")
+        """The one spelling of the status: 'Draft', 'Under review', 'Revise and resubmit'."""
+        return self.value.replace("_", " ").capitalize()
 
 
 # Which status may follow which; an approved claim is final.

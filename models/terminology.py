@@ -287,6 +287,14 @@ LABELS: dict[str, dict[str, str]] = {
         AU: "Claim breakdown",
         GB: "Valuation breakdown",
     },
+    # A line of the head contract's schedule (the contract's form): AIA's schedule of values,
+    # an Australian contract's breakdown, JCT's contract sum analysis.
+    "contract_line": {
+        US: "Schedule of values line",
+        US_SPECIALTY: "Schedule of values line",
+        AU: "Contract breakdown line",
+        GB: "Contract sum analysis line",
+    },
     "claim_date": {
         US: "Application date",
         US_SPECIALTY: "Invoice date",

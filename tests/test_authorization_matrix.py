@@ -223,10 +223,12 @@ SIGNED_IN = "302 200 200 200 200 200 200"  # a page every signed-in user may ope
 REDIRECTS = "302 302 302 302 302 302 302"  # Flask-Admin sends disabled features back
 OURS_TO_READ = "302 404 404 200 200 200 200"  # a row of our project: its members read it
 COMPANY_ADMINS = "302 200 403 403 403 403 200"  # company admins only (each their own)
+# Billing admins of some project only (the other company's admin: of their own); the others
+# get the app's Forbidden page, and no menu entry (tests/test_navigation.py).
+PROJECT_ADMINS = "302 200 403 403 403 200 200"
+# Only those who may change some row get the form; the others are sent back to the list.
+ADMINS_GET_THE_FORM = "302 200 302 302 302 200 200"
 NO_AJAX = "302 404 404 404 404 404 404"  # no ajax lookups or inline edits are configured
-# Readers and standard members are refused (back to the list); the billing admin deletes the
-# row, so the company admin, next, finds none.
-GONE_AFTER_PADMIN = "302 404 404 302 302 302 404"
 
 
 def model_view(name: str, *, row: str | None, list_page: str = SIGNED_IN, **expected) -> dict:
@@ -278,7 +280,7 @@ ROUTES: dict[str, Case] = {
         details=OURS_TO_READ,
         edit=REDIRECTS,
         delete=REDIRECTS,
-        create=SIGNED_IN,
+        create="302 200 302 302 200 200 200",  # standard permission or more makes claims
     ),
     "claims.compose": Case("/admin/claims/{claim}/compose", "302 404 404 403 200 200 200"),
     "claims.directory": Case("/admin/claims/{claim}/directory?q=oli", OURS_TO_READ),
@@ -315,47 +317,61 @@ ROUTES: dict[str, Case] = {
     "claims.confirm_reply": Case(
         "/admin/claims/{claim}/replies/{reply}/confirm", "302 404 404 403 403 302 302", "POST"
     ),
-    # Contracts, directory, members, projects: members read, billing admins change.
+    # Contracts and the directory: members read (the details page), billing admins change
+    # (Create, Edit and Delete are theirs only). Members and projects are Settings, for
+    # billing admins; only company admins create and change projects.
     **model_view(
         "contracts",
         row="contract",
-        details=REDIRECTS,
-        edit=OURS_TO_READ,
-        delete="302 404 404 302 302 302 302",
-        create=SIGNED_IN,
+        details=OURS_TO_READ,
+        edit="302 404 302 302 302 200 200",
+        delete="302 404 302 302 302 302 302",
+        create=ADMINS_GET_THE_FORM,
     ),
     **model_view(
         "directory",
         row="contact",
-        details=REDIRECTS,
-        edit=OURS_TO_READ,
-        delete=GONE_AFTER_PADMIN,
-        create=SIGNED_IN,
+        details=OURS_TO_READ,
+        edit="302 404 302 302 302 200 200",
+        delete="302 404 302 302 302 302 404",  # the billing admin deletes it
+        create=ADMINS_GET_THE_FORM,
     ),
     **model_view(
         "members",
         row="member",
-        details=REDIRECTS,
-        edit=OURS_TO_READ,
-        delete=GONE_AFTER_PADMIN,
-        create=SIGNED_IN,
+        list_page=PROJECT_ADMINS,
+        details="302 302 403 403 403 302 302",
+        edit="302 404 403 403 403 200 200",
+        delete="302 404 403 403 403 302 404",  # the billing admin deletes it
+        create=PROJECT_ADMINS,
+        action="302 302 403 403 403 302 302",
+        ajax="302 404 403 403 403 404 404",
+        export="302 302 403 403 403 302 302",
     ),
     **model_view(
         "projects",
         row="project",
-        details=REDIRECTS,
-        edit=OURS_TO_READ,
-        delete="302 404 404 302 302 302 302",
-        create=SIGNED_IN,
+        list_page=PROJECT_ADMINS,
+        details="302 302 403 403 403 302 302",
+        edit="302 404 403 403 403 302 200",
+        delete="302 404 403 403 403 302 302",
+        create="302 200 403 403 403 302 200",
+        action="302 302 403 403 403 302 302",
+        ajax="302 404 403 403 403 404 404",
+        export="302 302 403 403 403 302 302",
     ),
-    # Operators
+    # Operators: the Outbox is for billing admins.
     **model_view(
         "outbox",
         row="email",
-        details=REDIRECTS,
-        edit=REDIRECTS,
-        delete=REDIRECTS,
-        create=REDIRECTS,
+        list_page=PROJECT_ADMINS,
+        details="302 302 403 403 403 302 302",
+        edit="302 302 403 403 403 302 302",
+        delete="302 302 403 403 403 302 302",
+        create="302 302 403 403 403 302 302",
+        action="302 302 403 403 403 302 302",
+        ajax="302 404 403 403 403 404 404",
+        export="302 302 403 403 403 302 302",
     ),
     **model_view(
         "inbound",
@@ -450,17 +466,17 @@ MORE: dict[str, Case] = {
     "claims.compose": Case(
         "/admin/claims/{claim}/compose", "302 404 404 403 302 302 302", "POST", {"to": "{olivia}"}
     ),
-    "claims.create_view": Case("/admin/claims/new/", SIGNED_IN, "POST"),
+    "claims.create_view": Case("/admin/claims/new/", "302 200 302 302 200 200 200", "POST"),
     "claims.edit_view": Case("/admin/claims/edit/?id={claim}", REDIRECTS, "POST"),
     "contracts.create_view": Case(
         "/admin/contracts/new/",
-        "302 200 200 200 200 302 302",
+        "302 200 302 302 302 302 302",
         "POST",
         {"project": "{project}", "number": "HC-{visitor}", "title": "More", "status": "draft"},
     ),
     "contracts.edit_view": Case(
         "/admin/contracts/edit/?id={contract}",
-        "302 404 404 200 200 302 302",
+        "302 404 302 302 302 302 302",
         "POST",
         {
             "project": "{project}",
@@ -474,7 +490,7 @@ MORE: dict[str, Case] = {
     ),
     "directory.create_view": Case(
         "/admin/directory/new/",
-        "302 200 200 200 200 302 302",
+        "302 200 302 302 302 302 302",
         "POST",
         {
             "project": "{project}",
@@ -486,7 +502,7 @@ MORE: dict[str, Case] = {
     ),
     "directory.edit_view": Case(
         "/admin/directory/edit/?id={contact}",
-        "302 404 404 200 200 302 302",
+        "302 404 302 302 302 302 302",
         "POST",
         {
             "project": "{project}",
@@ -499,40 +515,42 @@ MORE: dict[str, Case] = {
     ),
     "members.create_view": Case(
         "/admin/members/new/",
-        "302 200 200 200 200 302 200",  # the company admin's is a duplicate member
+        "302 200 403 403 403 302 200",  # the company admin's is a duplicate member
         "POST",
         {"project": "{project}", "user": "{outsider_user}", "permission": "read_only"},
     ),
     "members.edit_view": Case(
         "/admin/members/edit/?id={member}",
-        "302 404 404 200 200 302 302",
+        "302 404 403 403 403 302 302",
         "POST",
         {"project": "{project}", "user": "{reader_user}", "permission": "read_only"},
     ),
     "projects.create_view": Case(
         "/admin/projects/new/",
         # Company admins make projects (the other company's admin: in their own company);
-        # anyone else is refused on the form.
-        "302 302 200 200 200 200 302",
+        # a billing admin is sent back to the list, anyone else has no Settings at all.
+        "302 302 403 403 403 302 302",
         "POST",
         {"number": "P-{visitor}", "name": "Another"},
     ),
     "projects.edit_view": Case(
         "/admin/projects/edit/?id={project}",
-        "302 404 404 200 200 200 302",
+        "302 404 403 403 403 302 302",
         "POST",
         {"number": "P-1001", "name": "Harbour Tower, renamed"},
     ),
-    "outbox.create_view": Case("/admin/outbox/new/", REDIRECTS, "POST"),
-    # Live rows: anyone signed in may ask, and hears only of emails they administer.
-    "outbox.live": Case("/admin/outbox/live?ids={email}", SIGNED_IN),
-    # The row buttons: billing admins of the project act (or are told it moved on), others
-    # find no such row.
-    "outbox.row_retry": Case("/admin/outbox/retry/{email}", "302 404 404 404 404 302 302", "POST"),
+    "outbox.create_view": Case("/admin/outbox/new/", "302 302 403 403 403 302 302", "POST"),
+    # Live rows: billing admins may ask, and hear only of emails they administer.
+    "outbox.live": Case("/admin/outbox/live?ids={email}", PROJECT_ADMINS),
+    # The row buttons: billing admins of the project act (or are told it moved on); the other
+    # company's admin finds no such row; others have no Outbox.
+    "outbox.row_retry": Case("/admin/outbox/retry/{email}", "302 404 403 403 403 302 302", "POST"),
     "outbox.row_cancel": Case(
-        "/admin/outbox/cancel/{email}", "302 404 404 404 404 302 302", "POST"
+        "/admin/outbox/cancel/{email}", "302 404 403 403 403 302 302", "POST"
     ),
-    "outbox.edit_view": Case("/admin/outbox/edit/?id={email}", REDIRECTS, "POST"),
+    "outbox.edit_view": Case(
+        "/admin/outbox/edit/?id={email}", "302 302 403 403 403 302 302", "POST"
+    ),
     "inbound.create_view": Case("/admin/inbound/new/", "302 302 403 403 403 403 302", "POST"),
     "inbound.edit_view": Case(
         "/admin/inbound/edit/?id={inbound}", "302 302 403 403 403 403 302", "POST"
@@ -595,4 +613,4 @@ def _request(world: World, visitor: str, case: Case):
 )
 def test_each_visitor_gets_what_the_route_must_answer(world, endpoint, case):
     got = {visitor: _request(world, visitor, case).status_code for visitor in VISITORS}
-    assert got == case.statuses(), endpoint
+    assert got == case.statuses(), f"{endpoint}: got {' '.join(str(got[v]) for v in VISITORS)}"

@@ -269,8 +269,21 @@ def test_a_claim_speaks_its_companys_words(demo, code, subject, name):
 @pytest.mark.parametrize(
     ("code", "words", "absent"),
     [
-        ("en-US", ["Retainage on work %", "Add Change Order"], ["Retention", "Variation"]),
-        ("en-AU", ["Retention on work %", "Add Variation"], ["Retainage", "Change Order"]),
+        (
+            "en-US",
+            ["Retainage on work %", "Add Change Order", "Add Schedule of values line"],
+            ["Retention", "Variation"],
+        ),
+        (
+            "en-AU",
+            ["Retention on work %", "Add Variation", "Add Contract breakdown line"],
+            ["Retainage", "Change Order", "Schedule of values"],
+        ),
+        (
+            "en-GB",
+            ["Retention on work %", "Add Variation", "Add Contract sum analysis line"],
+            ["Retainage", "Change Order", "Schedule of values"],
+        ),
     ],
 )
 def test_the_contract_pages_speak_the_companys_words(login, demo, code, words, absent):

@@ -41,7 +41,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from web import api, auth, cli, client, formatting, health, inbound, logs, metrics, security
+    from web import (
+        api,
+        auth,
+        badges,
+        cli,
+        client,
+        errors,
+        formatting,
+        health,
+        inbound,
+        logs,
+        metrics,
+        security,
+    )
     from web.admin import build_admin
 
     app.register_blueprint(auth.bp)
@@ -53,8 +66,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(client.bp)
     csrf.exempt(inbound.bp)  # authenticated by its HMAC signature, not a session
     security.init_app(app)
+    errors.init_app(app)
     cli.init_app(app)
     logs.init_app(app)
     formatting.init_app(app)
+    badges.init_app(app)
     build_admin(app)
     return app

@@ -66,11 +66,11 @@ def authenticate() -> None:
     g.api_user = user
 
 
-def _is_api_request() -> bool:
+def is_api_request() -> bool:
     return request.path == bp.url_prefix or request.path.startswith(bp.url_prefix + "/")
 
 
-def _json_error(error: HTTPException):
+def json_error(error: HTTPException):
     """Any HTTP error as {"error": "..."}, keeping headers such as Allow (405)."""
     response = jsonify(error=error.description or error.name)
     response.status_code = error.code or 500
@@ -83,29 +83,19 @@ def _json_error(error: HTTPException):
 @bp.errorhandler(HTTPException)
 def api_error(error: HTTPException):
     """Errors raised inside the API's views (400, 401, 403, 404, ...) answer JSON."""
-    return _json_error(error)
+    return json_error(error)
 
 
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(error: RequestEntityTooLarge):
     """A body over the request limit (MAX_CONTENT_LENGTH, or Flask's form limits): 413 JSON."""
     limit = current_app.config["MAX_ATTACHMENT_BYTES"]
-    return _json_error(
+    return json_error(
         RequestEntityTooLarge(
             f"The request is too large. The attachments of one email may come to at most "
             f"{readable_size(limit)}, and the JSON payload must be small."
         )
     )
-
-
-@bp.app_errorhandler(404)
-@bp.app_errorhandler(405)
-def api_routing_error(error: HTTPException):
-    """Unknown paths and wrong methods under /api/v1 answer JSON; elsewhere, the default page.
-
-    Routing errors happen before a blueprint is chosen, so only app-wide handlers see them.
-    """
-    return _json_error(error) if _is_api_request() else error
 
 
 # --- lookups and serialisation ------------------------------------------------------------------

@@ -26,7 +26,6 @@ from flask import (
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from models.claim import ClaimStatus
 from models.client_link import client_key_of, signing_keys
 from models.client_mail import code_email, confirmation_email
 from models.communication import Communication, EmailKind, RecipientKind
@@ -124,7 +123,7 @@ def _page(email: Communication, token: str, typed: dict | None = None, errors=No
         errors=errors or {},
         lines_open=any(k.startswith("line-") and v for k, v in typed.items()),
         outcome_words={APPROVED: "Approved", SCHEDULED: "Scheduled", REJECTED: "Rejected"},
-        claim_status=ClaimStatus(claim.status).label,
+        claim_status=claim.status,
         sent_on=_when(email.sent_at, claim.terms, zone) if email.sent_at else "",
         when=lambda value: _when(value, claim.terms, zone),
         money=claim.project.company.money,

@@ -11,7 +11,6 @@ from flask_admin import expose
 from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from markupsafe import escape
 from sqlalchemy.orm import selectinload
 from wtforms import DateField
 from wtforms.validators import DataRequired, ValidationError
@@ -48,6 +47,7 @@ from models.storage import FileStore
 from web.admin.base import ProjectScopedView, projects_where
 from web.admin.compose import ComposeForm
 from web.api import contact_json
+from web.badges import claim_status_badge
 from web.emails import send_claim_email
 from web.evidence import evidence_download
 from web.extensions import db
@@ -86,6 +86,8 @@ def claim_decisions(claim: ProgressClaim) -> list[ClaimDecision]:
         .order_by(ClaimDecision.decided_at.desc(), ClaimDecision.id.desc())
     ).all()
 
+
+CLAIM_TABS = ("detail", "emails")
 
 # How often an open page asks whether anything changed: often while an email is on its way,
 # less often while it only waits for a reply.
@@ -155,7 +157,7 @@ class ClaimView(ProjectScopedView):
     column_labels = {"head_contract.project": "Project", "head_contract": "Contract"}
     column_filters = ["status", "head_contract.number"]
     column_default_sort = [("head_contract_id", False), ("number", True)]
-    column_formatters = {"status": lambda v, c, m, p: ClaimStatus(m.status).label}
+    column_formatters = {"status": lambda v, c, m, p: claim_status_badge(m.status)}
 
     def project_of(self, model):
         return model.head_contract.project
@@ -268,7 +270,7 @@ class ClaimView(ProjectScopedView):
         if cursor != request.args.get("since"):
             context = self._live_context(claim)
             parts = {
-                "claim-status": str(escape(context["status"].label)),
+                "claim-status": str(claim_status_badge(context["status"])),
                 "claim-email-count": str(len(context["emails"])),
                 "claim-decisions": self._render_part("admin/live/claim_decisions.html", context),
                 "claim-email-rows": self._render_part("admin/live/claim_email_rows.html", context),
@@ -398,7 +400,7 @@ class ClaimView(ProjectScopedView):
         except DomainError as exc:
             db.session.rollback()
             flash(str(exc), "error")
-        return redirect(self.get_url(".details_view", id=claim_id))
+        return self._back_to_claim(claim_id)
 
     @expose("/<int:claim_id>/replies/<int:reply_id>/confirm", methods=["POST"])
     def confirm_reply(self, claim_id: int, reply_id: int):
@@ -486,7 +488,7 @@ class ClaimView(ProjectScopedView):
             )
             db.session.commit()
         flash(f"Reminders are {'off' if off else 'on'} for claim #{claim.number}.", "success")
-        return redirect(self.get_url(".details_view", id=claim_id))
+        return self._back_to_claim(claim_id)
 
     @expose("/<int:claim_id>/status", methods=["POST"])
     def set_status(self, claim_id: int):
@@ -506,7 +508,14 @@ class ClaimView(ProjectScopedView):
         except (DomainError, ValueError) as exc:
             db.session.rollback()
             flash(str(exc), "error")
-        return redirect(self.get_url(".details_view", id=claim_id))
+        return self._back_to_claim(claim_id)
+
+    def _back_to_claim(self, claim_id: int):
+        """Back to the claim page, on the tab the form was posted from (claim-tabs.js)."""
+        tab = request.form.get("tab")
+        return redirect(
+            self.get_url(".details_view", id=claim_id, tab=tab if tab in CLAIM_TABS else None)
+        )
 
     def _email_of(self, claim: ProgressClaim, email_id: int) -> Communication:
         """An email of this claim the user may see, else 404 (existence is not revealed)."""

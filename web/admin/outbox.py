@@ -15,11 +15,11 @@ from models.access import email_administered
 from models.base import parse_id
 from models.communication import CANCELLABLE, UNDELIVERED, EmailEvent, EmailState
 from web.admin.base import ProjectScopedView
+from web.badges import email_state_badge
 from web.emails import cancel_email, retry_email
 from web.extensions import db
 from web.formatting import moment
 
-STATE_BADGES = {"sent": "success", "replied": "success", "failed": "danger", "cancelled": "dark"}
 # The rows a page shows at most, and so the emails one poll asks about.
 PAGE_SIZE = 50
 
@@ -57,9 +57,7 @@ def _subject(view, context, email, name) -> Markup:
 def state_cell(email: Communication) -> Markup:
     """State badge, since when, and while it is retried its attempt and next try."""
     parts = [
-        Markup('<span class="badge badge-{}">{}</span>').format(
-            STATE_BADGES.get(email.state, "warning"), email.state
-        ),
+        email_state_badge(email.state),
         Markup('<small class="text-muted d-block">since {}</small>').format(
             moment(email.state_changed_at)
         ),
@@ -147,7 +145,7 @@ def _live(cell):
 class OutboxView(ProjectScopedView):
     """All emails on projects the operator administers; states change only through actions."""
 
-    edit_permission = BillingPermission.ADMIN
+    edit_permission = view_permission = BillingPermission.ADMIN
     can_create = can_edit = can_delete = False
     list_template = "admin/outbox_list.html"
     page_size = PAGE_SIZE

@@ -85,7 +85,9 @@ def no_line_breaks(form, field):
 
 
 class ProjectView(ProjectScopedView):
-    """Projects; company admins create and rename them."""
+    """Projects (Settings), for project admins to see; company admins create and rename them."""
+
+    view_permission = BillingPermission.ADMIN
 
     def project_column(self):
         return Project.id
@@ -97,8 +99,18 @@ class ProjectView(ProjectScopedView):
     def project_of(self, model):
         return model
 
+    def is_accessible(self) -> bool:
+        # A company admin makes the first project, before being an admin of any.
+        return super().is_accessible() or (current_user.is_authenticated and current_user.is_admin)
+
+    def may_change_some(self) -> bool:
+        return current_user.is_admin
+
+    def may_change(self, model) -> bool:
+        return current_user.is_admin
+
     def check_may_change(self, model):
-        if not current_user.is_admin:
+        if not self.may_change(model):
             raise ValidationError("Only company admins can create or change projects.")
 
     def on_model_delete(self, model):
@@ -113,7 +125,10 @@ class ProjectView(ProjectScopedView):
 
 
 class MemberView(ProjectScopedView):
-    """Which users work on which project, with their billing-tool permission."""
+    """Which users work on which project, with their billing-tool permission (Settings, for
+    project admins)."""
+
+    view_permission = BillingPermission.ADMIN
 
     def project_column(self):
         return ProjectMember.project_id
@@ -138,7 +153,10 @@ class MemberView(ProjectScopedView):
 
 
 class ContactView(ProjectScopedView):
-    """The project directory: everyone a claim can be sent to."""
+    """The project directory: everyone a claim can be sent to; members read it, billing
+    admins change it."""
+
+    can_view_details = True
 
     def project_column(self):
         return Contact.project_id
@@ -172,7 +190,10 @@ class ContactView(ProjectScopedView):
 
 
 class HeadContractView(ProjectScopedView):
-    """Head contracts with their schedule of values and change orders (variations)."""
+    """Head contracts with their schedule of values and change orders (variations); members
+    read them, billing admins change them."""
+
+    can_view_details = True
 
     def project_column(self):
         return HeadContract.project_id
@@ -254,7 +275,7 @@ class HeadContractView(ProjectScopedView):
             "retention_work_pct": f"{terms.retention} on work %",
             "retention_materials_pct": f"{terms.retention} on materials %",
             "change_orders": terms.change_order,
-            "lines": "Schedule of values line",
+            "lines": terms.labels["contract_line"],
         }
 
     def on_model_change(self, form, model, is_created):
