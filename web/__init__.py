@@ -41,8 +41,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from web import api, auth, cli, client, formatting, health, inbound, logs, metrics, security
-    from web.admin import build_admin
+    from web import (
+        api,
+        auth,
+        cli,
+        client,
+        email_words,
+        formatting,
+        health,
+        inbound,
+        logs,
+        metrics,
+        security,
+    )
+    from web.admin import build_admin, email_actions
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(health.bp)
@@ -56,5 +68,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.init_app(app)
     logs.init_app(app)
     formatting.init_app(app)
+    email_words.init_app(app)
+    email_actions.init_app(app)
     build_admin(app)
     return app
