@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+from flask_migrate import stamp, upgrade
 
 from models import Communication, User
 from models.compose import Upload
@@ -281,3 +282,33 @@ def test_a_server_out_of_reach_says_the_attempt_and_the_next_try(
 def state_attempts(email_id: int) -> int:
     db.session.expire_all()
     return db.session.get(Communication, email_id).attempts
+
+
+def test_recipients_marked_rejected_for_a_fault_of_ours_are_no_longer(app, claim, sender, broker):
+    email = send_claim_email(claim, sender, draft(uploads=[]))
+    with app.app_context():
+        stamp(revision="0015")  # only the data migration after it runs again
+        try:
+            with db.engine.begin() as conn:  # as the failure of an earlier version left them
+                for address, detail, reply in (
+                    ("olivia@owner.example", "FileNotFoundError: [Errno 2] /x/4d/4d…", None),
+                    ("priya.pm@harbourside.example", "550 5.1.1 No such user", None),
+                    ("quentin@qs.example", "550 5.1.1 No such user", "550 5.1.1 No such user"),
+                ):
+                    conn.execute(
+                        sa.text(
+                            "UPDATE recipient SET status = 'rejected', detail = :detail, "
+                            "smtp_reply = :reply WHERE email = :address"
+                        ),
+                        {"detail": detail, "reply": reply, "address": address},
+                    )
+        finally:
+            upgrade()
+    db.session.expire_all()
+    recipients = db.session.get(Communication, email.id).recipients
+    statuses = {r.email: (r.status, r.detail) for r in recipients}
+    assert statuses == {
+        "olivia@owner.example": ("pending", ""),
+        "priya.pm@harbourside.example": ("rejected", "550 5.1.1 No such user"),
+        "quentin@qs.example": ("rejected", "550 5.1.1 No such user"),
+    }
