@@ -278,6 +278,7 @@ def retry(session: Session, communication_id: int, operator: str) -> bool:
         note="retried by an operator",
         attempts=0,
         retry_at=None,
+        cancel_requested_at=None,  # one that came as it failed is answered by this Retry
     )
 
 

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from models import Communication
-from models.communication import CancelOutcome, cancel, move
+from models.communication import CancelOutcome, cancel, move, retry
 from tests import test_pipeline
 from tests.conftest import csrf_token_from, wait_for
 from tests.test_emails_web import ADMIN, DEMO_PASSWORD
@@ -109,3 +109,40 @@ def test_cancel_cancels_at_once_what_is_not_being_sent_and_asks_once_for_what_is
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(Communication, sending.id).state == "sending"
+
+
+def test_each_cancel_button_says_what_it_will_do_in_the_emails_state(claim, sender, broker, login):
+    states = {}
+    for state in ("queued", "rendered", "failed", "sending"):
+        email = send_claim_email(claim, sender, draft(uploads=[], bcc=[], subject=state))
+        if state != "queued":
+            assert move(db.session, email.id, {"queued"}, state)
+        states[state] = email.id
+    db.session.commit()
+    page = login(ADMIN, DEMO_PASSWORD).get("/admin/outbox/").get_data(as_text=True)
+    nothing_yet = "so nothing has gone out yet."
+    for state, words in {
+        "queued": f"It is queued, {nothing_yet}",
+        "rendered": f"It is ready to go out, {nothing_yet}",
+        "failed": "It failed and will not be tried again.",
+        "sending": (
+            "An attempt is in progress; if the mail server takes it now it is sent, otherwise "
+            "it will not be retried."
+        ),
+    }.items():
+        assert f"Cancel “{state}”: this email will not be sent. {words}" in page
+        assert f'action="/admin/outbox/cancel/{states[state]}"' in page
+    bulk = "Cancel the selected emails? Those queued, ready, waiting for their next try or failed"
+    assert bulk in page
+
+
+def test_a_retry_answers_a_cancel_request_that_came_as_the_email_failed(claim, sender, broker):
+    email = send_claim_email(claim, sender, draft(uploads=[], bcc=[]))
+    assert move(db.session, email.id, {"queued"}, "sending")
+    assert cancel(db.session, email.id, "Alex Admin") == CancelOutcome.REQUESTED
+    assert move(db.session, email.id, {"sending"}, "failed")  # the attempts ran out meanwhile
+    assert retry(db.session, email.id, "Alex Admin")
+    db.session.commit()
+    db.session.expire_all()
+    again = db.session.get(Communication, email.id)
+    assert again.state == "queued" and again.cancel_requested_at is None  # it will be sent
