@@ -200,3 +200,10 @@ def inbound_visible(user: User):
 def visible_inbound(user: User) -> Select[tuple[InboundMessage]]:
     """The received mail the user may triage (inbound_visible)."""
     return select(InboundMessage).where(inbound_visible(user))
+
+
+def operates_email(user: User, email: Communication) -> bool:
+    """Whether the user may Retry and Cancel the email and read the technical detail of its
+    failures: a billing admin of its project (company admins are, everywhere) — the Outbox's
+    people, as email_administered says for a query."""
+    return project_permission(user, email.claim.project).allows(BillingPermission.ADMIN)

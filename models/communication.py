@@ -102,7 +102,13 @@ class Communication(Base):
     client_key: Mapped[str | None] = mapped_column(String(32), unique=True)
     attempts: Mapped[int] = mapped_column(default=0)
     retry_at: Mapped[Timestamp | None]  # when a send that met transient trouble is retried
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)  # the technical detail, for operators
+    # The last failure in words (models/failures.py): its kind and facts.
+    failure_kind: Mapped[str | None] = mapped_column(String(40))
+    failure_facts: Mapped[str | None] = mapped_column(Text)
+    # An operator's Cancel while an attempt was under way: it wins when the attempt ends,
+    # unless the server took the email in that attempt.
+    cancel_requested_at: Mapped[Timestamp | None]
     # The snapshot taken at rendering: later edits to the claim do not change it.
     html_body: Mapped[str | None] = mapped_column(Text)
     text_body: Mapped[str | None] = mapped_column(Text)
@@ -202,7 +208,10 @@ class EmailEvent(Base):
     state: Mapped[str] = mapped_column(String(20))
     at: Mapped[Timestamp] = mapped_column(default=utcnow)
     actor: Mapped[str] = mapped_column(String(200), default="system")
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")  # technical (errors): for operators
+    # A failure this move recorded, in words for everyone (models/failures.py).
+    failure_kind: Mapped[str | None] = mapped_column(String(40))
+    failure_facts: Mapped[str | None] = mapped_column(Text)
 
     communication: Mapped[Communication] = relationship(back_populates="events")
 
@@ -244,8 +253,16 @@ def move(
     )
     if result.rowcount != 1:
         return False
+    failure = {k: values[k] for k in ("failure_kind", "failure_facts") if k in values}
     session.add(
-        EmailEvent(communication_id=communication_id, state=new, at=now, actor=actor, note=note)
+        EmailEvent(
+            communication_id=communication_id,
+            state=new,
+            at=now,
+            actor=actor,
+            note=note,
+            **failure,
+        )
     )
     email = session.get(Communication, communication_id)
     log.info(
@@ -276,21 +293,65 @@ def retry(session: Session, communication_id: int, operator: str) -> bool:
         note="retried by an operator",
         attempts=0,
         retry_at=None,
+        cancel_requested_at=None,  # one that came as it failed is answered by this Retry
     )
 
 
-# What an operator's Cancel stops: an email not on its way yet, or failed.
+# What an operator's Cancel stops at once: an email not on its way yet, or failed. One being
+# sent gets a cancel request instead (request_cancel).
 CANCELLABLE = {EmailState.QUEUED, EmailState.RENDERED, EmailState.FAILED}
 
 
-def cancel(session: Session, communication_id: int, operator: str) -> bool:
-    """queued/rendered/failed -> cancelled (operators): the email will not be sent (one
-    waiting between attempts included); one being sent right now can no longer be stopped."""
-    return move(
-        session,
-        communication_id,
-        CANCELLABLE,
-        EmailState.CANCELLED,
-        actor=operator,
-        note="cancelled by an operator",
+class CancelOutcome(StrEnum):
+    """What an operator's Cancel did."""
+
+    CANCELLED = "cancelled"  # the email will not be sent
+    REQUESTED = "requested"  # an attempt is under way: it is not tried again unless it worked
+
+
+def request_cancel(session: Session, communication_id: int, operator: str) -> bool:
+    """Record a cancel request on an email being sent, once (compare-and-set on `sending`):
+    when the attempt ends the worker cancels it, unless the server took it in that attempt.
+    The request is a history line of its own (it is no move), so live pages show it."""
+    now = utcnow()
+    result = session.execute(
+        update(Communication)
+        .where(
+            Communication.id == communication_id,
+            Communication.state == EmailState.SENDING,
+            Communication.cancel_requested_at.is_(None),
+        )
+        .values(cancel_requested_at=now)
+        .execution_options(synchronize_session=False)
     )
+    if result.rowcount != 1:
+        return False
+    session.add(
+        EmailEvent(
+            communication_id=communication_id,
+            state=EmailState.SENDING,
+            at=now,
+            actor=operator,
+            note="cancel requested by an operator during an attempt",
+        )
+    )
+    return True
+
+
+def cancel(session: Session, communication_id: int, operator: str) -> CancelOutcome | None:
+    """Operators: queued/rendered/failed -> cancelled, the email will not be sent (one
+    waiting between attempts included); one being sent gets a cancel request. None when it
+    had moved on (sent, cancelled, or a request already made). The caller commits."""
+    for _ in range(2):  # an attempt may end between the two: ask again once
+        if move(
+            session,
+            communication_id,
+            CANCELLABLE,
+            EmailState.CANCELLED,
+            actor=operator,
+            note="cancelled by an operator",
+        ):
+            return CancelOutcome.CANCELLED
+        if request_cancel(session, communication_id, operator):
+            return CancelOutcome.REQUESTED
+    return None

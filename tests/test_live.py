@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from models import BillingPermission, Communication, ProgressClaim
 from models.communication import move
+from models.failures import Failure, FailureKind
 from tests.conftest import csrf_token_from
 from tests.test_emails_web import ADMIN, DEMO_PASSWORD, PM, compose, contact_id
 from web.badges import claim_status_badge
@@ -26,7 +27,18 @@ def live(client, url: str, since: str = "", **args) -> dict:
 
 
 def fail(email_id: int, error: str = "554 5.7.1 relay refused") -> None:
-    assert move(db.session, email_id, {"queued"}, "failed", last_error=error, note=error)
+    """Fail the email as the worker does when the server refuses it: the detail, and the
+    failure's kind with the server's reply (the words everyone reads)."""
+    refused = Failure(FailureKind.SERVER_REFUSED, {"reply": error})
+    assert move(
+        db.session,
+        email_id,
+        {"queued"},
+        "failed",
+        last_error=error,
+        note=error,
+        **refused.columns(),
+    )
     db.session.commit()
 
 
@@ -95,8 +107,10 @@ def test_outbox_rows_have_buttons_that_say_what_they_do(login, claim_id, broker)
     assert f'action="/admin/outbox/retry/{waiting.id}"' not in page  # only a failed one
     assert f'action="/admin/outbox/cancel/{waiting.id}"' in page
     assert "Send “Broken” again? It goes back in the queue now and is sent to Olivia Owner" in page
-    assert "Cancel “Waiting”? It is waiting in the queue and will not be sent" in page
-    assert "Cancel “Broken”? It failed and will not be tried again" in page
+    queued = "this email will not be sent. It is queued, so nothing has gone out yet."
+    assert f"Cancel “Waiting”: {queued}" in page
+    failed = "this email will not be sent. It failed and will not be tried again."
+    assert f"Cancel “Broken”: {failed}" in page
     assert "onclick" not in page.split('id="outbox-buttons', 1)[1].split("</tr>", 1)[0]
 
     token = csrf_token_from(page)

@@ -47,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         badges,
         cli,
         client,
+        email_words,
         errors,
         formatting,
         health,
@@ -55,7 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         metrics,
         security,
     )
-    from web.admin import build_admin
+    from web.admin import build_admin, email_actions
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(health.bp)
@@ -71,5 +72,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     logs.init_app(app)
     formatting.init_app(app)
     badges.init_app(app)
+    email_words.init_app(app)
+    email_actions.init_app(app)
     build_admin(app)
     return app

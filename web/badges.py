@@ -34,9 +34,14 @@ def claim_status_badge(status: str) -> Markup:
     )
 
 
-def email_state_badge(state: str) -> Markup:
-    """An email's state as a badge: 'failed' in red, 'sent' in green."""
+def email_state_badge(state: str, cancel_requested: bool = False) -> Markup:
+    """An email's state as a badge: 'failed' in red, 'sent' in green; an attempt an operator
+    asked to cancel says so ('sending, cancel requested')."""
     state = EmailState(state)
+    if cancel_requested and state == EmailState.SENDING:
+        return Markup(
+            '<span class="badge badge-{}" data-state="{}" data-cancel-requested>{}</span>'
+        ).format(EMAIL_STATE_COLOURS[state], state.value, f"{state.value}, cancel requested")
     return Markup('<span class="badge badge-{}" data-state="{}">{}</span>').format(
         EMAIL_STATE_COLOURS[state], state.value, state.value
     )

@@ -7,13 +7,14 @@ from flask import current_app
 
 from models.access import hide_bcc, may_see_bcc
 from models.claim import ClaimStatus, move_claim_status
-from models.communication import Communication, RecipientKind, cancel, retry
+from models.communication import CancelOutcome, Communication, RecipientKind, cancel, retry
 from models.company import User
 from models.compose import Draft, MailSettings, compose_email
 from models.errors import ClaimRuleError
 from models.reply_token import reply_address
 from models.service import as_utc
 from models.storage import FileStore
+from web.email_words import event_note, failure_detail, failure_words
 from web.extensions import db
 
 log = logging.getLogger(__name__)
@@ -82,13 +83,15 @@ def retry_email(email: Communication, operator: str) -> bool:
     return True
 
 
-def cancel_email(email: Communication, operator: str) -> bool:
-    """Operator Cancel: queued/failed -> cancelled. False if it had moved on."""
-    if not cancel(db.session, email.id, operator):
+def cancel_email(email: Communication, operator: str) -> CancelOutcome | None:
+    """Operator Cancel: queued/rendered/failed -> cancelled, or a cancel request on one being
+    sent (models/communication.py cancel). None if it had moved on."""
+    outcome = cancel(db.session, email.id, operator)
+    if outcome is None:
         db.session.rollback()
-        return False
+        return None
     db.session.commit()
-    return True
+    return outcome
 
 
 def _amount(value) -> str | None:
@@ -124,13 +127,17 @@ def email_resource(email: Communication, viewer: User) -> dict:
         "sender": {"name": email.sender.name, "email": email.sender.email},
         "message": email.message,
         "attempts": email.attempts,
-        "last_error": shown(email.last_error),
+        # The last failure in words; its technical detail only for those who operate it.
+        "last_error": failure_words(email, viewer) or None,
+        "last_error_kind": email.failure_kind,
+        "last_error_detail": failure_detail(email, viewer),
+        "cancel_requested_at": utc_time(email.cancel_requested_at),
         "recipients": [
             {
                 "email": r.email,
                 "name": r.name,
                 "kind": r.kind,
-                "status": r.status,
+                "status": r.status,  # what their server said (pending: nothing yet)
                 "detail": shown(r.detail),
             }
             for r in email.recipients
@@ -141,7 +148,12 @@ def email_resource(email: Communication, viewer: User) -> dict:
             for a in email.attachments
         ],
         "events": [
-            {"state": e.state, "at": utc_time(e.at), "actor": e.actor, "note": shown(e.note)}
+            {
+                "state": e.state,
+                "at": utc_time(e.at),
+                "actor": e.actor,
+                "note": event_note(e, email, viewer),
+            }
             for e in email.events
         ],
         "replies": [reply_resource(reply, shown) for reply in email.replies],

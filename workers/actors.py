@@ -23,6 +23,7 @@ from models.communication import (
     move,
 )
 from models.contract import HeadContract
+from models.failures import NO_FAILURE, Failure, FailureKind
 from models.inbound import InboundMessage, InboundStatus, Reply, ReplyKind, move_inbound
 from models.project import Project
 from models.reminders import moot
@@ -31,10 +32,11 @@ from web.extensions import db
 from workers import metrics
 from workers.broker import current_broker
 from workers.delivery import backoff_ms, message_as_sent, message_bytes, send_now
-from workers.errors import EmailDoesNotExist, PermanentDeliveryError, TransientDeliveryError
+from workers.errors import DeliveryError, EmailDoesNotExist, TransientDeliveryError
+from workers.failures import deferred_recipients, delivery_failure, own_failure
 from workers.render import render
 from workers.replies import process
-from workers.smtp import Delivery, ServerReply
+from workers.smtp import Delivery, ServerReply, parse_smtp_url
 
 current_broker()  # fails loudly if this module is imported before the broker is set up
 
@@ -99,6 +101,7 @@ def render_email(email_id: int) -> None:
             EmailState.FAILED,
             last_error=error,
             note=error,
+            **Failure(FailureKind.INTERNAL).columns(),
         )
         db.session.commit()
         return
@@ -131,7 +134,10 @@ def _attempt(email: Communication, rendered: dict | None) -> None:
     every later attempt sends those same bytes. `rendered` holds the snapshot when the email
     is still queued: it moves to rendered in the same commit as to sending."""
     email_id = email.id
-    if (why := moot(db.session, email)) is not None:  # a reminder is never sent after an answer
+    why = moot(db.session, email)  # a reminder is never sent after an answer
+    if why is None and email.cancel_requested_at is not None:
+        why = "cancelled as an operator asked during an earlier attempt"  # never retried
+    if why is not None:
         move(
             db.session,
             email_id,
@@ -161,7 +167,7 @@ def _attempt(email: Communication, rendered: dict | None) -> None:
         email_id,
         {EmailState.RENDERED},
         EmailState.SENDING,
-        where=where,
+        where=(*where, NO_CANCEL_REQUEST),
         attempts=Communication.attempts + 1,
         retry_at=None,
         **built,
@@ -184,25 +190,45 @@ def _attempt(email: Communication, rendered: dict | None) -> None:
             )
     except TransientDeliveryError as exc:
         _record_replies(pending, exc.replies)
-        _after_transient_trouble(email, str(exc))
+        _after_transient_trouble(email, str(exc), delivery_failure(exc, _server_name()))
         return
-    except Exception as exc:  # a 5xx for all, or a fault of ours: fail visibly, do not loop
-        _fail(email, pending, exc)
+    except DeliveryError as exc:  # a 5xx for all: fail visibly, do not loop
+        _fail(email, pending, exc, delivery_failure(exc, _server_name()))
+        return
+    except Exception as exc:  # a fault of ours: fail visibly, do not loop
+        _fail(email, pending, exc, own_failure(exc, email, store))
         return
     _record_results(pending, delivery)
-    still_pending = [r.email for r in pending if r.status == DeliveryStatus.PENDING]
-    if still_pending:
+    deferred = [r for r in pending if r.status == DeliveryStatus.PENDING]
+    if deferred:
         _set_sent_at(email_id)
-        _after_transient_trouble(email, f"will retry {', '.join(still_pending)}")
+        still_pending = [r.email for r in deferred]
+        _after_transient_trouble(
+            email,
+            f"will retry {', '.join(still_pending)}",
+            deferred_recipients(still_pending, [r.smtp_reply or "" for r in deferred]),
+        )
         return
-    move(
+    if not move(
         db.session,
         email_id,
         {EmailState.SENDING},
         EmailState.SENT,
+        where=(CANCEL_REQUESTED,),
         last_error=None,
         sent_at=utcnow(),
-    )
+        note="the mail server took it before the cancel request could stop it",
+        **NO_FAILURE,
+    ):
+        move(
+            db.session,
+            email_id,
+            {EmailState.SENDING},
+            EmailState.SENT,
+            last_error=None,
+            sent_at=utcnow(),
+            **NO_FAILURE,
+        )
     if _has_human_reply(email_id):  # one came back while other recipients were being retried
         move(db.session, email_id, {EmailState.SENT}, EmailState.REPLIED, note="reply on record")
     db.session.commit()
@@ -246,20 +272,64 @@ def _record_replies(pending: list[Recipient], replies: dict[str, ServerReply]) -
             recipient.smtp_reply = recipient.detail = storable(reply.line)
 
 
-def _fail(email: Communication, pending: list[Recipient], exc: Exception) -> None:
-    error = str(exc) if isinstance(exc, PermanentDeliveryError) else f"{type(exc).__name__}: {exc}"
-    replies = exc.replies if isinstance(exc, PermanentDeliveryError) else {}
+# An operator's Cancel of an email being sent is a request that wins when the attempt ends
+# (models/communication.py cancel); each end of an attempt checks it in its compare-and-set.
+CANCEL_REQUESTED = Communication.cancel_requested_at.is_not(None)
+NO_CANCEL_REQUEST = Communication.cancel_requested_at.is_(None)
+
+
+def _ended_as_requested(email: Communication, error: str, failure: Failure) -> bool:
+    """The attempt ended without the server taking the email (for some recipients at least)
+    and an operator asked to cancel it meanwhile: it is not tried again. One that went out to
+    some recipients is sent (to them), never "cancelled" after going out."""
+    went_out = any(r.status == DeliveryStatus.ACCEPTED for r in email.recipients)
+    if not move(
+        db.session,
+        email.id,
+        {EmailState.SENDING},
+        EmailState.SENT if went_out else EmailState.CANCELLED,
+        where=(CANCEL_REQUESTED,),
+        last_error=error,
+        retry_at=None,
+        note=f"not tried again, as an operator asked during the attempt: {error}",
+        **failure.columns(),
+    ):
+        return False
+    db.session.commit()
+    return True
+
+
+def _server_name() -> str:
+    return parse_smtp_url(current_app.config["SMTP_URL"]).host
+
+
+def _fail(email: Communication, pending: list[Recipient], exc: Exception, failure: Failure) -> None:
+    """The email failed for good. A recipient is marked rejected only where their server
+    refused them (its 5xx); a fault of ours, or a server never reached, leaves them pending."""
+    error = str(exc) if isinstance(exc, DeliveryError) else f"{type(exc).__name__}: {exc}"
+    replies = exc.replies if isinstance(exc, DeliveryError) else {}
     for recipient in pending:
-        recipient.status = DeliveryStatus.REJECTED
-        recipient.detail = error
+        reply = replies.get(recipient.email)
+        if reply is not None and 500 <= reply.code < 600:
+            recipient.status = DeliveryStatus.REJECTED
     _record_replies(pending, replies)
+    if _ended_as_requested(email, error, failure):
+        return
     move(
-        db.session, email.id, {EmailState.SENDING}, EmailState.FAILED, last_error=error, note=error
+        db.session,
+        email.id,
+        {EmailState.SENDING},
+        EmailState.FAILED,
+        last_error=error,
+        note=error,
+        **failure.columns(),
     )
     db.session.commit()
 
 
-def _after_transient_trouble(email: Communication, error: str) -> None:
+def _after_transient_trouble(email: Communication, error: str, failure: Failure) -> None:
+    if _ended_as_requested(email, error, failure):
+        return
     config = current_app.config
     if email.attempts >= config["SEND_MAX_ATTEMPTS"]:
         move(
@@ -269,19 +339,24 @@ def _after_transient_trouble(email: Communication, error: str) -> None:
             EmailState.FAILED,
             last_error=error,
             note=f"gave up after {email.attempts} attempts: {error}",
+            **failure.columns(),
         )
         db.session.commit()
         return
     delay = backoff_ms(email.attempts, config["SEND_MIN_BACKOFF_MS"], config["SEND_MAX_BACKOFF_MS"])
-    move(
+    if not move(
         db.session,
         email.id,
         {EmailState.SENDING},
         EmailState.RENDERED,
+        where=(NO_CANCEL_REQUEST,),
         last_error=error,
         retry_at=utcnow() + timedelta(milliseconds=delay),
         note=f"attempt {email.attempts}: {error}; retrying",
-    )
+        **failure.columns(),
+    ):  # a cancel request came in between: it wins
+        _ended_as_requested(email, error, failure)
+        return
     db.session.commit()
     metrics.count_retry(email.claim.project.company_id)
     raise dramatiq.Retry(f"email {email.id}: {error}", delay=delay)

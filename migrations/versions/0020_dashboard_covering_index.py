@@ -2,7 +2,7 @@
 time their server accepted the claim (the statutory clocks' recent service)
 
 Revision ID: 0020
-Revises: 0014
+Revises: 0016
 Create Date: 2026-12-01 13:40:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0020"
-down_revision = "0014"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

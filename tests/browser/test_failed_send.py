@@ -2,10 +2,13 @@
 without a reload, the email's page says what the server said, and the Outbox's Retry button
 (confirmed in words) sends it once the server takes mail again. The Outbox fits 1366 pixels."""
 
+import hashlib
+
 import pytest
 import sqlalchemy as sa
 
 from models import Communication
+from models.storage import FileStore
 from tests.browser.conftest import DevServer, chromium_missing
 from tests.browser.steps import (
     ADMIN,
@@ -57,6 +60,9 @@ def test_a_failed_send_says_why_and_retry_sends_it(dev, smtp, new_page, shot):
     row = email_row(page, "Claim 3, refused")
     expect()(row.locator("[data-state]")).to_have_attribute("data-state", "failed", timeout=30_000)
     assert still_the_same_page(page)
+    expect()(row.locator(".email-failure")).to_contain_text(
+        f"The mail server refused this email, saying “{REFUSAL}”."
+    )
     shot(page, "failed-on-the-claim")
 
     row.locator("a", has_text="Claim 3, refused").click()
@@ -93,3 +99,71 @@ def test_a_failed_send_says_why_and_retry_sends_it(dev, smtp, new_page, shot):
     shot(page, "outbox-retried-and-sent")
     delivered = [m for m in smtp.received if m.message["Subject"] == "Claim 3, refused"]
     assert len(delivered) == 1
+
+
+STAT_DEC = b"%PDF-1.4\n% a statutory declaration for the browser test\n"
+
+
+def test_a_missing_attachment_says_so_and_retry_from_the_claim_sends_it(
+    dev, smtp, new_page, shot, tmp_path
+):
+    """Our fault, not the server's: the claim's Emails tab says which file is missing and
+    what to do, without a reload, marks no recipient rejected, and its own Retry button
+    sends the email once the file is back in storage."""
+    smtp.handler.rcpt_reply = None
+    upload = tmp_path / "Stat-Dec.pdf"
+    upload.write_bytes(STAT_DEC)
+    # The file's place in storage is taken by a folder: the upload seems stored, but the
+    # worker finds no file there, as when a worker's STORAGE_DIR lacks it.
+    stored = FileStore(dev.instance / "files").path(hashlib.sha256(STAT_DEC).hexdigest())
+    stored.mkdir(parents=True)
+    claim = demo_claim(dev)
+    page = new_page()
+    log_in(page, dev, ADMIN, PASSWORD)
+    open_claim(page, dev, claim.id, tab="emails")
+    compose(
+        page,
+        to=("oliv", "Olivia Owner"),
+        subject="Claim 3, with its stat dec",
+        message="Hello.",
+        attach=upload,
+    )
+    page.click('button[type="submit"]:has-text("Send")')
+    stays_unreloaded(page)
+    row = email_row(page, "Claim 3, with its stat dec")
+    expect()(row.locator("[data-state]")).to_have_attribute("data-state", "failed", timeout=30_000)
+    expect()(row.locator(".email-failure")).to_contain_text(
+        "The attachment Stat-Dec.pdf is missing from storage; attach it again and Retry."
+    )
+    assert still_the_same_page(page)
+    expect()(row.locator("[data-recipient-status]")).to_have_count(0)  # nobody refused it
+    expect()(row).not_to_contain_text("rejected")
+    expect()(row.locator(".failure-detail code")).to_be_hidden()  # the detail: behind Details
+    row.locator(".email-failure summary").click()
+    expect()(row.locator(".failure-detail code")).to_contain_text(str(stored))
+    shot(page, "failed-email-in-words")
+
+    stored.rmdir()
+    stored.write_bytes(STAT_DEC)  # attaching it again puts the same bytes in the same place
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    row.locator("button", has_text="Retry").click()
+    expect()(page.locator(".alert-success")).to_contain_text(
+        "Re-queued “Claim 3, with its stat dec”"
+    )
+    assert asked == [
+        "Send “Claim 3, with its stat dec” again? It goes back in the queue now and is sent to "
+        "Olivia Owner, Alex Admin, with a fresh count of attempts."
+    ]
+    assert "tab=emails" in page.url and "/admin/claims/details/" in page.url  # back on the claim
+    stays_unreloaded(page)
+    row = email_row(page, "Claim 3, with its stat dec")
+    expect()(row.locator("[data-state]")).to_have_attribute("data-state", "sent", timeout=30_000)
+    assert still_the_same_page(page)
+    expect()(row.locator("button", has_text="Retry")).to_have_count(0)
+    expect()(row.locator(".email-failure")).to_have_count(0)
+    shot(page, "retry-from-claim")
+    delivered = [m for m in smtp.received if m.message["Subject"] == "Claim 3, with its stat dec"]
+    assert len(delivered) == 1
+    [attachment, _pdf] = list(delivered[0].message.iter_attachments())
+    assert attachment.get_content() == STAT_DEC

@@ -436,7 +436,17 @@ class ClaimView(ProjectScopedView):
         if email is None or not row.sha256:
             abort(404)
         self._email_of(claim, email.id)
-        content = FileStore(current_app.config["STORAGE_DIR"]).read(row.sha256)
+        try:
+            content = FileStore(current_app.config["STORAGE_DIR"]).read(row.sha256)
+        except OSError:  # not in storage (a lost disk, a worker's own STORAGE_DIR...)
+            return self.render(
+                "admin/file_missing.html",
+                claim=claim,
+                email=email,
+                filename=row.filename,
+                sent=kind == "sent",
+                terms=claim.terms,
+            ), 404
         return send_file(
             io.BytesIO(content),
             mimetype="application/octet-stream",

@@ -6,16 +6,17 @@ from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from models import BillingPermission, Communication, HeadContract, ProgressClaim
 from models.access import email_administered
 from models.base import parse_id
-from models.communication import CANCELLABLE, UNDELIVERED, EmailEvent, EmailState
+from models.communication import CancelOutcome, EmailEvent, EmailState
 from web.admin.base import ProjectScopedView
+from web.admin.email_actions import email_buttons
 from web.badges import email_state_badge
+from web.email_words import failure_detail, failure_words, recipient_status
 from web.emails import cancel_email, retry_email
 from web.extensions import db
 from web.formatting import moment
@@ -36,13 +37,14 @@ def recipients_cell(email: Communication) -> Markup:
     in the tooltip, and a recipient not (yet) accepted says so."""
     lines = []
     for r in email.recipients:
+        status = recipient_status(email, r)
         note = "" if r.status == "accepted" else Markup(' <span class="text-muted">({})</span>')
         lines.append(
             Markup('<span title="{}">{}: {}</span>{}').format(
-                f"{r.email}: {r.status}{' - ' + r.detail if r.detail else ''}",
+                f"{r.email}: {status}{' - ' + r.detail if r.detail else ''}",
                 r.kind.upper(),
                 r.name or r.email,
-                note.format(r.status) if note else "",
+                note.format(status) if note else "",
             )
         )
     return Markup("<br>").join(lines)
@@ -57,7 +59,7 @@ def _subject(view, context, email, name) -> Markup:
 def state_cell(email: Communication) -> Markup:
     """State badge, since when, and while it is retried its attempt and next try."""
     parts = [
-        email_state_badge(email.state),
+        email_state_badge(email.state, email.cancel_requested_at is not None),
         Markup('<small class="text-muted d-block">since {}</small>').format(
             moment(email.state_changed_at)
         ),
@@ -75,60 +77,15 @@ def state_cell(email: Communication) -> Markup:
 
 
 def error_cell(email: Communication) -> Markup:
-    """The last error, cut to what fits; the whole text in the tooltip."""
-    if not email.last_error:
+    """The last failure in words, cut to what fits; the whole sentence and the technical
+    detail in the tooltip."""
+    words = failure_words(email)
+    if not words:
         return Markup("")
+    detail = failure_detail(email)
     return Markup(
         '<span class="d-inline-block text-truncate outbox-error" title="{}">{}</span>'
-    ).format(email.last_error, email.last_error)
-
-
-def retry_confirmation(email: Communication) -> str:
-    """What Retry will do, in words, for this email."""
-    waiting = [r.name or r.email for r in email.recipients if r.status in UNDELIVERED]
-    accepted = len(email.recipients) - len(waiting)
-    text = (
-        f"Send “{email.subject}” again? It goes back in the queue now and is sent to "
-        f"{', '.join(waiting) or 'its recipients'}, with a fresh count of attempts."
-    )
-    if accepted:
-        text += f" The {accepted} recipient(s) whose server accepted it get no second copy."
-    return text
-
-
-def cancel_confirmation(email: Communication) -> str:
-    """What Cancel will do, in words, for this email in its state."""
-    if email.state == EmailState.FAILED:
-        now = "It failed and will not be tried again"
-    elif email.state == EmailState.RENDERED and email.retry_at:
-        now = f"It is waiting to try again at {moment(email.retry_at)}; that try will not happen"
-    else:
-        now = "It is waiting in the queue and will not be sent"
-    return (
-        f"Cancel “{email.subject}”? {now}: nobody receives it. This cannot be undone; to send "
-        "it after all, compose it again."
-    )
-
-
-def buttons_cell(email: Communication) -> Markup:
-    """Retry (a failed email) and Cancel (one not yet on its way) as buttons, each asking for
-    confirmation in words (web/static/js/confirm.js)."""
-    forms = []
-    if email.state == EmailState.FAILED:
-        forms.append(("row_retry", "Retry", "btn-outline-primary", retry_confirmation(email)))
-    if email.state in CANCELLABLE:
-        forms.append(("row_cancel", "Cancel", "btn-outline-danger", cancel_confirmation(email)))
-    return Markup("").join(
-        Markup(
-            '<form method="post" action="{}" class="d-inline" data-confirm="{}">'
-            '<input type="hidden" name="csrf_token" value="{}">'
-            '<input type="hidden" name="url" value="">'
-            '<button type="submit" class="btn btn-sm {} mb-1">{}</button></form> '
-        ).format(
-            url_for(f"outbox.{endpoint}", email_id=email.id), text, generate_csrf(), css, label
-        )
-        for endpoint, label, css, text in forms
-    )
+    ).format(f"{words}\n\nDetails: {detail}" if detail else words, words)
 
 
 def _live(cell):
@@ -172,7 +129,7 @@ class OutboxView(ProjectScopedView):
 
     def row_buttons(self, email: Communication) -> Markup:
         """The row's Retry / Cancel buttons (the list's row-actions column), kept live."""
-        return _live(buttons_cell)(self, None, email, "buttons")
+        return _live(email_buttons)(self, None, email, "buttons")
 
     # No count of every email on each page (a full scan at 100k emails): Previous / Next.
     simple_list_pager = True
@@ -228,9 +185,10 @@ class OutboxView(ProjectScopedView):
     @action(
         "cancel",
         "Cancel",
-        "Cancel the selected emails that are queued, waiting for their next try, or failed? "
-        "Nobody receives them, and this cannot be undone. Selected emails being sent at this "
-        "moment, already sent or already cancelled are left as they are.",
+        "Cancel the selected emails? Those queued, ready, waiting for their next try or failed "
+        "will not be sent. Those being sent at this moment are sent if the mail server takes "
+        "them in this attempt, and otherwise not retried. Emails already sent or cancelled are "
+        "left as they are. This cannot be undone.",
     )
     def action_cancel(self, ids):
         self._act(ids, "Cancelled", cancel_email)
@@ -240,14 +198,28 @@ class OutboxView(ProjectScopedView):
         if email is None:
             abort(404)
         subject = email.subject
-        if do(email, current_user.name):
+        outcome = do(email, current_user.name)
+        if outcome == CancelOutcome.REQUESTED:
+            flash(
+                f"Cancel requested for “{subject}”, as {current_user.name}: an attempt is in "
+                "progress; if the mail server takes it now it is sent, otherwise it will not be "
+                "retried.",
+                "success",
+            )
+        elif outcome:
             flash(f"{verb} “{subject}”, as {current_user.name}.", "success")
         else:  # it moved on meanwhile (rolled back: its state is read afresh)
             flash(f"“{subject}” is {email.state} now, so it was left as it is.", "warning")
+        return redirect(self._back())
+
+    def _back(self) -> str:
+        """Back to the page the button was on: this list, or a claim's (its Emails tab or an
+        email's page), never elsewhere."""
         back = request.form.get("url", "")
-        if not back.startswith(self.url + "/") or back.startswith("//"):
-            back = self.get_url(".index_view")
-        return redirect(back)
+        pages = (self.url + "/", url_for("claims.index_view"))
+        if back.startswith("//") or not back.startswith(pages):
+            return self.get_url(".index_view")
+        return back
 
     @expose("/retry/<int:email_id>", methods=["POST"])
     def row_retry(self, email_id: int):
@@ -256,7 +228,7 @@ class OutboxView(ProjectScopedView):
 
     @expose("/cancel/<int:email_id>", methods=["POST"])
     def row_cancel(self, email_id: int):
-        """Cancel one email that is not on its way yet (the row's button)."""
+        """Cancel one email (the row's button); one being sent gets a cancel request."""
         return self._row_action(email_id, "Cancelled", cancel_email)
 
     def live_cursor(self, ids) -> int:
@@ -289,7 +261,7 @@ class OutboxView(ProjectScopedView):
             parts[f"outbox-recipients-{email.id}"] = str(recipients_cell(email))
             parts[f"outbox-state-{email.id}"] = str(state_cell(email))
             parts[f"outbox-last_error-{email.id}"] = str(error_cell(email))
-            parts[f"outbox-buttons-{email.id}"] = str(buttons_cell(email))
+            parts[f"outbox-buttons-{email.id}"] = str(email_buttons(email))
         return jsonify(cursor=str(self.live_cursor(ids)), interval=3000, parts=parts)
 
     def render(self, template, **kwargs):

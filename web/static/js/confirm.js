@@ -7,6 +7,7 @@
     if (!form.matches || !form.matches('form[data-confirm]')) { return; }
     if (!window.confirm(form.dataset.confirm)) { event.preventDefault(); return; }
     var back = form.querySelector('input[name="url"]');
-    if (back) { back.value = window.location.pathname + window.location.search; }
+    // A form that names its page to come back to (a claim's Emails tab) keeps it.
+    if (back && !back.value) { back.value = window.location.pathname + window.location.search; }
   });
 }());
