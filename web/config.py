@@ -56,8 +56,12 @@ def from_environment() -> dict:
         "SEND_MIN_BACKOFF_MS": int(os.environ.get("SEND_MIN_BACKOFF_MS", 15_000)),
         "SEND_MAX_BACKOFF_MS": int(os.environ.get("SEND_MAX_BACKOFF_MS", 3_600_000)),
         # The reconciler re-enqueues emails untouched this long; the worker sweeps this often.
-        "RECONCILE_AFTER_SECONDS": int(os.environ.get("RECONCILE_AFTER_SECONDS", 120)),
-        "SWEEP_INTERVAL_SECONDS": int(os.environ.get("SWEEP_INTERVAL_SECONDS", 60)),
+        "RECONCILE_AFTER_SECONDS": float(os.environ.get("RECONCILE_AFTER_SECONDS", 120)),
+        "SWEEP_INTERVAL_SECONDS": float(os.environ.get("SWEEP_INTERVAL_SECONDS", 60)),
+        # Dramatiq's time limit on each actor run: a send still talking to the server after
+        # this long is stopped (at its next SMTP reply or time-out), so an email left in
+        # `sending` longer than this plus the SMTP time-out has been abandoned.
+        "WORKER_TIME_LIMIT_SECONDS": float(os.environ.get("WORKER_TIME_LIMIT_SECONDS", 180)),
         # How often each worker process looks for statutory reminders to send (models/reminders.py).
         "REMINDER_INTERVAL_SECONDS": int(os.environ.get("REMINDER_INTERVAL_SECONDS", 300)),
         # Logs: one line per event, "json" or "text", and the lowest level written.
