@@ -38,10 +38,6 @@ class PermanentDeliveryError(DeliveryError):
     """Raised when the mail server refused the email for good (5xx for every recipient)."""
 
 
-class StorageUnavailable(WorkerError):
-    """Raised when received mail cannot be written to STORAGE_DIR (disk full, read-only)."""
-
-
 # Trouble that passes by itself: a dropped or refused database connection, Redis restarting,
 # the disk (or a network file system) failing a call, the mail server saying "later".
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -50,7 +46,6 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
     TransientDeliveryError,
-    StorageUnavailable,
 )
 
 # Dramatiq only carries the retries: the email's own attempt counter (SEND_MAX_ATTEMPTS)
