@@ -6,6 +6,7 @@ from importlib import import_module
 
 from dramatiq.middleware import TimeLimit
 
+from models.storage import start_storage_check
 from web import create_app
 from workers.broker import current_broker
 from workers.middleware import AppContext, PeriodicReminders, PeriodicSweep, SmtpConnections
@@ -25,3 +26,4 @@ logging.getLogger(__name__).info(
     "an email abandoned while sending is sent again within %d s",
     recovery_bound(app.config).total_seconds(),
 )
+start_storage_check(app.config["STORAGE_DIR"])
