@@ -204,9 +204,20 @@ def _attempt(email: Communication, rendered: dict | None) -> None:
         last_error=None,
         sent_at=utcnow(),
     )
-    if _has_human_reply(email_id):  # one came back while other recipients were being retried
-        move(db.session, email_id, {EmailState.SENT}, EmailState.REPLIED, note="reply on record")
     db.session.commit()
+    _mark_replied_if_answered(email_id)  # one came back while it was being sent
+
+
+def _mark_replied_if_answered(email_id: int) -> None:
+    """sent -> replied when a reply is on record. Both the send and the reply's processing
+    ask this after their own commit, so whichever commits last sees the other's work: a reply
+    processed while the email was still `sending` no longer leaves it `sent`."""
+    if _has_human_reply(email_id) and move(
+        db.session, email_id, {EmailState.SENT}, EmailState.REPLIED, note="reply on record"
+    ):
+        db.session.commit()
+    else:
+        db.session.rollback()
 
 
 def _set_sent_at(email_id: int) -> None:
@@ -308,7 +319,7 @@ def process_inbound(inbound_id: int) -> None:
         # query: on SQLite the first write takes the one write lock, which parsing, matching
         # and storing attachments would then hold (a fifth of the worker's time, waiting).
         with db.session.no_autoflush:
-            process(db.session.get(InboundMessage, inbound_id))
+            process(inbound := db.session.get(InboundMessage, inbound_id))
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
@@ -317,6 +328,9 @@ def process_inbound(inbound_id: int) -> None:
             raise  # Dramatiq retries with backoff; the reconciler covers a lost message
         # the message itself is the trouble: keep it, say why
         _set_inbound_status(inbound_id, InboundStatus.FAILED, f"{type(exc).__name__}: {exc}")
+    else:
+        if inbound.communication_id is not None:
+            _mark_replied_if_answered(inbound.communication_id)
 
 
 def _set_inbound_status(inbound_id: int, status: InboundStatus, error: str | None) -> None:
