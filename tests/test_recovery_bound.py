@@ -6,14 +6,20 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from models import ProgressClaim, User
+from models import Communication, ProgressClaim, User
 from models.communication import EmailEvent, EmailState, move
 from tests.conftest import wait_for
+from tests.test_inbound import reply_address, reply_to, smtp_send, wait_for_replies
 from tests.test_pipeline import draft, reaches
 from web.emails import send_claim_email
 from web.extensions import db
 from workers.middleware import PeriodicSweep
-from workers.reconciler import processing_abandoned_after, recovery_bound, sending_abandoned_after
+from workers.reconciler import (
+    processing_abandoned_after,
+    recovery_bound,
+    sending_abandoned_after,
+    sweep,
+)
 
 SETTINGS = {
     "SMTP_URL": "smtp://mail.example:587?starttls=1&timeout=20",
@@ -94,3 +100,18 @@ def test_an_email_abandoned_in_sending_is_sent_again_within_a_short_configured_b
     assert recovered.at - abandoned.at >= timedelta(seconds=2)
     assert [e.state for e in events][-3:] == ["rendered", "sending", "sent"]
     assert len(smtp_server.received) == 1  # killed before the server took it: sent once
+
+
+def test_the_reconciler_marks_replied_an_email_left_sent_with_a_reply_on_record(
+    app, sent, listener, broker
+):
+    smtp_send(listener, reply_to(sent, "Could you explain item 9?"), reply_address(sent))
+    wait_for_replies(sent.id)
+    wait_for(lambda: reaches(sent.id, "replied"), what="the reply to mark the email replied")
+    # What a worker killed between its commit and its re-check leaves: `sent`, a reply on record.
+    db.session.execute(
+        sa.update(Communication).where(Communication.id == sent.id).values(state="sent")
+    )
+    db.session.commit()
+    sweep(timedelta(minutes=2))
+    assert reaches(sent.id, "replied")

@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 
 from models.base import utcnow
 from models.communication import Communication, EmailState, move
-from models.inbound import InboundMessage, InboundStatus, move_inbound
+from models.inbound import InboundMessage, InboundStatus, Reply, ReplyKind, move_inbound
 from web.extensions import db
 from workers.smtp import parse_smtp_url
 
@@ -39,7 +39,8 @@ def recovery_bound(config: Mapping) -> timedelta:
 
 
 def sweep(older_than: timedelta, sending_older_than: timedelta | None = None) -> list[int]:
-    """Re-enqueue the emails nobody has moved for `older_than`; return their ids.
+    """Re-enqueue the emails nobody has moved for `older_than`; return their ids. Emails
+    left `sent` with a reply on record are moved to `replied`.
 
     An email abandoned while `sending` (its worker died mid-conversation) goes back to
     `rendered` and is sent again to the recipients not yet accepted: at least once, never lost.
@@ -72,10 +73,23 @@ def sweep(older_than: timedelta, sending_older_than: timedelta | None = None) ->
             note="sending was abandoned; sending again",
         ):
             reenqueue.append((email_id, state))
+    _settle_replied()
     db.session.commit()
     for email_id, state in reenqueue:
         (render_email if state == EmailState.QUEUED else send_email).send(email_id)
     return [email_id for email_id, _ in reenqueue]
+
+
+def _settle_replied() -> None:
+    """sent -> replied for emails with a reply on record: the send and the reply's processing
+    each make this move after their own commit, and a worker killed between the two commits
+    leaves it undone."""
+    answered = select(Reply.id).where(
+        Reply.communication_id == Communication.id, Reply.kind == ReplyKind.REPLY
+    )
+    query = select(Communication.id).where(Communication.state == EmailState.SENT)
+    for email_id in db.session.scalars(query.where(answered.exists())).all():
+        move(db.session, email_id, {EmailState.SENT}, EmailState.REPLIED, note="reply on record")
 
 
 MAX_PROCESSING_ATTEMPTS = 3
