@@ -6,11 +6,13 @@ import random
 import re
 import signal
 import smtplib
+import socket
 import subprocess
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -91,31 +93,46 @@ class Figures:
 class Monkey:
     """Every `interval` seconds SIGKILLs a worker (the two in turn) and starts it again; every
     second time the inbound listener too; once, Redis is restarted; once, the database
-    connections of every process are cut (PostgreSQL)."""
+    connections of every process are cut (PostgreSQL). A process is killed only once it has
+    come up (a loaded machine can take longer than the interval to start one), so that the
+    run makes progress; it stops by itself after `max_ticks`."""
 
-    def __init__(self, site, workers: dict[str, subprocess.Popen], listener, redis, cut_database):
-        self.site, self.workers, self.listener = site, workers, listener
+    def __init__(self, site, listener_port: int, redis, cut_database):
+        self.site, self.listener_port = site, listener_port
         self.redis, self.cut_database = redis, cut_database
         self.figures = Figures()
+        self.started = 0
+        self.workers = {name: self._start_worker() for name in ("wa", "wb")}
+        self.listener = site.procfile_process("inbound", "inbound-0.log")
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._run, name="chaos-monkey", daemon=True)
-        self.restarted = 0
 
-    def start(self, interval: float, redis_at: int, database_at: int) -> None:
-        self.interval, self.redis_at, self.database_at = interval, redis_at, database_at
+    def start(self, interval: float, max_ticks: int, redis_at: int, database_at: int) -> None:
+        self.interval, self.max_ticks = interval, max_ticks
+        self.redis_at, self.database_at = redis_at, database_at
         self.thread.start()
 
     def stop(self) -> None:
         self.stopped.set()
-        self.thread.join()
+        if self.thread.is_alive():
+            self.thread.join()
 
     def _run(self) -> None:
-        tick = 0
-        while not self.stopped.wait(self.interval):
-            tick += 1
-            self._kill_worker(sorted(self.workers)[tick % 2])
-            if tick % 2 == 0:
-                self._kill_listener()
+        try:
+            self._make_trouble()
+        finally:
+            self.ended_at = time.monotonic()
+
+    def _make_trouble(self) -> None:
+        for tick in range(1, self.max_ticks + 1):
+            if self.stopped.wait(self.interval):
+                return
+            self._kill_a_worker(tick)
+            if tick % 2 == 0 and _accepts(self.listener_port):
+                _kill(self.listener)
+                self.figures.listener_kills += 1
+                log_name = f"inbound-{self.figures.listener_kills}.log"
+                self.listener = self.site.procfile_process("inbound", log_name)
             if tick == self.redis_at:
                 self.redis.stop(signal.SIGKILL)
                 self.redis.start()
@@ -123,17 +140,33 @@ class Monkey:
             if tick == self.database_at and self.cut_database():
                 self.figures.database_cuts += 1
 
-    def _kill_worker(self, name: str) -> None:
-        _kill(self.workers[name])
-        self.figures.worker_kills += 1
-        self.restarted += 1
-        self.workers[name] = self.site.procfile_process("worker", f"{name}-{self.restarted}.log")
+    def _start_worker(self) -> tuple[subprocess.Popen, Path]:
+        self.started += 1
+        log = self.site.folder / f"worker-{self.started}.log"
+        return self.site.procfile_process("worker", log.name), log
 
-    def _kill_listener(self) -> None:
-        _kill(self.listener[0])
-        self.figures.listener_kills += 1
-        name = f"inbound-{self.figures.listener_kills}.log"
-        self.listener[0] = self.site.procfile_process("inbound", name)
+    def _kill_a_worker(self, tick: int) -> None:
+        names = sorted(self.workers)
+        for name in (names[tick % 2], names[(tick + 1) % 2]):  # this one's turn, else the other
+            process, log = self.workers[name]
+            if _booted(log):
+                _kill(process)
+                self.figures.worker_kills += 1
+                self.workers[name] = self._start_worker()
+                return
+
+
+def _booted(log: Path) -> bool:
+    """Whether a dramatiq worker has started (its own log line once its processes are up)."""
+    return log.exists() and b"Worker process is ready for action." in log.read_bytes()
+
+
+def _accepts(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
 
 
 def _kill(process: subprocess.Popen) -> None:
