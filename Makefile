@@ -1,11 +1,12 @@
 # ClaimPost: `make run` starts everything on embedded defaults; `make test` runs the suite;
-# `make bench` measures the pipeline (bench/harness.py) and writes bench/results.json.
+# `make bench` measures the pipeline (bench/harness.py) and writes bench/results.json;
+# `make chaos` runs the long chaos and fuzz runs.
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 INSTALLED = $(VENV)/.installed
 
-.PHONY: run test lint install score-replies bench
+.PHONY: run test lint install score-replies bench chaos
 
 install: $(INSTALLED)
 
@@ -33,3 +34,8 @@ lint: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# The long chaos run (README, Reliability): 1,000 emails and 1,000 replies under faults, and
+# the long fuzz run where tests/fuzz exists.
+chaos: install
+	CHAOS_SCALE=full $(BIN)/python -m pytest -q -p no:cacheprovider tests/chaos $(wildcard tests/fuzz)

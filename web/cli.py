@@ -19,6 +19,7 @@ from models.base import is_one_line, utcnow
 from models.demo import DEMO_ADMIN_EMAIL, seed_demo
 from models.errors import ImportErrorInFile
 from models.importing import import_file, is_email_address
+from models.storage import FileStore
 from web.dev import dev
 from web.extensions import db
 
@@ -177,6 +178,25 @@ def sweep_command(older_than: int | None) -> None:
         click.echo(f"Re-enqueued {len(inbound)} received message(s).")
 
 
+@click.command("check-storage")
+@with_appcontext
+def check_storage_command() -> None:
+    """Hash every stored file and report those whose SHA-256 does not match their name (exit
+    status 1), and partial writes a crash left behind."""
+    root = current_app.config["STORAGE_DIR"]
+    report = FileStore(root).check()
+    for path in report.mismatched:
+        click.echo(f"MISMATCH {path}")
+    for path in report.partial:
+        click.echo(f"PARTIAL {path} (an interrupted write; nothing refers to it)")
+    click.echo(
+        f"Checked {report.files} file(s) in {root}: "
+        + ("each matches its SHA-256." if report.sound else f"{len(report.mismatched)} do not.")
+    )
+    if not report.sound:
+        sys.exit(1)
+
+
 def _as_of(value: str | None) -> datetime:
     """--as-of: an ISO 8601 time; one without an offset is UTC."""
     if value is None:
@@ -278,6 +298,7 @@ def init_app(app: Flask) -> None:
         create_token,
         dev,
         sweep_command,
+        check_storage_command,
         reminders_command,
         inbound_smtp_command,
         ingest_command,

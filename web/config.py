@@ -14,21 +14,25 @@ def mail_catcher_url() -> str:
     return f"smtp://127.0.0.1:{int(os.environ.get('MAIL_CATCHER_PORT', 1025))}"
 
 
-def secret_key(instance_dir: Path) -> str:
-    """SECRET_KEY from the environment, else a random key kept in instance/ across restarts."""
+def secret_keys(instance_dir: Path) -> list[str]:
+    """SECRET_KEYS from the environment (comma-separated, the current key first, retired ones
+    after), else SECRET_KEY alone, else a random key kept in instance/ across restarts."""
+    if keys := [k.strip() for k in os.environ.get("SECRET_KEYS", "").split(",") if k.strip()]:
+        return keys
     if key := os.environ.get("SECRET_KEY"):
-        return key
+        return [key]
     path = instance_dir / "secret_key"
     if not path.exists():
         instance_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
-    return path.read_text().strip()
+    return [path.read_text().strip()]
 
 
 def from_environment() -> dict:
     """The app's settings, each read from its environment variable or defaulted."""
     reply_domain = os.environ.get("REPLY_DOMAIN", "replies.localhost")
+    current_key, *retired_keys = secret_keys(INSTANCE_DIR)
     return {
         "SQLALCHEMY_DATABASE_URI": os.environ.get(
             "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'claimpost.db'}"
@@ -37,7 +41,10 @@ def from_environment() -> dict:
         "SMTP_URL": os.environ.get("SMTP_URL") or mail_catcher_url(),
         "REPLY_DOMAIN": reply_domain,
         "MAIL_DOMAIN": os.environ.get("MAIL_DOMAIN", reply_domain),
-        "SECRET_KEY": secret_key(INSTANCE_DIR),
+        # Signs with the current key; sessions, reply addresses, client links and one-time
+        # codes made with a retired key (Flask's own name for them) still check out.
+        "SECRET_KEY": current_key,
+        "SECRET_KEY_FALLBACKS": retired_keys,
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         # How long the link to the client's page (in every claim email) stays valid.
         "CLIENT_LINK_DAYS": int(os.environ.get("CLIENT_LINK_DAYS", 90)),
@@ -56,8 +63,12 @@ def from_environment() -> dict:
         "SEND_MIN_BACKOFF_MS": int(os.environ.get("SEND_MIN_BACKOFF_MS", 15_000)),
         "SEND_MAX_BACKOFF_MS": int(os.environ.get("SEND_MAX_BACKOFF_MS", 3_600_000)),
         # The reconciler re-enqueues emails untouched this long; the worker sweeps this often.
-        "RECONCILE_AFTER_SECONDS": int(os.environ.get("RECONCILE_AFTER_SECONDS", 120)),
-        "SWEEP_INTERVAL_SECONDS": int(os.environ.get("SWEEP_INTERVAL_SECONDS", 60)),
+        "RECONCILE_AFTER_SECONDS": float(os.environ.get("RECONCILE_AFTER_SECONDS", 120)),
+        "SWEEP_INTERVAL_SECONDS": float(os.environ.get("SWEEP_INTERVAL_SECONDS", 60)),
+        # Dramatiq's time limit on each actor run: a send still talking to the server after
+        # this long is stopped (at its next SMTP reply or time-out), so an email left in
+        # `sending` longer than this plus the SMTP time-out has been abandoned.
+        "WORKER_TIME_LIMIT_SECONDS": float(os.environ.get("WORKER_TIME_LIMIT_SECONDS", 180)),
         # How often each worker process looks for statutory reminders to send (models/reminders.py).
         "REMINDER_INTERVAL_SECONDS": int(os.environ.get("REMINDER_INTERVAL_SECONDS", 300)),
         # Logs: one line per event, "json" or "text", and the lowest level written.

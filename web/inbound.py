@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import logging
 import re
 import time
 
@@ -9,10 +10,12 @@ import redis
 from flask import Blueprint, abort, current_app, jsonify, request
 
 from workers.broker import current_broker
+from workers.errors import is_transient
 from workers.inbound_smtp import inbound_size_limit
 from workers.intake import take_in
 
 bp = Blueprint("inbound_mime", __name__)
+log = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 300
 
@@ -35,7 +38,8 @@ def _redis() -> redis.Redis:
 @bp.route("/inbound/mime", methods=["POST"])
 def receive_mime():
     """Store a raw RFC 5322 message (202 once stored durably); 401 for a bad or replayed
-    signature; 404 while INBOUND_WEBHOOK_SECRET is unset."""
+    signature; 503 when it cannot be stored now (disk full or unwritable, database away);
+    404 while INBOUND_WEBHOOK_SECRET is unset."""
     secret = current_app.config["INBOUND_WEBHOOK_SECRET"]
     if not secret:
         abort(404)
@@ -62,7 +66,18 @@ def receive_mime():
         return jsonify(error="this signature was already used (replay)"), 401
     try:
         message, created = take_in(body, "webhook")
-    except BaseException:
+    except BaseException as exc:
         _redis().delete(replay_key)  # a sender retrying after our failure is not a replay
+        if isinstance(exc, Exception) and is_transient(exc):  # disk full, database away...
+            log.warning("could not store an inbound message; answered 503", exc_info=True)
+            return _try_again_later()
         raise
     return jsonify(id=message.id, duplicate=not created), 202
+
+
+def _try_again_later():
+    """503 with Retry-After: nothing was stored, the provider should send it again."""
+    response = jsonify(error="the message could not be stored now; send it again later")
+    response.status_code = 503
+    response.headers["Retry-After"] = "60"
+    return response

@@ -8,7 +8,6 @@ from datetime import timedelta
 import dramatiq
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -32,17 +31,19 @@ from web.extensions import db
 from workers import metrics
 from workers.broker import current_broker
 from workers.delivery import backoff_ms, message_as_sent, message_bytes, send_now
-from workers.errors import DeliveryError, EmailDoesNotExist, TransientDeliveryError
+from workers.errors import (
+    DeliveryError,
+    EmailDoesNotExist,
+    TransientDeliveryError,
+    is_transient,
+    retry_when,
+)
 from workers.failures import deferred_recipients, delivery_failure, own_failure
 from workers.render import render
 from workers.replies import process
 from workers.smtp import Delivery, ServerReply, parse_smtp_url
 
 current_broker()  # fails loudly if this module is imported before the broker is set up
-
-# Our own attempt counter in the database decides when sending fails; Dramatiq only carries
-# the retries, so its limit is just a backstop against a message looping for ever.
-BACKSTOP_RETRIES = 100
 
 
 def _contract_graph():
@@ -74,7 +75,7 @@ def _load(email_id: int, graph: tuple = ()) -> Communication:
     return email
 
 
-@dramatiq.actor(actor_name="email.render", queue_name="email", max_retries=BACKSTOP_RETRIES)
+@dramatiq.actor(actor_name="email.render", queue_name="email", retry_when=retry_when)
 def render_email(email_id: int) -> None:
     """queued -> rendered -> sending: snapshot the claim's Detail as HTML, text and its PDF,
     and go straight on to the first send attempt (both moves in one commit, no second message
@@ -88,11 +89,11 @@ def render_email(email_id: int) -> None:
         if not email.snapshot_sha256:
             with metrics.timed("render", email.claim.project.company_id):
                 values = render(email, FileStore(current_app.config["STORAGE_DIR"]))
-    except (OperationalError, OSError):
+    except Exception as exc:
         db.session.rollback()
-        raise  # trouble of ours (database, disk): Dramatiq retries with backoff
-    except Exception as exc:  # the rendering itself breaks: fail visibly, never loop
-        db.session.rollback()
+        if is_transient(exc):
+            raise  # trouble of ours (database, disk): Dramatiq retries with backoff
+        # the rendering itself breaks: fail visibly, never loop
         error = f"rendering failed: {type(exc).__name__}: {exc}"
         move(
             db.session,
@@ -115,7 +116,7 @@ def render_email(email_id: int) -> None:
         send_email.send_with_options(args=(email_id,), delay=retry.delay)
 
 
-@dramatiq.actor(actor_name="email.send", queue_name="email", max_retries=BACKSTOP_RETRIES)
+@dramatiq.actor(actor_name="email.send", queue_name="email", retry_when=retry_when)
 def send_email(email_id: int) -> None:
     """rendered -> sending -> sent: another attempt after transient trouble (or one the
     reconciler re-enqueued)."""
@@ -229,9 +230,20 @@ def _attempt(email: Communication, rendered: dict | None) -> None:
             sent_at=utcnow(),
             **NO_FAILURE,
         )
-    if _has_human_reply(email_id):  # one came back while other recipients were being retried
-        move(db.session, email_id, {EmailState.SENT}, EmailState.REPLIED, note="reply on record")
     db.session.commit()
+    _mark_replied_if_answered(email_id)  # one came back while it was being sent
+
+
+def _mark_replied_if_answered(email_id: int) -> None:
+    """sent -> replied when a reply is on record. Both the send and the reply's processing
+    ask this after their own commit, so whichever commits last sees the other's work: a reply
+    processed while the email was still `sending` no longer leaves it `sent`."""
+    if _has_human_reply(email_id) and move(
+        db.session, email_id, {EmailState.SENT}, EmailState.REPLIED, note="reply on record"
+    ):
+        db.session.commit()
+    else:
+        db.session.rollback()
 
 
 def _set_sent_at(email_id: int) -> None:
@@ -362,7 +374,7 @@ def _after_transient_trouble(email: Communication, error: str, failure: Failure)
     raise dramatiq.Retry(f"email {email.id}: {error}", delay=delay)
 
 
-@dramatiq.actor(actor_name="inbound.process", queue_name="inbound", max_retries=10)
+@dramatiq.actor(actor_name="inbound.process", queue_name="inbound", retry_when=retry_when)
 def process_inbound(inbound_id: int) -> None:
     """stored -> processing -> matched / unmatched / auto_reply / bounce. Trouble of ours
     (database, disk) is retried; a message that breaks the processing itself is kept as
@@ -382,15 +394,18 @@ def process_inbound(inbound_id: int) -> None:
         # query: on SQLite the first write takes the one write lock, which parsing, matching
         # and storing attachments would then hold (a fifth of the worker's time, waiting).
         with db.session.no_autoflush:
-            process(db.session.get(InboundMessage, inbound_id))
+            process(inbound := db.session.get(InboundMessage, inbound_id))
         db.session.commit()
-    except (OperationalError, OSError):
+    except Exception as exc:
         db.session.rollback()
-        _set_inbound_status(inbound_id, InboundStatus.STORED, None)
-        raise  # Dramatiq retries with backoff; the reconciler covers a lost message
-    except Exception as exc:  # the message itself is the trouble: keep it, say why
-        db.session.rollback()
+        if is_transient(exc):
+            _set_inbound_status(inbound_id, InboundStatus.STORED, None)
+            raise  # Dramatiq retries with backoff; the reconciler covers a lost message
+        # the message itself is the trouble: keep it, say why
         _set_inbound_status(inbound_id, InboundStatus.FAILED, f"{type(exc).__name__}: {exc}")
+    else:
+        if inbound.communication_id is not None:
+            _mark_replied_if_answered(inbound.communication_id)
 
 
 def _set_inbound_status(inbound_id: int, status: InboundStatus, error: str | None) -> None:

@@ -12,6 +12,7 @@ import logging
 from aiosmtpd.controller import Controller
 from flask import Flask
 
+from models.client_link import signing_keys
 from web.extensions import db
 from workers.intake import record_refusal, take_in
 from workers.replies import token_of
@@ -32,7 +33,7 @@ class ReplyHandler:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         config = self.app.config
-        if token_of(address, config["REPLY_DOMAIN"], config["SECRET_KEY"]) is None:
+        if token_of(address, config["REPLY_DOMAIN"], signing_keys(config)) is None:
             refusal = "550 5.1.1 No such reply address"
             await asyncio.get_running_loop().run_in_executor(
                 None, self._record_refusal, envelope.mail_from or "", address, refusal

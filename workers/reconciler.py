@@ -1,30 +1,54 @@
 """The reconciler: re-enqueue emails stuck in queued/rendered/sending and received mail not yet
 processed, so losing the broker (Redis flushed or restarted) loses nothing."""
 
+from collections.abc import Mapping
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import or_, select
 
 from models.base import utcnow
 from models.communication import Communication, EmailState, move
-from models.inbound import InboundMessage, InboundStatus, move_inbound
+from models.inbound import InboundMessage, InboundStatus, Reply, ReplyKind, move_inbound
 from web.extensions import db
-
-# A send still `sending` after this long has certainly been abandoned: Dramatiq's time limit
-# (10 minutes by default) stops an actor well before, and each SMTP step times out sooner.
-SENDING_ABANDONED_AFTER = timedelta(minutes=15)
+from workers.smtp import parse_smtp_url
 
 
-def sweep(
-    older_than: timedelta, sending_older_than: timedelta = SENDING_ABANDONED_AFTER
-) -> list[int]:
-    """Re-enqueue the emails nobody has moved for `older_than`; return their ids.
+def sending_abandoned_after(config: Mapping) -> timedelta:
+    """How long an email may sit in `sending` before it has certainly been abandoned.
+
+    A live send cannot stay longer than Dramatiq's time limit (WORKER_TIME_LIMIT_SECONDS)
+    plus one SMTP time-out: the limit interrupts the actor as soon as its blocking call
+    returns, and no call waits on the server longer than the time-out. RECONCILE_AFTER_SECONDS
+    governs when it is longer."""
+    in_flight = config["WORKER_TIME_LIMIT_SECONDS"] + parse_smtp_url(config["SMTP_URL"]).timeout
+    return timedelta(seconds=max(config["RECONCILE_AFTER_SECONDS"], in_flight))
+
+
+def processing_abandoned_after(config: Mapping) -> timedelta:
+    """How long received mail may sit in `processing` before its worker has certainly died."""
+    return timedelta(
+        seconds=max(config["RECONCILE_AFTER_SECONDS"], config["WORKER_TIME_LIMIT_SECONDS"])
+    )
+
+
+def recovery_bound(config: Mapping) -> timedelta:
+    """The longest an email abandoned in `sending` waits: until it counts as abandoned, plus
+    one interval of the periodic sweep."""
+    return sending_abandoned_after(config) + timedelta(seconds=config["SWEEP_INTERVAL_SECONDS"])
+
+
+def sweep(older_than: timedelta, sending_older_than: timedelta | None = None) -> list[int]:
+    """Re-enqueue the emails nobody has moved for `older_than`; return their ids. Emails
+    left `sent` with a reply on record are moved to `replied`.
 
     An email abandoned while `sending` (its worker died mid-conversation) goes back to
     `rendered` and is sent again to the recipients not yet accepted: at least once, never lost.
     """
     from workers.actors import render_email, send_email
 
+    if sending_older_than is None:
+        sending_older_than = sending_abandoned_after(current_app.config)
     now = utcnow()
     cutoff, sending_cutoff = now - older_than, now - sending_older_than
     waiting = (
@@ -49,23 +73,38 @@ def sweep(
             note="sending was abandoned; sending again",
         ):
             reenqueue.append((email_id, state))
+    _settle_replied()
     db.session.commit()
     for email_id, state in reenqueue:
         (render_email if state == EmailState.QUEUED else send_email).send(email_id)
     return [email_id for email_id, _ in reenqueue]
 
 
+def _settle_replied() -> None:
+    """sent -> replied for emails with a reply on record: the send and the reply's processing
+    each make this move after their own commit, and a worker killed between the two commits
+    leaves it undone."""
+    answered = select(Reply.id).where(
+        Reply.communication_id == Communication.id, Reply.kind == ReplyKind.REPLY
+    )
+    query = select(Communication.id).where(Communication.state == EmailState.SENT)
+    for email_id in db.session.scalars(query.where(answered.exists())).all():
+        move(db.session, email_id, {EmailState.SENT}, EmailState.REPLIED, note="reply on record")
+
+
 MAX_PROCESSING_ATTEMPTS = 3
 
 
 def sweep_inbound(
-    older_than: timedelta, processing_older_than: timedelta = SENDING_ABANDONED_AFTER
+    older_than: timedelta, processing_older_than: timedelta | None = None
 ) -> list[int]:
     """Re-enqueue received messages stored but not processed for `older_than`, and those whose
     processing was abandoned (its worker died); one abandoned MAX_PROCESSING_ATTEMPTS times
     (it kills or outlasts every worker) is failed for an operator instead."""
     from workers.actors import process_inbound
 
+    if processing_older_than is None:
+        processing_older_than = processing_abandoned_after(current_app.config)
     now = utcnow()
     abandoned_before = now - processing_older_than
     rows = db.session.execute(

@@ -2,6 +2,7 @@
 the bounce or the client's decision. Never answers anything (no mail loops)."""
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email import policy
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from models.approvers import NOT_AUTHENTICATED, standing
 from models.base import utcnow
 from models.claim_decision import record_decision
+from models.client_link import signing_keys
 from models.communication import Communication, DeliveryStatus, EmailState, move
 from models.decision import Decision, read_decision
 from models.inbound import (
@@ -44,19 +46,20 @@ class Match:
     method: MatchMethod
 
 
-def token_of(address: str, reply_domain: str, secret: str) -> str | None:
-    """The signed reply token in one of our reply addresses, or None."""
+def token_of(address: str, reply_domain: str, keys: Sequence[str]) -> str | None:
+    """The signed reply token in one of our reply addresses, or None (forged, altered,
+    truncated, or signed with a key no longer listed)."""
     found = TOKEN_ADDRESS.match(address.strip().strip("<>"))
     if not found or found.group(2).lower() != reply_domain.lower():
         return None
     token = found.group(1).lower()
-    return token if is_signed_reply_token(token, secret) else None
+    return token if is_signed_reply_token(token, keys) else None
 
 
 def _by_token(addresses: list[str]) -> Communication | None:
     config = current_app.config
     for address in addresses:
-        if token := token_of(address, config["REPLY_DOMAIN"], config["SECRET_KEY"]):
+        if token := token_of(address, config["REPLY_DOMAIN"], signing_keys(config)):
             email = db.session.scalar(
                 select(Communication).where(Communication.reply_token == token)
             )
@@ -114,7 +117,7 @@ def _from_us(parsed: ParsedMail) -> bool:
         and token_of(
             parsed.from_address,
             current_app.config["REPLY_DOMAIN"],
-            current_app.config["SECRET_KEY"],
+            signing_keys(current_app.config),
         )
     )
 
