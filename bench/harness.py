@@ -162,7 +162,8 @@ class Processes:
                 raise RuntimeError(f"{name} exited with {child.returncode}:\n{log}")
 
 
-def _descendants(pid: int) -> list[int]:
+def descendants(pid: int) -> list[int]:
+    """Every process under `pid` (its children, theirs, ...), read from /proc."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -200,7 +201,7 @@ class MemorySampler:
 
     def _run(self) -> None:
         while not self.stopped.wait(0.5):
-            sizes = [_rss_mb(p) for p in [self.pid, *_descendants(self.pid)]]
+            sizes = [_rss_mb(p) for p in [self.pid, *descendants(self.pid)]]
             sizes = [s for s in sizes if s is not None]
             if sizes:
                 self.samples.append(max(sizes))

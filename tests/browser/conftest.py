@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bench.harness import descendants
 from tests.mail import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -114,6 +115,24 @@ class DevServer:
         """A session on the instance's own database (to look things up, or set up a user)."""
         with Session(self.engine) as session:
             yield session
+
+    @contextmanager
+    def worker_paused(self):
+        """The dev server's dramatiq processes frozen (SIGSTOP) for the block: what is queued
+        meanwhile waits on the broker until they go on (SIGCONT)."""
+        workers = [
+            pid
+            for pid in descendants(self.process.pid)
+            if b"dramatiq" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
+        assert workers, "the dev server runs a dramatiq worker"
+        for pid in workers:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            for pid in workers:
+                os.kill(pid, signal.SIGCONT)
 
     def stop(self) -> None:
         if self.process.poll() is None:

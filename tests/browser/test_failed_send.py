@@ -113,10 +113,7 @@ def test_a_missing_attachment_says_so_and_retry_from_the_claim_sends_it(
     smtp.handler.rcpt_reply = None
     upload = tmp_path / "Stat-Dec.pdf"
     upload.write_bytes(STAT_DEC)
-    # The file's place in storage is taken by a folder: the upload seems stored, but the
-    # worker finds no file there, as when a worker's STORAGE_DIR lacks it.
     stored = FileStore(dev.instance / "files").path(hashlib.sha256(STAT_DEC).hexdigest())
-    stored.mkdir(parents=True)
     claim = demo_claim(dev)
     page = new_page()
     log_in(page, dev, ADMIN, PASSWORD)
@@ -128,9 +125,11 @@ def test_a_missing_attachment_says_so_and_retry_from_the_claim_sends_it(
         message="Hello.",
         attach=upload,
     )
-    page.click('button[type="submit"]:has-text("Send")')
-    stays_unreloaded(page)
-    row = email_row(page, "Claim 3, with its stat dec")
+    with dev.worker_paused():  # the email waits in the queue while its file goes missing,
+        page.click('button[type="submit"]:has-text("Send")')
+        stays_unreloaded(page)
+        row = email_row(page, "Claim 3, with its stat dec")
+        stored.unlink()  # as when a worker's STORAGE_DIR lacks what the web process stored
     expect()(row.locator("[data-state]")).to_have_attribute("data-state", "failed", timeout=30_000)
     expect()(row.locator(".email-failure")).to_contain_text(
         "The attachment Stat-Dec.pdf is missing from storage; attach it again and Retry."
@@ -143,7 +142,6 @@ def test_a_missing_attachment_says_so_and_retry_from_the_claim_sends_it(
     expect()(row.locator(".failure-detail code")).to_contain_text(str(stored))
     shot(page, "failed-email-in-words")
 
-    stored.rmdir()
     stored.write_bytes(STAT_DEC)  # attaching it again puts the same bytes in the same place
     asked = []
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
