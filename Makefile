@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 INSTALLED = $(VENV)/.installed
 
-.PHONY: run test lint install score-replies bench
+.PHONY: run test lint install score-replies bench fuzz
 
 install: $(INSTALLED)
 
@@ -33,3 +33,7 @@ lint: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# The long fuzz run (at least 100,000 inputs, deterministic); `make test` runs a short one.
+fuzz: install
+	CHAOS_SCALE=full $(BIN)/python -m pytest tests/fuzz
