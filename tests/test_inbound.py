@@ -75,7 +75,11 @@ def reply_to(
 
 def personalised(fixture: str, email: Communication) -> bytes:
     """A stored real-client fixture, re-addressed to the email this test sent."""
-    raw = (FIXTURES / fixture).read_bytes()
+    return readdressed((FIXTURES / fixture).read_bytes(), email)
+
+
+def readdressed(raw: bytes, email: Communication) -> bytes:
+    """A message written to the fixtures' token and Message-ID, re-addressed to `email`."""
     raw = re.sub(
         rb"(?i)" + FIXTURE_TOKEN + rb"\.[0-9a-f]{8}@replies\.localhost",
         email.message_id.strip("<>").encode(),
