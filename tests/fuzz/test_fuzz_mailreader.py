@@ -67,13 +67,13 @@ def test_broken_real_and_mail_shaped_messages_are_read_whole(raw):
     counted("parse_mail", read_storable, raw)
 
 
-@fuzz_settings(short=150, full=20_000)
+@fuzz_settings(short=150, full=30_000)
 @given(hostile_text, hostile_text)
 def test_quote_stripping_and_decision_reading_never_raise(text, subject):
     counted("read_answer+read_decision", read_reply_text, text, subject)
 
 
-@fuzz_settings(short=100, full=15_000)
+@fuzz_settings(short=100, full=25_000)
 @given(hostile_text)
 def test_ids_addresses_tokens_and_html_never_raise(value):
     counted("header values", read_header_value, value)
