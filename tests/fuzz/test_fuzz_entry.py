@@ -4,6 +4,7 @@ stores the message and answers 250, and the worker's actor processes it to an en
 
 import asyncio
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
@@ -35,7 +36,11 @@ def receive(handler: ReplyHandler, raw: bytes, rcpts: list[str]) -> str:
     envelope = Envelope()
     envelope.mail_from, envelope.rcpt_tos = "olivia@owner.example", rcpts
     envelope.content = envelope.original_content = raw
-    answer = asyncio.run(handler.handle_DATA(None, None, envelope))
+    # On a thread of its own, as in the listener: this thread may already run an event loop
+    # (Playwright's, when the browser tests ran first in this process).
+    with ThreadPoolExecutor(1) as listener_thread:
+        answer = listener_thread.submit(asyncio.run, handler.handle_DATA(None, None, envelope))
+        answer = answer.result()
     newest = db.session.scalar(sa.select(InboundMessage).order_by(InboundMessage.id.desc()))
     if newest is not None and newest.status == "stored":
         process_inbound.fn(newest.id)
