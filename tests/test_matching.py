@@ -68,7 +68,9 @@ def test_when_token_in_reply_to_and_references_disagree_the_design_order_decides
     def pick(index, render, nothing):
         return nothing if index is None else render(emails[index])
 
-    forged = f"claims+{emails[1].reply_token[:-1]}x@replies.localhost"
+    token = emails[1].reply_token
+    forged_token = token[:-1] + ("x" if token[-1] != "x" else "y")  # one signature character off
+    forged = f"claims+{forged_token}@replies.localhost"
     raw = message(
         forged if to == "forged" else pick(to, address, NOBODY),
         pick(in_reply_to, lambda e: e.message_id, UNKNOWN_ID),
