@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 INSTALLED = $(VENV)/.installed
 
-.PHONY: run test lint install score-replies bench chaos
+.PHONY: run test lint install score-replies bench chaos fuzz
 
 install: $(INSTALLED)
 
@@ -39,3 +39,7 @@ bench: install
 # the long fuzz run where tests/fuzz exists.
 chaos: install
 	CHAOS_SCALE=full $(BIN)/python -m pytest -q -p no:cacheprovider tests/chaos $(wildcard tests/fuzz)
+
+# The long fuzz run (at least 100,000 inputs, deterministic); `make test` runs a short one.
+fuzz: install
+	CHAOS_SCALE=full $(BIN)/python -m pytest tests/fuzz

@@ -9,7 +9,7 @@ import logging
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text, false, update
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, Email, Str200, Timestamp, utcnow
@@ -84,6 +84,8 @@ class Communication(Base):
             "sent_at",
             "created_at",
         ),
+        # An API client's Idempotency-Key: a POST repeated after a lost answer is one email.
+        UniqueConstraint("sender_id", "idempotency_key", name="uq_communication_idempotency"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -100,6 +102,8 @@ class Communication(Base):
     message_id: Mapped[str] = mapped_column(String(300), unique=True)
     # Names the email in the client page's link (see models/client_link.py).
     client_key: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # The Idempotency-Key the API client sent with the POST that created it, if any.
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
     attempts: Mapped[int] = mapped_column(default=0)
     retry_at: Mapped[Timestamp | None]  # when a send that met transient trouble is retried
     last_error: Mapped[str | None] = mapped_column(Text)  # the technical detail, for operators

@@ -3,6 +3,7 @@ and JSON errors."""
 
 import re
 from datetime import date
+from email.message import EmailMessage
 
 import pytest
 
@@ -12,13 +13,22 @@ from models import (
     Contact,
     ContractStatus,
     HeadContract,
+    InboundMessage,
     ProgressClaim,
     Project,
     User,
 )
 from models.demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD
+from tests.conftest import wait_for
 from tests.contract_fields import LINE_FIELDS, SUMMARY_FIELDS
 from web.extensions import db
+from workers.intake import take_in
+
+
+def state_of(message: InboundMessage) -> str:
+    db.session.expire_all()
+    return db.session.get(InboundMessage, message.id).status
+
 
 CLAIM_KEYS = {"id", "number", "project_id", "head_contract", "status", "period_start", "period_end"}
 LINE_KEYS = set(LINE_FIELDS)
@@ -490,7 +500,13 @@ def test_errors_outside_the_api_stay_html(app, demo):
     assert not response.is_json
 
 
-def test_metrics_count_emails_and_mail_for_company_admins(app, demo, make_user, make_token):
+def test_metrics_count_emails_and_mail_for_company_admins(app, sent, make_user, make_token):
+    reply = EmailMessage()
+    reply["From"], reply["To"] = "olivia@owner.example", f"claims+{sent.reply_token}@x.example"
+    reply["Message-ID"], reply["In-Reply-To"] = "<metrics-reply@owner.example>", sent.message_id
+    reply.set_content("Approved.")
+    inbound, _ = take_in(bytes(reply), "ingest")
+    wait_for(lambda: state_of(inbound) == "matched", what="the reply to be processed")
     admin = make_user("ops@harbourside.example", admin=True)
     client = app.test_client()
     assert client.get("/metrics").status_code == 401
@@ -499,7 +515,12 @@ def test_metrics_count_emails_and_mail_for_company_admins(app, demo, make_user, 
     assert response.status_code == 200 and response.mimetype == "text/plain"
     text = response.get_data(as_text=True)
     assert "# TYPE claimpost_emails gauge" in text
-    assert f'claimpost_recipients{{company="{admin.company_id}",status="bounced"}} 0' in text
+    company = f'company="{admin.company_id}"'
+    assert f'claimpost_emails{{{company},state="replied"}} 1' in text
+    assert f'claimpost_emails{{{company},state="sent"}} 0' in text
+    assert f'claimpost_recipients{{{company},status="accepted"}} 3' in text
+    assert f'claimpost_recipients{{{company},status="bounced"}} 0' in text
+    assert f'claimpost_inbound_messages{{{company},status="matched"}} 1' in text
     member = make_user("pm2@harbourside.example")
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {make_token(member)}"
     assert client.get("/metrics").status_code == 403

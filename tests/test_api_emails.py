@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -712,3 +713,69 @@ def test_blind_copies_are_shown_only_to_the_sender_and_billing_admins(api, users
 
     assert kinds("standard") == kinds("project_admin") == ["bcc", "to"]
     assert kinds("quentin") == kinds("fiona") == kinds("read_only") == ["to"]
+
+
+# --- Idempotency-Key: a POST repeated after a lost answer is one email ----------------------
+
+
+def emails_count() -> int:
+    db.session.expire_all()
+    return db.session.scalar(sa.select(sa.func.count(Communication.id)))
+
+
+def post_with_key(client, claim_id: int, key: str, message: str = "Our claim."):
+    return client.post(
+        f"/api/v1/claims/{claim_id}/emails",
+        json={"to": ["olivia@owner.example"], "message": message},
+        headers={"Idempotency-Key": key},
+    )
+
+
+def test_the_same_idempotency_key_twice_is_one_email(api, users, claim_id, broker):
+    client = api(users["standard"])
+    first = post_with_key(client, claim_id, "7f1c8e2a-claim-3-october")
+    again = post_with_key(client, claim_id, "7f1c8e2a-claim-3-october", message="changed")
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert again.get_json()["id"] == first.get_json()["id"]
+    assert emails_count() == 1
+    other = post_with_key(client, claim_id, "another-key")
+    assert other.status_code == 202 and other.get_json()["id"] != first.get_json()["id"]
+    assert emails_count() == 2
+
+
+def test_a_key_belongs_to_its_sender_and_names_one_claims_email(api, users, claim_ids, broker):
+    key = "shared-key-1"
+    mine = post_with_key(api(users["standard"]), claim_ids[2], key)
+    theirs = post_with_key(api(users["project_admin"]), claim_ids[2], key)
+    assert theirs.status_code == 202 and theirs.get_json()["id"] != mine.get_json()["id"]
+    elsewhere = post_with_key(api(users["standard"]), claim_ids[1], key)
+    assert elsewhere.status_code == 422
+    assert "another claim" in elsewhere.get_json()["error"]
+    assert emails_count() == 2
+
+
+@pytest.mark.parametrize("key", ["", "has space", "x" * 256, "naïve"])
+def test_a_malformed_idempotency_key_is_400(api, users, claim_id, broker, key):
+    response = post_with_key(api(users["standard"]), claim_id, key)
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.get_json()["error"]
+    assert emails_count() == 0
+
+
+def test_two_requests_with_one_key_at_the_same_moment_make_one_email(api, users, claim_id, broker):
+    clients = [api(users["standard"]) for _ in range(2)]
+    start = threading.Barrier(2)
+    answers = []
+
+    def post(client):
+        start.wait()
+        answers.append(post_with_key(client, claim_id, "race-key"))
+
+    threads = [threading.Thread(target=post, args=(c,)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a.status_code for a in answers] == [202, 202]
+    assert len({a.get_json()["id"] for a in answers}) == 1
+    assert emails_count() == 1

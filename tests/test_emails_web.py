@@ -2,6 +2,7 @@
 
 import io
 import re
+from datetime import timedelta
 from hashlib import sha256
 
 import pytest
@@ -14,6 +15,7 @@ from tests.mail import free_port
 from web.extensions import db
 from workers.actors import render_email
 from workers.mailcatcher import start_mail_catcher
+from workers.reconciler import sweep
 
 PM = "priya.pm@harbourside.example"  # standard member of the demo project
 ADMIN = "admin@harbourside.example"  # company admin
@@ -43,6 +45,11 @@ def compose(client, claim_id: int, **fields):
 
 def emails_count() -> int:
     return db.session.scalar(sa.select(sa.func.count(Communication.id)))
+
+
+def emails_state(email_id: int) -> str:
+    db.session.expire_all()
+    return db.session.get(Communication, email_id).state
 
 
 def test_the_compose_form_is_prefilled_for_the_sender(login, claim_id, broker):
@@ -273,7 +280,7 @@ def test_the_mailbox_shows_caught_mail_as_the_recipient_sees_it(
 
 
 def test_a_broker_outage_after_saving_still_confirms_and_the_reconciler_sends_it(
-    login, claim_id, broker, monkeypatch
+    login, claim_id, worker, smtp_server, monkeypatch
 ):
     def broker_down(*args, **kwargs):
         raise ConnectionError("Redis is down")
@@ -281,7 +288,14 @@ def test_a_broker_outage_after_saving_still_confirms_and_the_reconciler_sends_it
     monkeypatch.setattr(render_email, "send", broker_down)
     response = compose(login(PM, DEMO_PASSWORD), claim_id, to=contact_id("olivia@owner.example"))
     assert response.status_code == 302  # the user sees "Communication Created", sends no copy
-    assert [e.state for e in db.session.scalars(sa.select(Communication))] == ["queued"]
+    [email] = db.session.scalars(sa.select(Communication)).all()
+    assert email.state == "queued" and smtp_server.received == []
+    monkeypatch.undo()  # the broker is back
+    assert sweep(timedelta(0)) == [email.id]
+    wait_for(lambda: emails_state(email.id) == "sent", what="the reconciled email to be sent")
+    [delivered] = smtp_server.received
+    assert delivered.rcpt_tos == ["olivia@owner.example"]
+    assert delivered.message["Message-ID"] == email.message_id
 
 
 def test_the_outbox_searches_by_subject_and_recipient(login, claim_id, broker):

@@ -13,6 +13,7 @@ from models import BillingPermission, Communication, ProgressClaim, User
 from models.claim import ClaimStatus, move_claim_status, set_claim_lines
 from models.communication import move
 from models.compose import Draft, Upload
+from models.errors import PermissionDenied
 from models.storage import FileStore
 from tests.conftest import wait_for
 from web.emails import retry_email, send_claim_email
@@ -278,7 +279,7 @@ def test_an_email_interrupted_while_sending_is_sent_again(
 
 def test_read_only_users_cannot_send(claim, make_user, broker):
     reader = make_user("reader@harbourside.example", claim.project.id, BillingPermission.READ_ONLY)
-    with pytest.raises(Exception, match="standard permission"):
+    with pytest.raises(PermissionDenied, match="This needs standard permission on project"):
         send_claim_email(claim, reader, draft())
     assert db.session.scalar(sa.select(sa.func.count(Communication.id))) == 0
 
@@ -355,13 +356,14 @@ def test_an_email_whose_rendering_breaks_fails_with_the_error_instead_of_looping
 
 
 def test_a_fault_that_is_not_the_servers_fails_the_email_instead_of_looping(
-    app, claim, sender, worker, smtp_server
+    app, claim, sender, broker, smtp_server, request
 ):
-    email = send_claim_email(claim, sender, draft())
+    email = send_claim_email(claim, sender, draft())  # queued on the broker; no worker yet
     stored = db.session.get(Communication, email.id).attachments[0].sha256
     path = FileStore(app.config["STORAGE_DIR"]).path(stored)
     content = path.read_bytes()
     path.unlink()  # e.g. a worker whose STORAGE_DIR lacks the file
+    request.getfixturevalue("worker")  # starts only now: it cannot have sent it already
     try:
         wait_for(lambda: reaches(email.id, "failed"), what="the email to fail")
     finally:

@@ -123,13 +123,15 @@ def test_a_wrong_password_is_a_permanent_failure(starttls_server):
 
 def test_plain_text_where_the_server_requires_starttls_is_not_delivered(starttls_server):
     port, handler = starttls_server
-    with pytest.raises((PermanentDeliveryError, TransientDeliveryError)):
+    # Permanent: the 530 says our settings are wrong, which eight retries would not change.
+    with pytest.raises(PermanentDeliveryError, match="530 Must issue a STARTTLS") as refused:
         deliver(
             parse_smtp_url(f"smtp://127.0.0.1:{port}"),
             "claims+t@replies.localhost",
             ["b@example.com"],
             MESSAGE,
         )
+    assert not isinstance(refused.value, TransientDeliveryError)
     assert handler.received == []
 
 

@@ -1,10 +1,12 @@
 """The JSON API under /api/v1, authenticated by bearer tokens."""
 
 import json
+import re
 from typing import Any, NoReturn
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, g, jsonify, request
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, selectinload
 from werkzeug.datastructures import FileStorage, WWWAuthenticate
 from werkzeug.exceptions import (
@@ -328,19 +330,53 @@ def draft_from_request() -> Draft:
     )
 
 
+# What an Idempotency-Key may be (draft-ietf-httpapi-idempotency-key-header: a string the
+# client makes unique, e.g. a UUID): printable ASCII, 1 to 255 characters.
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+def _idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
+        abort(400, "Idempotency-Key must be 1 to 255 printable ASCII characters, no spaces.")
+    return key
+
+
+def _created_with(key: str | None, claim_id: int) -> Communication | None:
+    """The email the caller already created with this Idempotency-Key, if any; 422 if it is
+    another claim's (a key names one request, never two)."""
+    if key is None:
+        return None
+    email = db.session.scalar(
+        sa.select(Communication).where(
+            Communication.sender_id == g.api_user.id, Communication.idempotency_key == key
+        )
+    )
+    if email is not None and email.claim_id != claim_id:
+        abort(422, "This Idempotency-Key was used for an email of another claim.")
+    return email
+
+
 @bp.post("/claims/<int:claim_id>/emails")
 def send_email(claim_id: int):
-    """Compose an email about the claim and queue it for sending: 202 with the email."""
+    """Compose an email about the claim and queue it for sending: 202 with the email. With an
+    Idempotency-Key, a repeat of the request (an answer lost on the way back) answers the
+    email the first one created, and creates nothing."""
     claim = visible_claim_or_404(claim_id)
+    key = _idempotency_key()
     try:
         # Checked before the body is read: a caller who may not send learns nothing more.
         require(g.api_user, claim.project, BillingPermission.STANDARD)
-        draft = draft_from_request()
-        email = send_claim_email(claim, g.api_user, draft)
+        if (email := _created_with(key, claim.id)) is None:
+            email = send_claim_email(claim, g.api_user, draft_from_request(), key)
     except PermissionDenied as exc:
         abort(403, str(exc))
     except ComposeError as exc:
         abort(400, str(exc))
+    except IntegrityError:
+        # The same key's request committed first, at the same moment: answer its email.
+        if (email := _created_with(key, claim.id)) is None:
+            raise
     return jsonify(email_resource(email, g.api_user)), 202
 
 

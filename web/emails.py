@@ -44,12 +44,16 @@ def _enqueue_render(email_id: int) -> None:
         log.warning("could not enqueue email %s; the reconciler will", email_id, exc_info=True)
 
 
-def send_claim_email(claim, sender, draft: Draft) -> Communication:
+def send_claim_email(
+    claim, sender, draft: Draft, idempotency_key: str | None = None
+) -> Communication:
     """Create the email in one transaction, commit, then enqueue it (a worker never sees an
     uncommitted row). Emailing a draft claim submits it: it moves to Under Review in the same
-    transaction. Raises ComposeError / PermissionDenied / ClaimRuleError, creating nothing."""
+    transaction. Raises ComposeError / PermissionDenied / ClaimRuleError, creating nothing;
+    IntegrityError when the sender's `idempotency_key` named an email meanwhile."""
     try:
         email = compose_email(db.session, claim, sender, draft, mail_settings(), file_store())
+        email.idempotency_key = idempotency_key
         if claim.status == ClaimStatus.DRAFT:
             try:
                 move_claim_status(

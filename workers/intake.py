@@ -7,7 +7,6 @@ The three ways in (the SMTP listener, the webhook, `claimpost ingest`) all come 
 import hashlib
 import logging
 from datetime import datetime, timedelta
-from email import policy
 from email.parser import BytesParser
 
 from flask import current_app
@@ -20,13 +19,14 @@ from models.project import Contact
 from models.storage import FileStore
 from web.extensions import db
 from workers.mailreader import content_key
+from workers.mailreader.headers import READING
 
 log = logging.getLogger(__name__)
 
 
 def _message_id(raw: bytes) -> str | None:
     try:
-        value = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)["Message-ID"]
+        value = BytesParser(policy=READING).parsebytes(raw, headersonly=True)["Message-ID"]
     except Exception:  # a broken header is the processing step's to report, not intake's
         return None
     message_id = str(value or "").strip()[:290]

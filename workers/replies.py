@@ -243,7 +243,11 @@ def _weigh(
 def attach(inbound: InboundMessage, raw: bytes, parsed: ParsedMail, match: Match) -> Reply:
     """Record the message as a reply to the matched email, with what follows from it."""
     email, kind = match.communication, _kind(parsed)
-    verified = kind == ReplyKind.REPLY and sender_is_known(email, parsed.from_address)
+    verified = (
+        kind == ReplyKind.REPLY
+        and not parsed.from_doubts
+        and sender_is_known(email, parsed.from_address)
+    )
     # Only the sender's own lines: not a quote they answered between, not what they forwarded.
     reading = read_decision(parsed.own_text) if verified else None
     auth = authenticated(raw, parsed) if verified else None

@@ -324,6 +324,7 @@ def test_parser_failure_still_returns_a_reply(monkeypatch):
         references=[],
         from_address=None,
         from_name="",
+        from_doubts=["unparseable message"],
         recipient_addresses=[],
         subject="",
         sent_at=None,

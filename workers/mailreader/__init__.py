@@ -13,7 +13,6 @@ reply); `attempt` is the never-raise policy they share.
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from email import policy
 from email.message import Message
 from email.parser import BytesParser
 from itertools import islice
@@ -29,7 +28,14 @@ from workers.mailreader.bounces import (
     status_reports,
     text_reports,
 )
-from workers.mailreader.headers import HeaderFields, content_key, header_fields, unique
+from workers.mailreader.headers import (
+    READING,
+    HeaderFields,
+    content_key,
+    from_doubts,
+    header_fields,
+    unique,
+)
 from workers.mailreader.html import html_text
 from workers.mailreader.mime import (
     InboundAttachment,
@@ -48,6 +54,9 @@ REPLY, AUTO_REPLY, BOUNCE = "reply", "auto_reply", "bounce"
 
 # Real replies have a handful of parts; a message with thousands is an attack on the worker.
 MAX_PARTS = 500
+# ...and a few multiparts, seldom nested more than 3 deep: the library parses nesting by
+# recursion, and about 1,000 levels exhaust Python's stack (the whole message unread).
+MAX_MULTIPARTS = 50
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,8 @@ class ParsedMail:
     references: list[str]
     from_address: str | None
     from_name: str
+    # Why the From cannot be trusted (then the reply is never the client's word), or [].
+    from_doubts: list[str]
     recipient_addresses: list[str]
     subject: str
     sent_at: datetime | None
@@ -93,6 +104,7 @@ def _unreadable(problems: list[str]) -> ParsedMail:
         references=[],
         from_address=None,
         from_name="",
+        from_doubts=["unparseable message"],
         recipient_addresses=[],
         subject="",
         sent_at=None,
@@ -110,12 +122,16 @@ def _unreadable(problems: list[str]) -> ParsedMail:
 def _parse(raw: bytes, problems: list[str]) -> ParsedMail:
     if not raw.strip():
         problems.append("empty message")
+    head = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0]
     if raw.count(b"\n--") > 2 * MAX_PARTS:
         # Parsing builds every part first, and a message of a hundred thousand parts costs a
         # worker minutes: read only its headers (the raw message is kept whole).
         problems.append(f"more than {MAX_PARTS} MIME parts: only the headers were read")
-        raw = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0]
-    msg = BytesParser(policy=policy.default).parsebytes(raw)
+        raw = head
+    elif raw.lower().count(b"boundary=") > MAX_MULTIPARTS:
+        problems.append(f"more than {MAX_MULTIPARTS} multiparts: only the headers were read")
+        raw = head
+    msg = BytesParser(policy=READING).parsebytes(raw)
     headers = attempt(problems, "headers", HeaderFields(), header_fields, msg, problems)
     found: list[Leaf] = attempt(
         problems, "MIME structure", [], lambda: list(islice(leaves(msg), MAX_PARTS + 1))
@@ -134,6 +150,8 @@ def _parse(raw: bytes, problems: list[str]) -> ParsedMail:
     if kind == BOUNCE:
         returned = attempt(problems, "returned message", [], returned_ids, found, full_text)
         references = unique(references + returned)
+    doubts = attempt(problems, "From trust", ["unreadable"], from_doubts, msg, head)
+    problems.extend(f"From not trusted: {doubt}" for doubt in doubts)
     # Last: decoding the parts above is what records their defects (broken base64...).
     problems.extend(attempt(problems, "defects", [], defects, msg))
     return ParsedMail(
@@ -142,6 +160,7 @@ def _parse(raw: bytes, problems: list[str]) -> ParsedMail:
         references=references,
         from_address=storable(headers.from_address) or None,
         from_name=storable(headers.from_name),
+        from_doubts=doubts,
         recipient_addresses=[storable(a) for a in headers.recipients],
         subject=storable(headers.subject),
         sent_at=headers.sent_at,

@@ -12,12 +12,28 @@ from datetime import UTC, datetime
 from email import policy
 from email.errors import MessageDefect
 from email.message import Message
+from email.policy import EmailPolicy
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from typing import TypeVar
 
 from workers.mailreader.attempt import attempt
 
 T = TypeVar("T")
+
+# The library's structured header parser is quadratic in places (an encoded-word bomb of
+# 20,000 words cost 19 s): no real header is this long, so only its first 16 KiB are read.
+MAX_HEADER_CHARS = 16 * 1024
+
+
+class BoundedPolicy(EmailPolicy):
+    """policy.default, but a header is parsed from its first MAX_HEADER_CHARS characters only
+    (every access through the message, its parts' Content-Type included)."""
+
+    def header_fetch_parse(self, name, value):
+        return super().header_fetch_parse(name, value[:MAX_HEADER_CHARS])
+
+
+READING = BoundedPolicy()
 
 
 @dataclass(frozen=True)
@@ -81,6 +97,9 @@ def headers(msg: Message, name: str, problems: list[str]) -> list[str]:
         text = rescue_8bit(raw)
         if text != raw:
             problems.append(f"{name} header: raw 8-bit bytes")
+        if len(text) > MAX_HEADER_CHARS:
+            problems.append(f"{name} header: over {MAX_HEADER_CHARS:,} characters, the rest unread")
+            text = text[:MAX_HEADER_CHARS]
         try:
             parsed = policy.default.header_factory(key, re.sub(r"\r?\n", "", text))
             value = str(parsed)
@@ -109,6 +128,19 @@ def rescue_8bit(text: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("latin-1")
+
+
+def from_doubts(msg: Message, raw_head: bytes) -> list[str]:
+    """Why the From cannot be trusted to name the sender, or []: a second From (which one
+    would count?), NUL in it, or a bare CR in the header, which some programs read as a line
+    break and so as the start of a header of the sender's choosing."""
+    values = [value for key, value in msg.raw_items() if key.lower() == "from"]
+    doubts = ["more than one From header"] if len(values) > 1 else []
+    if any("\x00" in value for value in values):
+        doubts.append("NUL in the From header")
+    if re.search(rb"\r(?!\n)", raw_head):
+        doubts.append("bare CR in the header")
+    return doubts
 
 
 def _from(msg: Message, problems: list[str]) -> tuple[str, str | None]:

@@ -88,12 +88,21 @@ def attachments(found: list[Leaf], problems: list[str]) -> list[InboundAttachmen
     result: list[InboundAttachment] = []
     for part, in_report in found:
         if is_attachment(part, in_report):
-            ctype = part.get_content_type()
+            ctype = declared_type(part)
             given = rescue_8bit(part.get_filename() or "").strip()
             name = safe_filename(given) if given else _fallback_name(ctype, len(result) + 1)
             content = attempt(problems, f"attachment {name!r}", b"", _part_bytes, part)
             result.append(InboundAttachment(name, ctype, content))
     return result
+
+
+def declared_type(part: Message) -> str:
+    """The part's type/subtype; application/octet-stream when its Content-Type is not one
+    (the library reads "Content-Type: pdf" as text/plain, which a browser would show)."""
+    given = part.get("Content-Type")
+    if given is not None and not re.match(r"\s*[\w.+-]+/[\w.+-]+\s*(;|$)", str(given)):
+        return "application/octet-stream"
+    return part.get_content_type()
 
 
 def _part_bytes(part: Message) -> bytes:
