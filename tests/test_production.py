@@ -379,8 +379,9 @@ def test_a_killed_worker_leaves_nothing_stuck_once_the_reconciler_runs(installat
     stuck = states(installation.engine)
     assert stuck["sent"] < 20
 
-    survivor = installation.procfile_process("worker", "worker-survivor.log")
-    # What the reconciler does every SWEEP_INTERVAL_SECONDS, here at once and with no grace.
+    # What the reconciler does every SWEEP_INTERVAL_SECONDS, here at once and with no grace:
+    # before another worker starts, so every email it finds in `sending` was truly abandoned
+    # (with no grace, a live worker's send would count as abandoned too).
     subprocess.run(
         [sys.executable, "-c", RECONCILE],
         env=installation.env,
@@ -388,6 +389,7 @@ def test_a_killed_worker_leaves_nothing_stuck_once_the_reconciler_runs(installat
         check=True,
         timeout=60,
     )
+    survivor = installation.procfile_process("worker", "worker-survivor.log")
     wait_until(
         lambda: states(installation.engine)["sent"] == 20,
         timeout=180,
