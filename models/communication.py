@@ -9,7 +9,7 @@ import logging
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false, update
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event, false, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, Email, Str200, Timestamp, utcnow
@@ -269,11 +269,9 @@ def move(
         )
     )
     email = session.get(Communication, communication_id)
-    log.info(
-        "email %s is %s",
-        communication_id,
-        new,
-        extra={
+    _log_when_committed(
+        session,
+        {
             "event": "email.state",
             "email_id": communication_id,
             "message_id": email.message_id if email is not None else None,
@@ -283,6 +281,26 @@ def move(
         },
     )
     return True
+
+
+# A move's log line waits for its commit: one rolled back afterwards (another worker won, the
+# attempt failed) must not leave a line for a state the email never reached.
+_PENDING_LOGS = "claimpost.pending_state_logs"
+
+
+def _log_when_committed(session: Session, fields: dict) -> None:
+    session.info.setdefault(_PENDING_LOGS, []).append(fields)
+
+
+@event.listens_for(Session, "after_commit")
+def _write_committed_logs(session: Session) -> None:
+    for fields in session.info.pop(_PENDING_LOGS, []):
+        log.info("email %s is %s", fields["email_id"], fields["state"], extra=fields)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back_logs(session: Session) -> None:
+    session.info.pop(_PENDING_LOGS, None)
 
 
 def retry(session: Session, communication_id: int, operator: str) -> bool:

@@ -8,10 +8,13 @@ import logging
 import pytest
 import sqlalchemy as sa
 
-from models import Communication, Reply
+from models import Communication, ProgressClaim, Reply, User
+from models.communication import EmailState, move
+from models.compose import Draft
 from tests.conftest import PASSWORD, csrf_token_from, wait_for
 from tests.test_emails_web import DEMO_PASSWORD, PM, contact_id
 from tests.test_inbound import reply_by
+from web.emails import send_claim_email
 from web.extensions import db
 from web.logs import JsonFormatter, TextFormatter, redact
 
@@ -132,3 +135,26 @@ def test_text_lines_carry_the_request_id_and_mask_secrets_too():
 )
 def test_redact_masks_each_kind_of_secret(text, masked):
     assert redact(text) == masked
+
+
+def test_a_state_is_logged_once_committed_and_never_when_rolled_back(demo, broker, log_lines):
+    claim_id = demo["projects"][0]["head_contracts"][0]["claims"][2]["id"]
+    claim = db.session.get(ProgressClaim, claim_id)
+    sender = db.session.scalar(sa.select(User).where(User.email == PM))
+    email = send_claim_email(claim, sender, Draft(to=["olivia@owner.example"], message="m"))
+
+    def logged() -> list[str]:
+        events = [json.loads(line) for line in log_lines()]
+        return [
+            e["state"]
+            for e in events
+            if e.get("event") == "email.state" and e["email_id"] == email.id
+        ]
+
+    assert move(db.session, email.id, {EmailState.QUEUED}, EmailState.CANCELLED, note="x")
+    db.session.rollback()  # as when another worker won, or the attempt failed after it
+    assert logged() == []
+    assert move(db.session, email.id, {EmailState.QUEUED}, EmailState.CANCELLED, note="x")
+    assert logged() == []  # not yet: the move is not committed
+    db.session.commit()
+    assert logged() == ["cancelled"]
