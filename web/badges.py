@@ -26,18 +26,13 @@ EMAIL_STATE_COLOURS = {
 }
 
 
-def claim_status_badge(status: str) -> Markup:
-    """A claim's status as a badge: 'Revise and resubmit' in amber, 'Approved' in green."""
-    status = ClaimStatus(status)
+def _claim_status_badge(status: ClaimStatus) -> Markup:
     return Markup('<span class="badge badge-{}" data-status="{}">{}</span>').format(
         CLAIM_STATUS_COLOURS[status], status.value, status.label
     )
 
 
-def email_state_badge(state: str, cancel_requested: bool = False) -> Markup:
-    """An email's state as a badge: 'failed' in red, 'sent' in green; an attempt an operator
-    asked to cancel says so ('sending, cancel requested')."""
-    state = EmailState(state)
+def _email_state_badge(state: EmailState, cancel_requested: bool) -> Markup:
     if cancel_requested and state == EmailState.SENDING:
         return Markup(
             '<span class="badge badge-{}" data-state="{}" data-cancel-requested>{}</span>'
@@ -45,6 +40,27 @@ def email_state_badge(state: str, cancel_requested: bool = False) -> Markup:
     return Markup('<span class="badge badge-{}" data-state="{}">{}</span>').format(
         EMAIL_STATE_COLOURS[state], state.value, state.value
     )
+
+
+# Made once: Markup.format is slow enough that hundreds of badges on a page (Home lists a
+# contract's latest claims) took tens of milliseconds to format.
+CLAIM_STATUS_BADGES = {status: _claim_status_badge(status) for status in ClaimStatus}
+EMAIL_STATE_BADGES = {
+    (state, cancel): _email_state_badge(state, cancel)
+    for state in EmailState
+    for cancel in (False, True)
+}
+
+
+def claim_status_badge(status: str) -> Markup:
+    """A claim's status as a badge: 'Revise and resubmit' in amber, 'Approved' in green."""
+    return CLAIM_STATUS_BADGES[ClaimStatus(status)]
+
+
+def email_state_badge(state: str, cancel_requested: bool = False) -> Markup:
+    """An email's state as a badge: 'failed' in red, 'sent' in green; an attempt an operator
+    asked to cancel says so ('sending, cancel requested')."""
+    return EMAIL_STATE_BADGES[EmailState(state), bool(cancel_requested)]
 
 
 def init_app(app: Flask) -> None:
