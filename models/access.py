@@ -127,15 +127,8 @@ def email_administered(user: User):
     the user is a billing admin of: the Outbox's rows. Correlated (an EXISTS on the email's own
     claim), so the Outbox reads its newest emails by id until the page is full; as an IN list,
     SQLite would gather and sort every one of a company's emails first."""
-    return (
-        select(ProgressClaim.id)
-        .join(ProgressClaim.head_contract)
-        .where(
-            ProgressClaim.id == Communication.claim_id,
-            HeadContract.project_id.in_(project_ids(user, BillingPermission.ADMIN)),
-        )
-        .exists()
-    )
+    claims = _claims_of(user, BillingPermission.ADMIN)
+    return claims.where(ProgressClaim.id == Communication.claim_id).exists()
 
 
 def administered_emails(user: User) -> Select[tuple[Communication]]:
