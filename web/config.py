@@ -85,10 +85,14 @@ def engine_options(url: str, pool_size: int) -> dict:
     pool as large as the threads that use it (with SQLAlchemy's default of 5, each thread
     beyond five opens a connection for every message and closes it after). On PostgreSQL, no
     JIT: our queries are short, and a count over years of emails, which the planner prices
-    high, spent 170 ms compiling to run in 60 ms (the dashboard, measured by `make bench`)."""
+    high, spent 170 ms compiling to run in 60 ms (the dashboard, measured by `make bench`).
+    And every plan made for its parameters: psycopg prepares a statement run five times, and
+    PostgreSQL may then keep a generic plan, one that cannot know "sent in the last week" is
+    a few rows of years, so the dashboard's latency query walked every email (47 -> 290 ms
+    from its sixth run; PostgreSQL's plan_cache_mode, in "Prepared statements")."""
     options: dict = {"pool_pre_ping": True}
     if url.startswith("postgresql"):
-        options["connect_args"] = {"options": "-c jit=off"}
+        options["connect_args"] = {"options": "-c jit=off -c plan_cache_mode=force_custom_plan"}
     if not url.startswith("sqlite"):
         options.update(pool_size=pool_size, max_overflow=pool_size)
     return options

@@ -1,7 +1,7 @@
 """Home: the dashboard of the projects the user may see, each figure linking to the Outbox or
 Inbound filtered to what it counts."""
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import sqlalchemy as sa
 from flask import url_for
@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from models import BillingPermission, InboundMessage, InboundStatus, Project
 from models.access import email_visible, visible_claims, visible_inbound, visible_projects
 from models.clock import deadlines_to_watch
-from models.dashboard import Dashboard, dashboard, latest_claims
+from models.dashboard import UNSETTLED, Dashboard, dashboard, latest_claims
 from models.deadlines import format_day
 from models.terminology import terms_for
 from web.admin.base import LoginRequired, projects_where
@@ -22,15 +22,32 @@ from web.extensions import db
 WATCH_DAYS = 5
 
 
-def filtered_list_url(view, column: str, value: str) -> str | None:
-    """The list of `view` filtered to `column` equals `value`, or None if it has no such
-    filter (the filter's name in the URL is the view's own)."""
-    for index, flt in enumerate(view._filters or []):
-        key = getattr(getattr(flt, "column", None), "key", None)
-        if key == column and str(flt.operation()) == "equals":
-            arg = f"flt0_{view.get_filter_arg(index, flt)}"
-            return url_for(f"{view.endpoint}.index_view", **{arg: value})
-    return None
+def filtered_list_url(view, *conditions: tuple[str, str, str]) -> str | None:
+    """The list of `view` filtered by every (column, operation, value), e.g. ("state",
+    "equals", "sent"), or None if it has no such filter (a filter's name in the URL is the
+    view's own)."""
+    args = {}
+    for position, (column, operation, value) in enumerate(conditions):
+        for index, flt in enumerate(view._filters or []):
+            key = getattr(getattr(flt, "column", None), "key", None)
+            if key == column and str(flt.operation()) == operation:
+                args[f"flt{position}_{view.get_filter_arg(index, flt)}"] = value
+                break
+        else:
+            return None
+    return url_for(f"{view.endpoint}.index_view", **args)
+
+
+def outbox_state_url(outbox, figures: Dashboard, state: str) -> str | None:
+    """The Outbox listing what the dashboard counts for `state`: the settled states only over
+    the emails created since the dashboard's window began."""
+    if outbox is None:
+        return None
+    conditions = [("state", "equals", state)]
+    if state not in UNSETTLED:
+        since = figures.settled_since.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        conditions.append(("created_at", "greater than", since))
+    return filtered_list_url(outbox, *conditions)
 
 
 def duration(value: timedelta | None) -> str:
@@ -92,7 +109,9 @@ class HomeView(LoginRequired, AdminIndexView):
                 .where(InboundMessage.status == InboundStatus.UNMATCHED)
                 .with_only_columns(sa.func.count(InboundMessage.id))
             )
-            unmatched_url = filtered_list_url(inbound, "status", InboundStatus.UNMATCHED)
+            unmatched_url = filtered_list_url(
+                inbound, ("status", "equals", InboundStatus.UNMATCHED)
+            )
         return self.render(
             "admin/home.html",
             projects=projects,
@@ -101,9 +120,7 @@ class HomeView(LoginRequired, AdminIndexView):
             figures=figures,
             charts=charts(figures, current_user.company.terminology),
             duration=duration,
-            state_url=(lambda state: filtered_list_url(outbox, "state", state))
-            if outbox
-            else (lambda state: None),
+            state_url=lambda state: outbox_state_url(outbox, figures, state),
             unmatched=unmatched,
             unmatched_url=unmatched_url,
             claim_url=lambda claim_id: url_for("claims.details_view", id=claim_id, tab="emails"),
