@@ -38,6 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SECRET_KEY = "bench-secret-key"
+QUEUES = ("email", "inbound")  # the actors' queues (workers/actors.py)
 CLIENT, CC = "olivia@owner.example", "sam@owner.example"
 
 
@@ -611,24 +612,32 @@ class Run:
     # in-process measurements: render, and the back office at scale
 
     def render(self) -> None:
-        from models import Communication
+        from models.currency import _formatted
         from models.storage import FileStore
         from web.extensions import db
+        from workers.actors import EMAIL_GRAPH, _load
         from workers.mime import build_message
-        from workers.render import snapshot
+        from workers.render import render, snapshot
 
         samples = max(self.settings.samples, 10) * 3
         with self.app.app_context():
-            email = db.session.get(Communication, self.warm_ids[0])
+            email = _load(self.warm_ids[0], EMAIL_GRAPH)
             store = FileStore(self.app.config["STORAGE_DIR"])
             snapshot(email)  # the inlined template is made once per process
-            render_ms, mime_ms = [], []
+            snapshot_ms, render_ms, mime_ms = [], [], []
             for _ in range(samples):
-                db.session.expire_all()  # each email is a fresh load, as in the worker
-                email = db.session.get(Communication, self.warm_ids[0])
-                started = time.perf_counter()
-                snapshot(email)
-                render_ms.append((time.perf_counter() - started) * 1000)
+                # Each sample as the worker meets a claim it has not rendered yet: loaded
+                # afresh with the worker's graph, no amount's text known from before.
+                steps = ((snapshot_ms, snapshot), (render_ms, lambda e: render(e, store)))
+                for figures, step in steps:
+                    db.session.expire_all()
+                    _formatted.cache_clear()
+                    email = _load(self.warm_ids[0], EMAIL_GRAPH)
+                    started = time.perf_counter()
+                    step(email)
+                    figures.append((time.perf_counter() - started) * 1000)
+                    db.session.rollback()  # the PDF's attachment row is not kept
+                email = _load(self.warm_ids[0], EMAIL_GRAPH)
                 started = time.perf_counter()
                 build_message(email, self.app.config["REPLY_DOMAIN"], store).as_bytes(
                     policy=policy.SMTP
@@ -637,9 +646,9 @@ class Run:
             db.session.remove()
         self.results["render"] = {
             "lines": 50,
-            "render_ms_median": round(statistics.median(render_ms), 2),
+            "snapshot_ms_median": round(statistics.median(snapshot_ms), 2),
+            "render_with_pdf_ms_median": round(statistics.median(render_ms), 2),
             "mime_ms_median": round(statistics.median(mime_ms), 2),
-            "with_pdf": self.results["ceiling"]["has_pdf"],
         }
 
     def back_office(self) -> None:
@@ -774,15 +783,11 @@ def judged(results: dict) -> list[tuple[str, str, str, bool | None]]:
         )
     )
     render = results["render"]
-    limit = 15 if render["with_pdf"] else 3
-    rows.append(
-        (
-            f"render, 50 lines, {'with' if render['with_pdf'] else 'no'} PDF (median ms)",
-            f"{render['render_ms_median']}",
-            f"<= {limit} ms",
-            render["render_ms_median"] <= limit,
-        )
-    )
+    for label, key, limit in (
+        ("render, 50 lines, no PDF (median ms)", "snapshot_ms_median", 3),
+        ("render, 50 lines, with its PDF (median ms)", "render_with_pdf_ms_median", 15),
+    ):
+        rows.append((label, f"{render[key]}", f"<= {limit} ms", render[key] <= limit))
     rows.append(("MIME build (median ms)", f"{render['mime_ms_median']}", "reference", None))
     replies = results["replies"]
     rows.append(
@@ -830,6 +835,14 @@ def report(name: str, results: dict) -> None:
     for figure, value, target, met in judged(results):
         verdict = "" if met is None else ("met" if met else "NOT MET")
         print(f"{figure:<58} {value:>24}   {target:<32} {verdict}")
+
+
+def empty_queues(broker) -> None:
+    """This run's queues start empty, whatever a killed run left in them. Dramatiq's flush_all
+    drops only the queues declared in this process, and here no actor module is imported."""
+    for name in QUEUES:
+        broker.declare_queue(name)
+    broker.flush_all()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -881,7 +894,7 @@ def main(argv: list[str] | None = None) -> None:
             if os.environ.get("REDIS_URL"):
                 from workers.broker import setup_broker
 
-                setup_broker(redis_url).flush_all()  # this run's queues start empty
+                empty_queues(setup_broker(redis_url))
             results = run.run()
             output["databases"][name] = results
             report(name, results)

@@ -3,7 +3,7 @@ locale writes money ("$250,697.11" in en-AU, "£1,234.50" in en-GB). The one pla
 emails and PDFs turn a Decimal into text; the JSON API keeps bare decimal strings."""
 
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 
 from babel.core import get_global
 from babel.numbers import (
@@ -20,7 +20,15 @@ from models.terminology import terms_for
 def format_money(amount: Decimal, currency: str, terminology: str | None) -> str:
     """`amount` in cents, in `currency` (ISO 4217), as the dictionary's locale writes it."""
     # to_cents first: Babel would round half-even, and must never see -0.00.
-    return format_currency(to_cents(amount), currency, locale=terms_for(terminology).locale)
+    return _formatted(to_cents(amount), currency, terms_for(terminology).locale)
+
+
+@lru_cache(maxsize=8192)
+def _formatted(cents: Decimal, currency: str, locale: str) -> str:
+    """Babel's text for an amount already in cents: a pure function of its arguments, kept
+    because Babel parses its pattern and locale data on every call, and a claim's email and
+    PDF write each of its hundreds of amounts again (a third of rendering, by profile)."""
+    return format_currency(cents, currency, locale=locale)
 
 
 @cache

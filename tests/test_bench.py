@@ -49,3 +49,29 @@ def test_the_benchmark_harness_runs_every_measurement_and_loses_or_doubles_no_em
     }
     for figure in ("SMTP ceiling", "end to end", "queued->sent", "render", "replies", "RSS"):
         assert figure in done.stdout
+    render = results["render"]
+    # Two figures, two targets: the snapshot alone, and the snapshot with its PDF.
+    assert 0 < render["snapshot_ms_median"] < render["render_with_pdf_ms_median"]
+    assert "no PDF" in done.stdout and "with its PDF" in done.stdout
+
+
+def test_a_run_starts_with_empty_queues_whatever_a_killed_run_left(redis_url):
+    """A benchmark killed mid-run leaves its messages in Redis; the next run's worker would
+    spend its first seconds on thousands of them (seen: 3,948)."""
+    from dramatiq import Message
+    from dramatiq.brokers.redis import RedisBroker
+
+    from bench.harness import QUEUES, empty_queues
+
+    namespace = f"bench-test-{os.getpid()}"
+    killed = RedisBroker(url=redis_url, namespace=namespace)
+    for queue in QUEUES:
+        killed.declare_queue(queue)
+        killed.enqueue(Message(queue, "email.render", (1,), {}, {}))
+    fresh = RedisBroker(url=redis_url, namespace=namespace)  # a new process: none declared
+    empty_queues(fresh)
+    for queue in QUEUES:
+        assert fresh.client.hlen(f"{namespace}:{queue}.msgs") == 0
+    assert killed.client.hlen(f"{namespace}:email.msgs") == 0
+    killed.client.connection_pool.disconnect()
+    fresh.client.connection_pool.disconnect()
