@@ -52,10 +52,12 @@ class Settings:
     history: int = 100_000  # emails, and as many replies, for the back office
     ceiling_messages: int = 2_000
     samples: int = 20  # repetitions of each page / render measurement
-    worker_processes: int = 1  # as `claimpost dev` runs them
+    # One worker process per core, as production runs them (WORKER_PROCESSES): the worker is
+    # CPU-bound under one GIL per process (by profile, half of it the PDF).
+    worker_processes: int = os.cpu_count() or 1
     worker_threads: int = 4
     web_workers: int = 2
-    drain_timeout: float = 300.0  # seconds to wait for the pipeline before giving up
+    drain_timeout: float = 900.0  # seconds to wait for the pipeline before giving up
 
 
 SMOKE = Settings(
@@ -855,11 +857,12 @@ def main(argv: list[str] | None = None) -> None:
         help="sqlite and/or postgresql (TEST_DATABASE_URL)",
     )
     parser.add_argument("--profile", help="record py-spy profiles of the processes into DIR")
-    for name in ("emails", "replies", "history"):
-        parser.add_argument(f"--{name}", type=int, help=f"override the number of {name}")
+    for name in ("emails", "replies", "history", "worker_processes"):
+        option = name.replace("_", "-")
+        parser.add_argument(f"--{option}", type=int, help=f"override the number of {option}")
     args = parser.parse_args(argv)
     settings = SMOKE if args.smoke else Settings()
-    overrides = {n: getattr(args, n) for n in ("emails", "replies", "history")}
+    overrides = {n: getattr(args, n) for n in ("emails", "replies", "history", "worker_processes")}
     settings = replace(settings, **{n: v for n, v in overrides.items() if v is not None})
     profile = Path(args.profile) if args.profile else None
     if profile is not None:
