@@ -113,16 +113,18 @@ class Communication(Base):
     # An operator's Cancel while an attempt was under way: it wins when the attempt ends,
     # unless the server took the email in that attempt.
     cancel_requested_at: Mapped[Timestamp | None]
-    # The snapshot taken at rendering: later edits to the claim do not change it.
-    html_body: Mapped[str | None] = mapped_column(Text)
-    text_body: Mapped[str | None] = mapped_column(Text)
-    figures_json: Mapped[str | None] = mapped_column(Text)
     snapshot_sha256: Mapped[str | None] = mapped_column(String(64))
-    headers_text: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[Timestamp | None] = mapped_column(index=True)  # the dashboard's latency
     # The exact bytes of the message as sent, in the FileStore: built once at the first send
     # attempt (Date and Message-ID fixed) and sent unchanged by every retry.
     raw_sha256: Mapped[str | None] = mapped_column(String(64))
+    # The snapshot taken at rendering: later edits to the claim do not change it. The last
+    # columns of the row (migration 0022): SQLite reaches a column after them only by reading
+    # their 100 KB, and every visibility check reads `kind`.
+    html_body: Mapped[str | None] = mapped_column(Text)
+    text_body: Mapped[str | None] = mapped_column(Text)
+    figures_json: Mapped[str | None] = mapped_column(Text)
+    headers_text: Mapped[str | None] = mapped_column(Text)
 
     claim: Mapped[ProgressClaim] = relationship()
     sender: Mapped[User] = relationship()
