@@ -1,6 +1,7 @@
 """The benchmark of issue 12, on real parts: Redis (REDIS_URL, else embedded), SQLite and (when
 TEST_DATABASE_URL is set) PostgreSQL, an aiosmtpd sink in its own process, gunicorn, real
-`dramatiq` worker processes and the inbound SMTP listener, as `claimpost dev` runs them.
+`dramatiq` worker processes (one per core, as production's WORKER_PROCESSES) and the inbound
+SMTP listener.
 
 Six measurements per database, each printed beside its target and written to
 bench/results.json: (1) the SMTP ceiling, (2) end to end through the API and the workers,
