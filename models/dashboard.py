@@ -1,10 +1,11 @@
 """The operator's dashboard: is mail flowing, what needs attention, who has not answered.
 
 Every figure is computed over the emails a user may see (the row condition
-models.access.email_visible, applied to the counted rows themselves rather than as an id list,
-so a count is one pass over a covering index) with bounded queries on indexed columns: counts
-grouped in the database, time series grouped into quarter hours there and into the company's
-local hours and days here (so a company in Adelaide, at +9:30, gets its own midnight).
+models.access.email_visible, applied to the counted rows themselves rather than as an id list)
+and over a bounded set of them, found first by an index on a time or a state: the recent
+emails, recipients and events, or the unsettled emails; never a pass over every email ever
+sent. Counts are grouped in the database, time series into quarter hours there and into the
+company's local hours and days here (so a company in Adelaide, at +9:30, gets its own midnight).
 """
 
 from dataclasses import dataclass, field
