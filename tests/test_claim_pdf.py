@@ -6,6 +6,7 @@ import io
 import re
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -330,3 +331,24 @@ def test_the_detail_tab_totals_every_money_column(login, demo, reader):
     for label in ("Claim breakdown", "Previously claimed", "Materials on site", "Claimed to date"):
         assert label in page
     assert "Schedule of values" not in page and "presently stored" not in page
+
+
+def test_reportlabs_named_colours_are_built_before_any_worker_thread_renders():
+    """ReportLab fills its named-colour table on first use after publishing it empty, so two
+    threads making a worker process's first PDFs at once could fail an email with "Invalid
+    color value 'black'". Importing our PDF module builds the table first."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import reportlab.lib.colors as c; assert c._namedColors is None; "
+        "import workers.pdf; assert 'black' in c._namedColors"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr

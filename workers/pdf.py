@@ -35,6 +35,12 @@ from models.statutory import ClaimStatement, claim_statement
 from models.storage import FileStore, safe_filename
 from models.terminology import Terms
 
+# ReportLab builds its table of named colours on first use, setting it to {} before filling it:
+# a second worker thread rendering meanwhile finds no "black" and the email fails as "Invalid
+# color value 'black'" (seen in the chaos run, where killed workers restart cold). Built here,
+# once, at import, before any worker thread runs.
+colors.getAllNamedColors()
+
 FONT, BOLD = "Helvetica", "Helvetica-Bold"
 MARGIN = 14 * mm
 INK = colors.HexColor("#222222")
