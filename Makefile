@@ -20,8 +20,12 @@ $(INSTALLED): pyproject.toml
 run: install
 	$(BIN)/claimpost dev
 
+# One test process per core, at most four (pytest-xdist; each gets its own Redis and
+# PostgreSQL database, tests/conftest.py). TEST_PROCESSES=0 runs the suite in one process.
+TEST_PROCESSES ?= $(shell $(PYTHON) -c 'import os; print(min(os.cpu_count() or 1, 4))')
+
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile
 
 # How well replies are read, case by case, on Discourse's public corpus (not in this repo).
 CORPUS ?= ../shared/corpora/email_reply_trimmer
