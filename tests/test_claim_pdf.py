@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from models import Company, HeadContract, ProgressClaim
 from models.importing import import_file
@@ -247,6 +248,35 @@ def test_a_300_line_contract_paginates_with_the_header_on_every_page(app, ctx):
         assert f"Page {number} of {len(pages)}" in page
     # Queensland: the claim only has to request payment (statement from models/statutory.py).
     assert words(claim_statement("AU-QLD").text) in pages[0]
+
+
+def test_a_long_description_wraps_inside_its_column_and_prints_as_written(app, ctx):
+    """Descriptions are plain text broken to fit their column (not markup): a long one runs
+    over several lines, every one left of the row's amounts, and "<b>" & co print as typed."""
+    data = long_contract(1)
+    description = "Supply & install <b>façade</b> panels, " + "levels 1 to 40 north face " * 6
+    data["projects"][0]["head_contracts"][0]["lines"][0]["description"] = description
+    ids = import_file(db.session, data)
+    db.session.commit()
+    claim = db.session.get(
+        ProgressClaim, ids["projects"][0]["head_contracts"][0]["claims"][0]["id"]
+    )
+    page = PdfReader(io.BytesIO(pdf_of(app, claim))).pages[0]
+    pieces: list[tuple[float, float, str]] = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            pieces.append((tm[4] * cm[0] + cm[4], tm[5] * cm[3] + cm[5], text.strip()))
+
+    page.extract_text(visitor_text=visit)
+    lines = [(x, y, text) for x, y, text in pieces if "levels" in text or "façade" in text]
+    assert len({y for _, y, _ in lines}) >= 3  # wrapped, not run off the page
+    assert words(" ".join(text for _, _, text in lines)).startswith(
+        "Supply & install <b>façade</b> panels, levels 1 to 40"
+    )
+    (left,) = {round(x) for x, _, _ in lines}  # every line starts at the column's edge
+    first_amount = min(x for x, y, text in pieces if text == "$1,000.00" and x > left)
+    assert all(x + stringWidth(text, "Helvetica", 7.5) < first_amount for x, _, text in lines)
 
 
 def test_a_logo_goes_on_the_letterhead(app, demo):

@@ -16,7 +16,7 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4, LETTER, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader
+from reportlab.lib.utils import ImageReader, simpleSplit
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
@@ -323,6 +323,15 @@ def _line_row(doc: ClaimDocument, line: LineFigures, description) -> list:
     ]
 
 
+def _wrapped(text: str, size: float, width: float) -> str:
+    """A description broken into lines that fit `width` at `size`, as a plain cell."""
+    return "\n".join(
+        line
+        for paragraph in text.splitlines()
+        for line in simpleSplit(paragraph, FONT, size, width)
+    )
+
+
 def _line_table(doc: ClaimDocument, width: float) -> Table:
     """The whole line table; its header row repeats at the top of every page."""
     labels, figures = doc.terms.labels, doc.figures
@@ -347,7 +356,8 @@ def _line_table(doc: ClaimDocument, width: float) -> Table:
         Paragraph(escape(labels["percent"]), header_right),
         *(Paragraph(escape(labels[key]), header_right) for key in AFTER_PERCENT),
     ]
-    body = [[row[0], Paragraph(_text(row[1]), styles["base"]), *row[2:]] for row in rows_text]
+    wrap = description_width - 5  # inside the cell's padding
+    body = [[row[0], _wrapped(row[1], size, wrap), *row[2:]] for row in rows_text]
     data = [header, *body, [totals[0], Paragraph(escape(totals[1]), styles["bold"]), *totals[2:]]]
     table = Table(
         data,
@@ -361,7 +371,8 @@ def _line_table(doc: ClaimDocument, width: float) -> Table:
     table.setStyle(
         TableStyle(
             [
-                ("FONT", (0, 0), (-1, -1), FONT, size),
+                ("FONT", (0, 0), (-1, -1), FONT, size, size * 1.25),
+                ("TEXTCOLOR", (0, 0), (-1, -1), INK),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("ALIGN", (2, 1), (-1, -1), "RIGHT"),
                 ("BACKGROUND", (0, 0), (-1, 0), SHADE),
