@@ -615,7 +615,7 @@ class Run:
     # in-process measurements: render, and the back office at scale
 
     def render(self) -> None:
-        from models.currency import _formatted
+        from models.currency import forget_amounts_written
         from models.storage import FileStore
         from web.extensions import db
         from workers.actors import EMAIL_GRAPH, _load
@@ -634,7 +634,7 @@ class Run:
                 steps = ((snapshot_ms, snapshot), (render_ms, lambda e: render(e, store)))
                 for figures, step in steps:
                     db.session.expire_all()
-                    _formatted.cache_clear()
+                    forget_amounts_written()
                     email = _load(self.warm_ids[0], EMAIL_GRAPH)
                     started = time.perf_counter()
                     step(email)
