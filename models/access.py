@@ -182,7 +182,13 @@ def inbound_visible(user: User):
             Contact.project_id.in_(select(Project.id).where(Project.company_id == user.company_id)),
         )
         matched = exists().where(
-            Communication.id == InboundMessage.communication_id, email_visible(user, kinds=None)
+            Communication.id == InboundMessage.communication_id,
+            # Adds nothing to the condition (a null id matches no email), but PostgreSQL can no
+            # longer turn this EXISTS into a hash of every email the user may see, which it
+            # chooses by a cost that ignores the list's LIMIT: 100k emails hashed to show 20
+            # messages (120 ms), where asked row by row the newest 20 cost under a millisecond.
+            InboundMessage.communication_id.is_not(None),
+            email_visible(user, kinds=None),
         )
         shown += [matched, unmatched & ours & (owners == 1)]
     if user.is_site_operator:
