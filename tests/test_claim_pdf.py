@@ -250,6 +250,20 @@ def test_a_300_line_contract_paginates_with_the_header_on_every_page(app, ctx):
     assert words(claim_statement("AU-QLD").text) in pages[0]
 
 
+def drawn_strings(page) -> list[tuple[float, float, str]]:
+    """Each string the page draws (a Tj), with where it starts on the page."""
+    found = []
+
+    def visit(operator, operands, cm, tm):
+        if operator == b"Tj":
+            raw = operands[0]
+            text = raw.original_bytes.decode("cp1252") if hasattr(raw, "original_bytes") else raw
+            found.append((tm[4] * cm[0] + cm[4], tm[5] * cm[3] + cm[5], str(text).strip()))
+
+    page.extract_text(visitor_operand_before=visit)
+    return [piece for piece in found if piece[2]]
+
+
 def test_a_long_description_wraps_inside_its_column_and_prints_as_written(app, ctx):
     """Descriptions are plain text broken to fit their column (not markup): a long one runs
     over several lines, every one left of the row's amounts, and "<b>" & co print as typed."""
@@ -261,14 +275,7 @@ def test_a_long_description_wraps_inside_its_column_and_prints_as_written(app, c
     claim = db.session.get(
         ProgressClaim, ids["projects"][0]["head_contracts"][0]["claims"][0]["id"]
     )
-    page = PdfReader(io.BytesIO(pdf_of(app, claim))).pages[0]
-    pieces: list[tuple[float, float, str]] = []
-
-    def visit(text, cm, tm, font, size):
-        if text.strip():
-            pieces.append((tm[4] * cm[0] + cm[4], tm[5] * cm[3] + cm[5], text.strip()))
-
-    page.extract_text(visitor_text=visit)
+    pieces = drawn_strings(PdfReader(io.BytesIO(pdf_of(app, claim))).pages[0])
     lines = [(x, y, text) for x, y, text in pieces if "levels" in text or "façade" in text]
     assert len({y for _, y, _ in lines}) >= 3  # wrapped, not run off the page
     assert words(" ".join(text for _, _, text in lines)).startswith(

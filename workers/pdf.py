@@ -1,7 +1,9 @@
 """The claim's Detail as a PDF the client can file: letterhead, parties, summary, the whole
 line table (its header repeated on every page, a totals row summing every money column), the
 tax, the jurisdiction's statutory statement, and "Page N of M" with the snapshot's hash in the
-footer of every page. Built with ReportLab's Platypus (pure Python, no system library)."""
+footer of every page. Laid out with ReportLab's Platypus (pure Python, no system library), the
+line table by a flowable of our own that draws its rows straight onto the canvas
+(workers/pdf_lines.py)."""
 
 import io
 from collections.abc import Callable
@@ -16,7 +18,7 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4, LETTER, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader, simpleSplit
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
@@ -34,6 +36,7 @@ from models.money import ClaimFigures, LineFigures
 from models.statutory import ClaimStatement, claim_statement
 from models.storage import FileStore, safe_filename
 from models.terminology import Terms
+from workers.pdf_lines import PADDING_X, Columns, LineTable, LineTableStyle
 
 # ReportLab builds its table of named colours on first use, setting it to {} before filling it:
 # a second worker thread rendering meanwhile finds no "black" and the email fails as "Invalid
@@ -323,73 +326,40 @@ def _line_row(doc: ClaimDocument, line: LineFigures, description) -> list:
     ]
 
 
-def _wrapped(text: str, size: float, width: float) -> str:
-    """A description broken into lines that fit `width` at `size`, as a plain cell."""
-    return "\n".join(
-        line
-        for paragraph in text.splitlines()
-        for line in simpleSplit(paragraph, FONT, size, width)
-    )
-
-
-def _line_table(doc: ClaimDocument, width: float) -> Table:
+def _line_table(doc: ClaimDocument, width: float) -> LineTable:
     """The whole line table; its header row repeats at the top of every page."""
     labels, figures = doc.terms.labels, doc.figures
     item_width, money_width, percent_width = 13 * mm, 23 * mm, 15 * mm
     description_width = width - item_width - percent_width - 7 * money_width
-    rows_text = [_line_row(doc, line, line.description) for line in figures.lines]
+    body = [_line_row(doc, line, line.description) for line in figures.lines]
     totals = _line_row(doc, figures.totals, labels["totals"])
     totals[0] = ""
     # Amounts in the millions (or a currency written with letters, "USD1,234.50") may not fit
     # at the usual size: the table's font shrinks until the widest amount does.
     size = 7.5
-    widest = max(stringWidth(cell, BOLD, 1) for row in rows_text + [totals] for cell in row[2:])
-    while size > 5 and widest * size > money_width - 5:
+    widest = max(stringWidth(cell, BOLD, 1) for row in body + [totals] for cell in row[2:])
+    while size > 5 and widest * size > money_width - 2 * PADDING_X:
         size -= 0.5
-    styles = _styles(size)
-    header_style = ParagraphStyle("th", parent=styles["bold"], fontSize=size, leading=size * 1.2)
-    header_right = ParagraphStyle("thr", parent=header_style, alignment=TA_RIGHT)
+    style = LineTableStyle(FONT, BOLD, size, ink=INK, rule=RULE, shade=SHADE, stripe=STRIPE)
+    columns = Columns(
+        widths=(item_width, description_width, *[money_width] * 5, percent_width)
+        + (money_width,) * 2,
+        right=frozenset(range(2, 10)),
+    )
     header = [
-        Paragraph(escape(labels["item"]), header_style),
-        Paragraph(escape(labels["description"]), header_style),
-        *(Paragraph(escape(labels[key]), header_right) for key in MONEY_COLUMNS),
-        Paragraph(escape(labels["percent"]), header_right),
-        *(Paragraph(escape(labels[key]), header_right) for key in AFTER_PERCENT),
+        labels["item"],
+        labels["description"],
+        *(labels[key] for key in MONEY_COLUMNS),
+        labels["percent"],
+        *(labels[key] for key in AFTER_PERCENT),
     ]
-    wrap = description_width - 5  # inside the cell's padding
-    body = [[row[0], _wrapped(row[1], size, wrap), *row[2:]] for row in rows_text]
-    data = [header, *body, [totals[0], Paragraph(escape(totals[1]), styles["bold"]), *totals[2:]]]
-    table = Table(
-        data,
-        colWidths=[item_width, description_width]
-        + [money_width] * 5
-        + [percent_width]
-        + [money_width] * 2,
-        repeatRows=1,
+    return LineTable(
+        columns,
+        style,
+        header=columns.header(header, style),
+        body=[columns.row(row, style) for row in body],
+        totals=columns.row(totals, style, bold=True),
     )
-    last = len(data) - 1
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONT", (0, 0), (-1, -1), FONT, size, size * 1.25),
-                ("TEXTCOLOR", (0, 0), (-1, -1), INK),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("ALIGN", (2, 1), (-1, -1), "RIGHT"),
-                ("BACKGROUND", (0, 0), (-1, 0), SHADE),
-                ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
-                ("ROWBACKGROUNDS", (0, 1), (-1, last - 1), [colors.white, STRIPE]),
-                ("LINEBELOW", (0, 1), (-1, last - 1), 0.25, RULE),
-                ("FONT", (0, last), (-1, last), BOLD, size),
-                ("LINEABOVE", (0, last), (-1, last), 0.8, INK),
-                ("BACKGROUND", (0, last), (-1, last), SHADE),
-                ("TOPPADDING", (0, 0), (-1, -1), 2),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-                ("LEFTPADDING", (0, 0), (-1, -1), 2.5),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 2.5),
-            ]
-        )
-    )
-    return table
 
 
 def _outline(doc: ClaimDocument, styles) -> list:
