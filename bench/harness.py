@@ -615,7 +615,6 @@ class Run:
     # in-process measurements: render, and the back office at scale
 
     def render(self) -> None:
-        from models.currency import forget_amounts_written
         from models.storage import FileStore
         from web.extensions import db
         from workers.actors import EMAIL_GRAPH, _load
@@ -630,11 +629,10 @@ class Run:
             snapshot_ms, render_ms, mime_ms = [], [], []
             for _ in range(samples):
                 # Each sample as the worker meets a claim it has not rendered yet: loaded
-                # afresh with the worker's graph, no amount's text known from before.
+                # afresh with the worker's graph (amounts are not cached: models/currency.py).
                 steps = ((snapshot_ms, snapshot), (render_ms, lambda e: render(e, store)))
                 for figures, step in steps:
                     db.session.expire_all()
-                    forget_amounts_written()
                     email = _load(self.warm_ids[0], EMAIL_GRAPH)
                     started = time.perf_counter()
                     step(email)

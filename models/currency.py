@@ -2,8 +2,10 @@
 locale writes money ("$250,697.11" in en-AU, "£1,234.50" in en-GB). The one place pages,
 emails and PDFs turn a Decimal into text; the JSON API keeps bare decimal strings."""
 
+import re
+from collections.abc import Callable
 from decimal import Decimal
-from functools import cache, lru_cache
+from functools import cache
 
 from babel.core import get_global
 from babel.numbers import (
@@ -20,21 +22,47 @@ from models.terminology import terms_for
 def format_money(amount: Decimal, currency: str, terminology: str | None) -> str:
     """`amount` in cents, in `currency` (ISO 4217), as the dictionary's locale writes it."""
     # to_cents first: Babel would round half-even, and must never see -0.00.
-    return _formatted(to_cents(amount), currency, terms_for(terminology).locale)
+    cents = to_cents(amount)
+    locale = terms_for(terminology).locale
+    write = _writer(currency, locale)
+    return write(cents) if write else format_currency(cents, currency, locale=locale)
 
 
-@lru_cache(maxsize=8192)
-def _formatted(cents: Decimal, currency: str, locale: str) -> str:
-    """Babel's text for an amount already in cents: a pure function of its arguments, kept
-    because Babel parses its pattern and locale data on every call, and a claim's email and
-    PDF write each of its hundreds of amounts again (a third of rendering, by profile)."""
-    return format_currency(cents, currency, locale=locale)
+# Babel's text of these is what a writer is read off and checked against: every length of
+# number, either sign, the exact cents.
+_PROBE = Decimal("1234567.89")
+_CHECKED = [Decimal(x) for x in ("0.00", "0.05", "7.10", "999.99", "1000.00", "123456.78")]
 
 
-def forget_amounts_written() -> None:
-    """Forget every amount's text kept so far (the benchmark times rendering as a worker that
-    meets a claim for the first time)."""
-    _formatted.cache_clear()
+@cache
+def _writer(currency: str, locale: str) -> Callable[[Decimal], str] | None:
+    """A function writing an amount in cents exactly as Babel's format_currency writes it in
+    `locale`, or None where it cannot be sure to (Babel then writes each amount). Babel parses
+    its pattern and walks its locale data on every call, 40 µs an amount, and a claim's email
+    and PDF write hundreds: this reads the symbols, separators and sign off Babel's own text for
+    one amount, and checks itself against Babel on more amounts before it is used."""
+    parts = [_parts(format_currency(sign * _PROBE, currency, locale=locale)) for sign in (1, -1)]
+    if None in parts or parts[0][1:3] != parts[1][1:3]:
+        return None  # grouping other than in threes (en_IN), digits in the symbol, ...
+    (prefix, group, decimal, suffix), (minus_prefix, _, _, minus_suffix) = parts
+
+    def write(cents: Decimal) -> str:
+        whole, fraction = f"{abs(cents):,.2f}".split(".")
+        before, after = (minus_prefix, minus_suffix) if cents < 0 else (prefix, suffix)
+        return f"{before}{whole.replace(',', group)}{decimal}{fraction}{after}"
+
+    for amount in _CHECKED + [-amount for amount in _CHECKED if amount]:
+        if write(amount) != format_currency(amount, currency, locale=locale):
+            return None
+    return write
+
+
+def _parts(text: str) -> tuple[str, str, str, str] | None:
+    """(before, group separator, decimal separator, after) of Babel's text for _PROBE."""
+    found = re.fullmatch(r"(\D*)1(\D+)234(\D+)567(\D+)89(\D*)", text)
+    if found is None or found[2] != found[3]:
+        return None
+    return found[1], found[2], found[4], found[5]
 
 
 @cache

@@ -2,11 +2,13 @@
 Settings > Company or in the import file, and amounts written in the company's currency."""
 
 import copy
+import dataclasses
 import io
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from babel.numbers import format_currency
 from PIL import Image, PngImagePlugin
 
 from models import Company, HeadContract
@@ -15,6 +17,7 @@ from models.errors import ImportErrorInFile
 from models.importing import import_file
 from models.logo import MAX_LOGO_BYTES, LogoError, clean_logo
 from models.storage import FileStore
+from models.terminology import DICTIONARIES
 from tests.conftest import csrf_token_from
 from tests.test_import import example_file
 from web.extensions import db
@@ -362,3 +365,59 @@ def test_a_company_without_tax_bills_the_payment_due(login, api, users, demo):
     summary = api(users["admin"]).get(f"/api/v1/claims/{claim_id}").get_json()["summary"]
     assert summary["tax_on_current_payment_due"] == "0.00"
     assert summary["current_payment_due_including_tax"] == "233822.11"
+
+
+@pytest.mark.parametrize("terminology", sorted(DICTIONARIES))
+def test_every_currency_is_written_exactly_as_babel_writes_it(terminology):
+    """models/currency.py writes amounts from separators and signs read off Babel's own text:
+    for every currency a company can bill in, in every dictionary's locale, each amount (each
+    length of number, either sign, odd cents) is Babel's format_currency to the character."""
+    locale = DICTIONARIES[terminology].locale
+    amounts = [
+        Decimal(f"{sign}{whole}.{cents}")
+        for sign in ("", "-")
+        for whole, cents in (
+            ("0", "01"),
+            ("9", "99"),
+            ("10", "50"),
+            ("999", "09"),
+            ("1000", "00"),
+            ("65536", "40"),
+            ("1000000", "01"),
+            ("123456789012", "34"),
+        )
+    ]
+    for code, _ in currency_choices():
+        for amount in amounts:
+            assert format_money(amount, code, terminology) == format_currency(
+                amount, code, locale=locale
+            ), (code, terminology, amount)
+
+
+def test_a_locale_that_groups_otherwise_is_written_by_babel_itself(monkeypatch):
+    """India groups lakhs and crores (12,34,567.89): no writer can be read off in threes, so
+    Babel writes each amount."""
+    indian = dataclasses.replace(DICTIONARIES["en-AU"], locale="en_IN")
+    monkeypatch.setitem(DICTIONARIES, "en-IN", indian)
+    assert format_money(Decimal("1234567.89"), "INR", "en-IN") == "₹12,34,567.89"
+    assert format_money(Decimal("-1000"), "INR", "en-IN") == "-₹1,000.00"
+
+
+def test_amounts_are_written_without_asking_babel_each_time(monkeypatch):
+    """Babel parses its pattern on every call (40 µs; a claim's email and PDF write hundreds
+    of amounts): once a currency has been written in a locale, its amounts are written from
+    what was read off Babel, for every currency and dictionary ClaimPost offers."""
+    import models.currency
+
+    offered = [
+        (code, terminology) for code, _ in currency_choices() for terminology in DICTIONARIES
+    ]
+    for code, terminology in offered:
+        format_money(Decimal("1.00"), code, terminology)
+
+    def babel_again(*args, **kwargs):
+        raise AssertionError(f"Babel asked again for {args}")
+
+    monkeypatch.setattr(models.currency, "format_currency", babel_again)
+    for code, terminology in offered:
+        assert format_money(Decimal("-98765.43"), code, terminology).endswith("98,765.43")
