@@ -66,6 +66,9 @@ class DeliveryStatus(StrEnum):
 # sends to the refused ones again; those already accepted never get a second copy.
 UNDELIVERED = {DeliveryStatus.PENDING, DeliveryStatus.REJECTED}
 
+# The deferred group of an email's snapshot columns (its HTML, text, figures and headers).
+SNAPSHOT = "snapshot"
+
 
 class Communication(Base):
     """One email about a claim, and the snapshot of exactly what it said."""
@@ -120,11 +123,13 @@ class Communication(Base):
     raw_sha256: Mapped[str | None] = mapped_column(String(64))
     # The snapshot taken at rendering: later edits to the claim do not change it. The last
     # columns of the row (migration 0022): SQLite reaches a column after them only by reading
-    # their 100 KB, and every visibility check reads `kind`.
-    html_body: Mapped[str | None] = mapped_column(Text)
-    text_body: Mapped[str | None] = mapped_column(Text)
-    figures_json: Mapped[str | None] = mapped_column(Text)
-    headers_text: Mapped[str | None] = mapped_column(Text)
+    # their 100 KB, and every visibility check reads `kind`. Loaded only when one of them is
+    # read (the four together): a list, a join or a worker's refresh leaves them where they
+    # are; a query that reads them for many emails says so (undefer_group(SNAPSHOT)).
+    html_body: Mapped[str | None] = mapped_column(Text, deferred=True, deferred_group=SNAPSHOT)
+    text_body: Mapped[str | None] = mapped_column(Text, deferred=True, deferred_group=SNAPSHOT)
+    figures_json: Mapped[str | None] = mapped_column(Text, deferred=True, deferred_group=SNAPSHOT)
+    headers_text: Mapped[str | None] = mapped_column(Text, deferred=True, deferred_group=SNAPSHOT)
 
     claim: Mapped[ProgressClaim] = relationship()
     sender: Mapped[User] = relationship()

@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, selectinload, undefer_group
 
 from models.access import hide_bcc, may_see_bcc, visible_emails
 from models.base import utcnow
 from models.claim import ClaimEvent, ProgressClaim
 from models.clock import ClaimClock, clock_of
-from models.communication import Communication, RecipientKind
+from models.communication import SNAPSHOT, Communication, RecipientKind
 from models.company import User
 from models.errors import DomainError
 from models.inbound import ClaimDecision, Reply, ReplyVia
@@ -255,6 +255,7 @@ def collect(session: Session, claim: ProgressClaim, viewer: User, store: FileSto
         .order_by(None)
         .order_by(Communication.id)
         .options(
+            undefer_group(SNAPSHOT),  # the pack holds each email's snapshot
             selectinload(Communication.recipients),
             selectinload(Communication.attachments),
             selectinload(Communication.events),

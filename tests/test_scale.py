@@ -2,6 +2,9 @@
 claim with many emails, or a database of many, as for a few (no query per row), and lists
 a bounded page of rows."""
 
+import io
+import zipfile
+
 import pytest
 import sqlalchemy as sa
 
@@ -149,3 +152,59 @@ def test_the_inbound_list_asks_visibility_of_its_newest_messages_only(app, login
     scan = next(n for n in _nodes(plan["Plan"]) if n.get("Relation Name") == "inbound_message")
     matched = [name for name, tables in _subplans(scan) if "communication" in tables]
     assert matched and not [name for name in matched if name.startswith("hashed")]
+
+
+def test_the_evidence_pack_makes_as_many_queries_for_many_emails_as_for_few(
+    app, demo, claim_ids, api
+):
+    """The pack holds every email's snapshot: read with the emails, not one email at a time
+    (the snapshot columns are deferred everywhere else)."""
+    admin = db.session.scalar(sa.select(User).where(User.email == DEMO_ADMIN_EMAIL))
+    ids = {"user_id": admin.id, "project_id": demo["projects"][0]["id"]}
+    ids["history_claim_id"] = claim_ids[2]
+    client = api(admin)
+    path = f"/api/v1/claims/{claim_ids[2]}/evidence"
+    add_history(db.engine, ids, emails=20, replies=0, per_claim=2)
+    statements = []
+
+    def count(*args) -> None:
+        statements.append(1)
+
+    def pack() -> tuple[int, int]:
+        statements.clear()
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            response = client.get(path)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", count)
+        assert response.status_code == 200
+        with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+            emails = [n for n in archive.namelist() if n.endswith("delivery.json")]
+        return len(statements), len(emails)
+
+    add_history(db.engine, ids, emails=20, replies=0, per_claim=2)
+    pack()  # the first request warms caches
+    few, few_emails = pack()
+    add_history(db.engine, ids, emails=40, replies=0, per_claim=30)
+    many, many_emails = pack()
+    assert many == few and many_emails > few_emails
+
+
+def test_lists_leave_each_emails_snapshot_in_the_database(app, login, history):
+    """An email's snapshot (its HTML, text and figures: 100 KB at 50 lines) is read only where
+    it is shown: the Outbox, the Inbound list (which joins each message's email) and the home
+    page read none of it."""
+    history(30)
+    admin = login(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD)
+    statements = []
+
+    def record(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        for path in ("/admin/outbox/", "/admin/inbound/", "/admin/"):
+            assert admin.get(path).status_code == 200, path
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert statements and not [s for s in statements if "html_body" in s]

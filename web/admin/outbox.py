@@ -7,7 +7,7 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from models import BillingPermission, Communication, HeadContract, ProgressClaim
 from models.access import email_administered
@@ -23,13 +23,6 @@ from web.formatting import moment
 
 # The rows a page shows at most, and so the emails one poll asks about.
 PAGE_SIZE = 50
-
-SNAPSHOT_COLUMNS = (
-    Communication.html_body,
-    Communication.text_body,
-    Communication.figures_json,
-    Communication.headers_text,
-)
 
 
 def recipients_cell(email: Communication) -> Markup:
@@ -142,7 +135,7 @@ class OutboxView(ProjectScopedView):
 
     def get_query(self):
         """A page of emails in a few queries: their claims and contracts joined, their
-        recipients loaded together, the snapshot (large, not listed) left in the database."""
+        recipients loaded together (the snapshot, large and not listed, is deferred)."""
         return (
             super()
             .get_query()
@@ -150,7 +143,6 @@ class OutboxView(ProjectScopedView):
                 joinedload(Communication.claim).joinedload(ProgressClaim.head_contract),
                 joinedload(Communication.sender),
                 selectinload(Communication.recipients),
-                *(defer(column) for column in SNAPSHOT_COLUMNS),
             )
         )
 
