@@ -70,6 +70,10 @@ UNDELIVERED = {DeliveryStatus.PENDING, DeliveryStatus.REJECTED}
 SNAPSHOT = "snapshot"
 
 
+def _snapshot_column():
+    return mapped_column(Text, deferred=True, deferred_group=SNAPSHOT)
+
+
 class Communication(Base):
     """One email about a claim, and the snapshot of exactly what it said."""
 
@@ -126,10 +130,10 @@ class Communication(Base):
     # their 100 KB, and every visibility check reads `kind`. Loaded only when one of them is
     # read (the four together): a list, a join or a worker's refresh leaves them where they
     # are; a query that reads them for many emails says so (undefer_group(SNAPSHOT)).
-    html_body: Mapped[str | None] = mapped_column(Text, deferred=True, deferred_group=SNAPSHOT)
-    text_body: Mapped[str | None] = mapped_column(Text, deferred=True, deferred_group=SNAPSHOT)
-    figures_json: Mapped[str | None] = mapped_column(Text, deferred=True, deferred_group=SNAPSHOT)
-    headers_text: Mapped[str | None] = mapped_column(Text, deferred=True, deferred_group=SNAPSHOT)
+    html_body: Mapped[str | None] = _snapshot_column()
+    text_body: Mapped[str | None] = _snapshot_column()
+    figures_json: Mapped[str | None] = _snapshot_column()
+    headers_text: Mapped[str | None] = _snapshot_column()
 
     claim: Mapped[ProgressClaim] = relationship()
     sender: Mapped[User] = relationship()

@@ -4,6 +4,7 @@ a bounded page of rows."""
 
 import io
 import zipfile
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -37,17 +38,24 @@ def history(app, demo, claim_ids):
     return add
 
 
-def queries_of(app, client, path: str, headers: dict | None = None) -> tuple[int, str]:
-    statements = []
+@contextmanager
+def recorded():
+    """The (statement, parameters) of every query made inside the block, in order."""
+    statements: list[tuple[str, object]] = []
 
-    def count(*args) -> None:
-        statements.append(1)
+    def record(conn, cursor, statement, parameters, *args) -> None:
+        statements.append((statement, parameters))
 
-    sa.event.listen(db.engine, "before_cursor_execute", count)
+    sa.event.listen(db.engine, "before_cursor_execute", record)
     try:
-        response = client.get(path, headers=headers or {})
+        yield statements
     finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+def queries_of(app, client, path: str, headers: dict | None = None) -> tuple[int, str]:
+    with recorded() as statements:
+        response = client.get(path, headers=headers or {})
     assert response.status_code == 200, path
     return len(statements), response.get_data(as_text=True)
 
@@ -75,17 +83,9 @@ def test_pages_make_as_many_queries_for_many_emails_as_for_few(
 def test_the_outbox_lists_a_page_without_counting_every_email(app, login, history):
     history(120)
     admin = login(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD)
-    statements = []
-
-    def record(conn, cursor, statement, *args) -> None:
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with recorded() as statements:
         page = admin.get("/admin/outbox/").get_data(as_text=True)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
-    assert not [s for s in statements if "count(" in s.lower() and "communication" in s]
+    assert not [s for s, _ in statements if "count(" in s.lower() and "communication" in s]
     assert page.count('name="rowid"') == 50 and 'href="/admin/outbox/?page=1&amp;' in page
     last = admin.get("/admin/outbox/?page=2").get_data(as_text=True)
     assert last.count('name="rowid"') == 20  # 120 emails: pages of 50, 50 and 20
@@ -134,17 +134,9 @@ def test_the_inbound_list_asks_visibility_of_its_newest_messages_only(app, login
     if db.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL's planner")
     history(200)
-    statements = []
-
-    def record(conn, cursor, statement, parameters, *args) -> None:
-        statements.append((statement, parameters))
-
     admin = login(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD)
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with recorded() as statements:
         assert admin.get("/admin/inbound/").status_code == 200
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
     (statement, parameters), *_ = [s for s in statements if "FROM inbound_message" in s[0]]
     with db.engine.connect() as conn:
         conn.exec_driver_sql("ANALYZE")  # the statistics autovacuum keeps
@@ -164,19 +156,10 @@ def test_the_evidence_pack_makes_as_many_queries_for_many_emails_as_for_few(
     ids["history_claim_id"] = claim_ids[2]
     client = api(admin)
     path = f"/api/v1/claims/{claim_ids[2]}/evidence"
-    add_history(db.engine, ids, emails=20, replies=0, per_claim=2)
-    statements = []
-
-    def count(*args) -> None:
-        statements.append(1)
 
     def pack() -> tuple[int, int]:
-        statements.clear()
-        sa.event.listen(db.engine, "before_cursor_execute", count)
-        try:
+        with recorded() as statements:
             response = client.get(path)
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", count)
         assert response.status_code == 200
         with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
             emails = [n for n in archive.namelist() if n.endswith("delivery.json")]
@@ -196,15 +179,7 @@ def test_lists_leave_each_emails_snapshot_in_the_database(app, login, history):
     page read none of it."""
     history(30)
     admin = login(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD)
-    statements = []
-
-    def record(conn, cursor, statement, *args) -> None:
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with recorded() as statements:
         for path in ("/admin/outbox/", "/admin/inbound/", "/admin/"):
             assert admin.get(path).status_code == 200, path
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
-    assert statements and not [s for s in statements if "html_body" in s]
+    assert statements and not [s for s, _ in statements if "html_body" in s]

@@ -68,8 +68,8 @@ class Columns:
             )
 
         cells = tuple(lines(text, width) for text, width in zip(texts, self.widths, strict=True))
-        lines = max(len(cell) for cell in cells)
-        return Row(cells, lines * leading + 2 * PADDING_Y, bold, leading)
+        most = max(len(cell) for cell in cells)
+        return Row(cells, most * leading + 2 * PADDING_Y, bold, leading)
 
 
 class LineTable(Flowable):
@@ -111,18 +111,12 @@ class LineTable(Flowable):
         if fit <= 0:
             return []
         return [
-            LineTable(
-                self.columns, self.style, self.header, self.body[:fit], None, self.first_stripe
-            ),
-            LineTable(
-                self.columns,
-                self.style,
-                self.header,
-                self.body[fit:],
-                self.totals,
-                (self.first_stripe + fit) % 2,
-            ),
+            self._part(self.body[:fit], None, self.first_stripe),
+            self._part(self.body[fit:], self.totals, (self.first_stripe + fit) % 2),
         ]
+
+    def _part(self, body: list[Row], totals: Row | None, first_stripe: int) -> "LineTable":
+        return LineTable(self.columns, self.style, self.header, body, totals, first_stripe)
 
     def draw(self):
         canvas, style = self.canv, self.style
