@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from models.claim import ProgressClaim
@@ -92,10 +92,18 @@ def served_claim_ids(since: datetime | None = None) -> Select:
 
 
 def services_of(session: Session, claim_ids: Iterable[int]) -> dict[int, ClaimService]:
-    """The service of each of the claims that is served (claims not served are left out)."""
+    """The service of each of the claims that is served (claims not served are left out).
+    The database finds each claim's first acceptance; only the recipients accepted at that
+    moment are read (a claim emailed thousands of times is still one or two rows)."""
     ids = list(claim_ids)
     if not ids:
         return {}
+    first = (
+        _serving(Communication.claim_id, func.min(Recipient.accepted_at).label("at"))
+        .where(Communication.claim_id.in_(ids))
+        .group_by(Communication.claim_id)
+        .subquery()
+    )
     rows = session.execute(
         _serving(
             Communication.claim_id,
@@ -108,15 +116,18 @@ def services_of(session: Session, claim_ids: Iterable[int]) -> dict[int, ClaimSe
             Recipient.smtp_reply,
             Recipient.queue_id,
         )
+        .join(
+            first,
+            (first.c.claim_id == Communication.claim_id) & (first.c.at == Recipient.accepted_at),
+        )
         .join(ProgressClaim, ProgressClaim.id == Communication.claim_id)
         .join(HeadContract, HeadContract.id == ProgressClaim.head_contract_id)
-        .where(Communication.claim_id.in_(ids))
-        .order_by(Communication.claim_id, Recipient.accepted_at, Recipient.id)
+        .order_by(Communication.claim_id, Recipient.id)
     ).all()
     services: dict[int, ClaimService] = {}
     for claim_id, jurisdiction, email_id, recipient_id, name, address, at, reply, queue in rows:
         if claim_id in services:
-            continue  # the earliest acceptance serves it
+            continue  # of those accepted at the same moment, the first recorded serves it
         accepted_at = as_utc(at)
         services[claim_id] = ClaimService(
             claim_id=claim_id,

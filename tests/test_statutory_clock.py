@@ -157,6 +157,26 @@ def test_a_claim_emailed_twice_is_served_by_the_first_acceptance(sent, worker, s
     assert api_claim(api, claim.id)["served_at"] == first.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def test_the_earliest_acceptance_of_a_serving_recipient_serves_whichever_email_it_was(
+    sent, worker, smtp_server, api
+):
+    """Each claim's first acceptance is found by the database (not by reading every recipient
+    of a claim emailed many times): an earlier acceptance recorded on the later email serves
+    the claim, and once that recipient bounces the first email's acceptance serves it again."""
+    first = accepted_at(sent, "olivia@owner.example")
+    claim = claim_of(sent)
+    again = send_claim_email(claim, sent.sender, Draft(to=["olivia@owner.example"]))
+    wait_for(lambda: accepted_or_none(again.id, "olivia@owner.example"), what="the second email")
+    earlier = first - timedelta(hours=3)
+    set_accepted_at(again.id, "olivia@owner.example", earlier)
+    assert api_claim(api, claim.id)["served_at"] == earlier.strftime("%Y-%m-%dT%H:%M:%SZ")
+    db.session.execute(
+        sa.update(Recipient).where(Recipient.communication_id == again.id).values(status="bounced")
+    )
+    db.session.commit()
+    assert api_claim(api, claim.id)["served_at"] == first.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 # --- met by a written answer ---------------------------------------------------------------
 
 
