@@ -5,6 +5,7 @@ Pure functions over Decimal cents; models and views call these instead of doing 
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
+from functools import cached_property
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
@@ -104,10 +105,11 @@ class ClaimFigures:
     lines: tuple[LineFigures, ...]
     summary: ClaimSummary
 
-    @property
+    @cached_property
     def totals(self) -> LineFigures:
         """The totals row of the line table: every money column summed; the percentage is
-        of the whole (total completed and stored over the contract sum to date)."""
+        of the whole (total completed and stored over the contract sum to date). Summed once
+        (the figures are frozen): an email and its PDF read it for each column they show."""
 
         def total(name: str) -> Decimal:
             return sum((getattr(line, name) for line in self.lines), ZERO)

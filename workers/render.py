@@ -9,7 +9,10 @@ narrow-screen media query) stay in a <style> block for the clients that read one
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
@@ -20,7 +23,7 @@ from premailer import Premailer
 from models.base import utcnow
 from models.client_link import client_token, signing_keys
 from models.communication import Attachment, Communication, EmailKind
-from models.money import ClaimFigures
+from models.money import ClaimFigures, LineFigures
 from models.statutory import claim_statement
 from models.storage import FileStore
 from workers.notices import NOTICE_KINDS, notice_snapshot
@@ -30,23 +33,26 @@ from workers.reminder_mail import reminder_snapshot
 HTML_TEMPLATE = "email/claim.html"
 TEXT_TEMPLATE = "email/claim.txt"
 
-# The line table's columns in the email: every one of them on a wide screen, those marked
-# narrow also on a phone (the attached PDF has all ten).
+# The line table's money columns in the email (the attached PDF has all ten; on a phone the
+# HTML shows only this period's and the completed ones).
 EMAIL_LINE_COLUMNS = (
-    ("scheduled_value", False),
-    ("previous", False),
-    ("this_period", True),
-    ("materials_stored", False),
-    ("completed_and_stored", True),
+    "scheduled_value",
+    "previous",
+    "this_period",
+    "materials_stored",
+    "completed_and_stored",
 )
 
 
 def _inlined_html_template() -> Template:
+    """The HTML template with its CSS inlined, made once per version of the template that
+    Jinja has loaded (Jinja's own cache: a file changed on disk is a new version where its
+    auto_reload is on, as in `claimpost dev`; in production, after a restart)."""
     env = current_app.jinja_env
-    source, _, _ = env.loader.get_source(env, HTML_TEMPLATE)
-    version = hashlib.sha256(source.encode()).hexdigest()
+    loaded = env.get_template(HTML_TEMPLATE)
     cache = current_app.extensions.setdefault("claimpost.inlined_templates", {})
-    if cache.get(HTML_TEMPLATE, (None,))[0] != version:
+    if cache.get(HTML_TEMPLATE, (None,))[0] is not loaded:
+        source, _, _ = env.loader.get_source(env, HTML_TEMPLATE)
         inlined = Premailer(
             source,
             keep_style_tags=False,
@@ -58,8 +64,32 @@ def _inlined_html_template() -> Template:
         if not inlined.lstrip().lower().startswith("<!doctype"):
             # premailer drops the doctype; without it a browser renders in quirks mode.
             inlined = "<!doctype html>\n" + inlined
-        cache[HTML_TEMPLATE] = (version, env.from_string(inlined))
+        cache[HTML_TEMPLATE] = (loaded, env.from_string(inlined))
     return cache[HTML_TEMPLATE][1]
+
+
+class EmailRow(NamedTuple):
+    """A row of the email's line table as it is written (a tuple: the templates read its
+    fields as attributes, which Jinja finds at once; a dict's keys it finds after an
+    AttributeError per field)."""
+
+    item: str
+    description: str
+    scheduled_value: str
+    previous: str
+    this_period: str
+    materials_stored: str
+    completed_and_stored: str
+    percent: str
+
+
+def _email_row(line: LineFigures, money: Callable[[Decimal], str]) -> EmailRow:
+    return EmailRow(
+        item=line.item,
+        description=line.description,
+        percent=f"{line.percent:.2f}%",
+        **{key: money(getattr(line, key)) for key in EMAIL_LINE_COLUMNS},
+    )
 
 
 def _message_html(message: str) -> Markup:
@@ -109,20 +139,8 @@ def email_context(email: Communication, figures: ClaimFigures) -> dict:
             (key, label, money(getattr(summary, key)))
             for key, label in terms.summary_labels(company.tax_name).items()
         ],
-        "columns": EMAIL_LINE_COLUMNS,
-        "lines": [
-            {
-                "item": line.item,
-                "description": line.description,
-                "percent": f"{line.percent:.2f}%",
-                **{key: money(getattr(line, key)) for key, _ in EMAIL_LINE_COLUMNS},
-            }
-            for line in figures.lines
-        ],
-        "totals": {
-            "percent": f"{figures.totals.percent:.2f}%",
-            **{key: money(getattr(figures.totals, key)) for key, _ in EMAIL_LINE_COLUMNS},
-        },
+        "lines": [_email_row(line, money) for line in figures.lines],
+        "totals": _email_row(figures.totals, money),
         "statement": statement,
         # New Zealand's prescribed outline for the payer, paragraph by paragraph.
         "outline": [p for p in (statement.outline or "").split("\n\n") if p.strip()]
