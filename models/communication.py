@@ -175,9 +175,16 @@ class Recipient(Base):
     """A person an email went to, and what their mail server said."""
 
     __tablename__ = "recipient"
+    # An email's recipients, and what the statutory clock asks of them (a claim's first
+    # acceptance by a serving recipient, models/service.py), from the index alone.
+    __table_args__ = (
+        Index(
+            "ix_recipient_served", "communication_id", "kind", "status", "accepted_at", "contact_id"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    communication_id: Mapped[int] = mapped_column(ForeignKey("communication.id"), index=True)
+    communication_id: Mapped[int] = mapped_column(ForeignKey("communication.id"))
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
     email: Mapped[Email] = mapped_column(index=True)  # searched, and who sees what
     name: Mapped[Str200]
