@@ -286,6 +286,37 @@ def test_a_long_description_wraps_inside_its_column_and_prints_as_written(app, c
     assert all(x + stringWidth(text, "Helvetica", 7.5) < first_amount for x, _, text in lines)
 
 
+def test_a_long_contract_title_wraps_beside_its_label_and_short_ones_stay_on_a_line(app, ctx):
+    """The parties and the summary are plain table text where each fits its cell (drawn by the
+    table), and wrapped text where one does not: a long title runs over lines inside its
+    column, its first line on its label's baseline, and "<b>" & co print as typed."""
+    data = long_contract(1)
+    title = "Design & construct <b>tower</b> " + "east wing podium and basement " * 5
+    data["projects"][0]["head_contracts"][0]["title"] = title
+    ids = import_file(db.session, data)
+    db.session.commit()
+    claim = db.session.get(
+        ProgressClaim, ids["projects"][0]["head_contracts"][0]["claims"][0]["id"]
+    )
+    pdf = pdf_of(app, claim)
+    assert "HC-300 Design & construct <b>tower</b> east wing" in pages_of(pdf)[0]
+    pieces = drawn_strings(PdfReader(io.BytesIO(pdf)).pages[0])
+    (summary_left,) = {x for x, _, text in pieces if text == "Claim summary"}
+    lines = [
+        (x, y, t) for x, y, t in pieces if ("podium" in t or "HC-300" in t) and "Ref." not in t
+    ]
+    assert len({y for _, y, _ in lines}) >= 2  # wrapped
+    assert all(x + stringWidth(t, "Helvetica", 8.5) < summary_left for x, _, t in lines)
+    (label_y,) = {y for _, y, t in pieces if t == "Head Contract"}
+    assert max(y for _, y, _ in lines) == label_y  # the first line beside its label
+    (project_y,) = {y for _, y, t in pieces if t == "P-300 Long Road"}  # one line, as it fits
+    assert {y for _, y, t in pieces if t == "Project"} == {project_y}
+    for label, amount in (("Contract sum", "$1,000.00"), ("Less retention", "$5.00")):
+        (row_y,) = {y for _, y, t in pieces if t == label}
+        # on its row's baseline (the amount is set half a point larger)
+        assert [t for _, y, t in pieces if abs(y - row_y) < 0.5 and t.startswith("$")] == [amount]
+
+
 def test_a_logo_goes_on_the_letterhead(app, demo):
     from PIL import Image
 

@@ -46,6 +46,7 @@ colors.getAllNamedColors()
 
 FONT, BOLD = "Helvetica", "Helvetica-Bold"
 MARGIN = 14 * mm
+CELL_PADDING = 6  # a Table cell's padding on either side, ReportLab's default
 INK = colors.HexColor("#222222")
 MUTED = colors.HexColor("#666666")
 RULE = colors.HexColor("#BBBBBB")
@@ -231,6 +232,31 @@ def _letterhead(doc: ClaimDocument, width: float, styles) -> Table:
     return table
 
 
+def _fits(text: str, style: ParagraphStyle, width: float) -> bool:
+    """Whether each line of `text` fits `width` in `style`'s font."""
+    return all(
+        stringWidth(line, style.fontName, style.fontSize) <= width for line in text.split("\n")
+    )
+
+
+def _cells(texts: list[str], styles: list[ParagraphStyle], widths: list[float]) -> list:
+    """A table row of `texts`: plain strings when every line of each fits its cell (a Table
+    draws those itself, a tenth of a Paragraph's cost), else Paragraphs, which wrap. All of a
+    row is one or the other, so its cells' first lines sit on one baseline."""
+    inner = [width - 2 * CELL_PADDING for width in widths]
+    if all(_fits(t, st, w) for t, st, w in zip(texts, styles, inner, strict=True)):
+        return list(texts)
+    return [Paragraph(_text(t), st) for t, st in zip(texts, styles, strict=True)]
+
+
+def _text_style(style: ParagraphStyle, cells: tuple) -> list[tuple]:
+    """TableStyle commands giving plain-string `cells` the font and colour of `style`."""
+    return [
+        ("FONT", *cells, style.fontName, style.fontSize, style.leading),
+        ("TEXTCOLOR", *cells, style.textColor),
+    ]
+
+
 def _details(doc: ClaimDocument, width: float, styles) -> Table:
     """Who the claim is to and what it is: beside it, the summary."""
     terms, labels = doc.terms, doc.terms.labels
@@ -247,12 +273,12 @@ def _details(doc: ClaimDocument, width: float, styles) -> Table:
         ),
     ]
     label_width = 32 * mm
+    widths = [label_width, width - label_width]
+    # The label column has no left padding: its text may use that too.
+    inner = [label_width + CELL_PADDING, widths[1]]
     table = Table(
-        [
-            [Paragraph(escape(label), styles["muted"]), Paragraph(_text(value), styles["base"])]
-            for label, value in rows
-        ],
-        colWidths=[label_width, width - label_width],
+        [_cells(list(row), [styles["muted"], styles["base"]], inner) for row in rows],
+        colWidths=widths,
     )
     table.setStyle(
         TableStyle(
@@ -261,6 +287,8 @@ def _details(doc: ClaimDocument, width: float, styles) -> Table:
                 ("LEFTPADDING", (0, 0), (0, -1), 0),
                 ("TOPPADDING", (0, 0), (-1, -1), 1.5),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+                *_text_style(styles["muted"], ((0, 0), (0, -1))),
+                *_text_style(styles["base"], ((1, 0), (1, -1))),
             ]
         )
     )
@@ -273,22 +301,27 @@ def _summary(doc: ClaimDocument, width: float, styles) -> Table:
     rows, style = (
         [],
         [
-            ("FONT", (0, 0), (-1, -1), FONT, 9),
+            ("FONT", (1, 0), (1, -1), FONT, 9),
+            *_text_style(styles["base"], ((0, 0), (0, -1))),
             ("ALIGN", (1, 0), (1, -1), "RIGHT"),
             ("TOPPADDING", (0, 0), (-1, -1), 2),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
             ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
         ],
     )
+    label_width = width - 38 * mm
     for index, (key, label) in enumerate(labels.items()):
-        rows.append([Paragraph(escape(label), styles["base"]), doc.money(getattr(summary, key))])
-        if key in BOLD_SUMMARY_ROWS:
+        bold = key in BOLD_SUMMARY_ROWS
+        label_style = styles["bold"] if bold else styles["base"]
+        (cell,) = _cells([label], [label_style], [label_width])
+        rows.append([cell, doc.money(getattr(summary, key))])
+        if bold:
             style += [
+                *_text_style(label_style, ((0, index), (0, index))),
                 ("FONT", (1, index), (1, index), BOLD, 9.5),
                 ("BACKGROUND", (0, index), (-1, index), SHADE),
             ]
-            rows[-1][0] = Paragraph(escape(label), styles["bold"])
-    table = Table(rows, colWidths=[width - 38 * mm, 38 * mm])
+    table = Table(rows, colWidths=[label_width, 38 * mm])
     table.setStyle(TableStyle(style))
     return table
 
