@@ -5,8 +5,8 @@ Pure functions over Decimal cents; models and views call these instead of doing 
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from functools import cached_property
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal(10) ** 12  # money columns hold 12 digits before the point

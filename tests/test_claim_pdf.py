@@ -293,6 +293,8 @@ def test_a_long_contract_title_wraps_beside_its_label_and_short_ones_stay_on_a_l
     data = long_contract(1)
     title = "Design & construct <b>tower</b> " + "east wing podium and basement " * 5
     data["projects"][0]["head_contracts"][0]["title"] = title
+    # White space a Paragraph collapses prints collapsed, as it did when every cell was one.
+    data["projects"][0]["directory"][0]["company"] = "Client  Co"
     ids = import_file(db.session, data)
     db.session.commit()
     claim = db.session.get(
@@ -311,6 +313,7 @@ def test_a_long_contract_title_wraps_beside_its_label_and_short_ones_stay_on_a_l
     assert max(y for _, y, _ in lines) == label_y  # the first line beside its label
     (project_y,) = {y for _, y, t in pieces if t == "P-300 Long Road"}  # one line, as it fits
     assert {y for _, y, t in pieces if t == "Project"} == {project_y}
+    assert "Client Co" in {t for _, _, t in pieces}
     for label, amount in (("Contract sum", "$1,000.00"), ("Less retention", "$5.00")):
         (row_y,) = {y for _, y, t in pieces if t == label}
         # on its row's baseline (the amount is set half a point larger)

@@ -6,6 +6,7 @@ line table by a flowable of our own that draws its rows straight onto the canvas
 (workers/pdf_lines.py)."""
 
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -232,10 +233,16 @@ def _letterhead(doc: ClaimDocument, width: float, styles) -> Table:
     return table
 
 
+# White space a Paragraph would squeeze or trim, and a plain string would print as stored.
+_LOOSE_SPACE = re.compile(r"^\s|\s$|[\t\r\f\v]|  ")
+
+
 def _fits(text: str, style: ParagraphStyle, width: float) -> bool:
-    """Whether each line of `text` fits `width` in `style`'s font."""
+    """Whether each line of `text` fits `width` in `style`'s font, and prints the same as a
+    plain string as in a Paragraph (no white space of the kind a Paragraph collapses)."""
     return all(
-        stringWidth(line, style.fontName, style.fontSize) <= width for line in text.split("\n")
+        not _LOOSE_SPACE.search(line) and stringWidth(line, style.fontName, style.fontSize) <= width
+        for line in text.split("\n")
     )
 
 
