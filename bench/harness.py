@@ -628,16 +628,18 @@ class Run:
             snapshot(email)  # the inlined template is made once per process
             snapshot_ms, render_ms, mime_ms = [], [], []
             for _ in range(samples):
-                # Each sample as the worker meets a claim it has not rendered yet: loaded
-                # afresh with the worker's graph (amounts are not cached: models/currency.py).
+                # Each sample as the worker meets a claim it has not rendered yet: loaded in a
+                # session of its own (as each message is, workers/middleware.py) with the
+                # worker's graph (amounts are not cached: models/currency.py).
                 steps = ((snapshot_ms, snapshot), (render_ms, lambda e: render(e, store)))
                 for figures, step in steps:
-                    db.session.expire_all()
+                    db.session.remove()
                     email = _load(self.warm_ids[0], EMAIL_GRAPH)
                     started = time.perf_counter()
                     step(email)
                     figures.append((time.perf_counter() - started) * 1000)
                     db.session.rollback()  # the PDF's attachment row is not kept
+                db.session.remove()
                 email = _load(self.warm_ids[0], EMAIL_GRAPH)
                 started = time.perf_counter()
                 build_message(email, self.app.config["REPLY_DOMAIN"], store).as_bytes(

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from decimal import Decimal
 from enum import StrEnum
 from functools import cache
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models.base import Base, Email, Percent, Str200, Timestamp, utcnow
-from models.currency import format_money
+from models.currency import money_writer
 from models.terminology import DEFAULT_TERMINOLOGY, Terms, terms_for
 
 # werkzeug's default (scrypt); the test suite lowers the cost to keep itself fast.
@@ -85,7 +86,11 @@ class Company(Base):
 
     def money(self, amount: Decimal) -> str:
         """An amount in the company's currency, as its dictionary writes money."""
-        return format_money(amount, self.currency, self.terminology)
+        return self.money_writer()(amount)
+
+    def money_writer(self) -> Callable[[Decimal], str]:
+        """Company.money for many amounts: the currency and dictionary looked up once."""
+        return money_writer(self.currency, self.terminology)
 
     def __str__(self) -> str:
         return self.name

@@ -21,11 +21,18 @@ from models.terminology import terms_for
 
 def format_money(amount: Decimal, currency: str, terminology: str | None) -> str:
     """`amount` in cents, in `currency` (ISO 4217), as the dictionary's locale writes it."""
-    # to_cents first: Babel would round half-even, and must never see -0.00.
-    cents = to_cents(amount)
+    return money_writer(currency, terminology)(amount)
+
+
+def money_writer(currency: str, terminology: str | None) -> Callable[[Decimal], str]:
+    """format_money for one currency and dictionary, looked up once (an email and its PDF
+    write hundreds of amounts of one company)."""
     locale = terms_for(terminology).locale
     write = _writer(currency, locale)
-    return write(cents) if write else format_currency(cents, currency, locale=locale)
+    # to_cents first: Babel would round half-even, and must never see -0.00.
+    if write is None:
+        return lambda amount: format_currency(to_cents(amount), currency, locale=locale)
+    return lambda amount: write(to_cents(amount))
 
 
 # Babel's text of these is what a writer is read off and checked against: every length of
@@ -47,9 +54,13 @@ def _writer(currency: str, locale: str) -> Callable[[Decimal], str] | None:
     (prefix, group, decimal, suffix), (minus_prefix, _, _, minus_suffix) = parts
 
     def write(cents: Decimal) -> str:
-        whole, fraction = f"{abs(cents):,.2f}".split(".")
         before, after = (minus_prefix, minus_suffix) if cents < 0 else (prefix, suffix)
+        if english:  # Python's own separators
+            return f"{before}{abs(cents):,.2f}{after}"
+        whole, fraction = f"{abs(cents):,.2f}".split(".")
         return f"{before}{whole.replace(',', group)}{decimal}{fraction}{after}"
+
+    english = (group, decimal) == (",", ".")
 
     for amount in _CHECKED + [-amount for amount in _CHECKED if amount]:
         if write(amount) != format_currency(amount, currency, locale=locale):

@@ -135,7 +135,7 @@ def claim_document(
         claim_date=claim_date,
         figures=figures,
         tax_name=company.tax_name,
-        money=company.money,
+        money=company.money_writer(),
         statement=claim_statement(contract.jurisdiction),
         reference=reference[:12],
         draft=draft,

@@ -116,7 +116,7 @@ def email_context(email: Communication, figures: ClaimFigures) -> dict:
     claim = email.claim
     company = claim.project.company
     terms = claim.terms
-    money = company.money
+    money = company.money_writer()
     summary = figures.summary
     contract = claim.head_contract
     statement = claim_statement(contract.jurisdiction)
