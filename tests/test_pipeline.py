@@ -18,7 +18,7 @@ from models.storage import FileStore
 from tests.conftest import wait_for
 from web.emails import retry_email, send_claim_email
 from web.extensions import db
-from workers.actors import send_email
+from workers.actors import render_email, send_email
 from workers.middleware import PeriodicSweep
 from workers.reconciler import sweep
 from workers.render import snapshot
@@ -424,3 +424,31 @@ def test_the_email_resource_names_the_bytes_as_sent(claim, sender, worker, smtp_
     [received] = smtp_server.received
     resource = client.get(f"/api/v1/emails/{email.id}").get_json()
     assert resource["raw_sha256"] == hashlib.sha256(received.raw).hexdigest()
+
+
+def test_an_email_is_rendered_and_sent_reading_its_recipients_and_claim_once(
+    claim, sender, smtp_server, broker, mail_config
+):
+    """The worker loads an email with its claim's graph and recipients once: the commit that
+    moves it to sending keeps them (no other attempt can change them under the
+    compare-and-set), so the attempt reads again only the email's own moved columns."""
+    email = send_claim_email(claim, sender, draft(uploads=[]))
+    broker.flush_all()  # run here, in this thread, instead of by a worker
+    db.session.remove()
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:
+        statements.append(" ".join(statement.split()))
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        render_email.fn(email.id)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert reaches(email.id, "sent") and len(smtp_server.received) == 1
+
+    def reads(table: str) -> int:
+        return sum(1 for s in statements if s.startswith("SELECT") and f" FROM {table} " in s)
+
+    assert reads("recipient") == 1 and reads("attachment") == 1
+    assert reads("progress_claim") == 1  # the contract's claims, with the lines of each
