@@ -240,10 +240,11 @@ MOVED_COLUMNS = ("state", "state_changed_at", "attempts", "retry_at", "raw_sha25
 
 def _commit_keeping_loaded(email: Communication) -> None:
     """Commit the move to sending without forgetting what was loaded: the email's claim and
-    contract, its recipients and files cannot have changed meanwhile (the move was a
-    compare-and-set: no other attempt is under way, and only attempts write recipients), so
-    only the columns the moves wrote are read again, when next asked. Reloading the whole
-    graph after the commit was a tenth of the worker's time."""
+    contract, its files and the recipients this attempt sends to cannot have changed
+    meanwhile (the move was a compare-and-set: no other attempt is under way; a bounce marks
+    only a recipient accepted before, whom this attempt leaves alone), so only the columns
+    the moves wrote are read again, when next asked. Reloading the whole graph after the
+    commit was a tenth of the worker's time."""
     session = db.session()
     expiring, session.expire_on_commit = session.expire_on_commit, False
     try:
