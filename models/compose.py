@@ -103,6 +103,16 @@ def _header_safe(value: str, what: str) -> str:
     return value.strip()
 
 
+def _message_text(value: str | None) -> str:
+    """The message as typed. A NUL is refused: PostgreSQL's text cannot hold it (SQLite's can,
+    so the same draft would be kept on one database and fail on the other); found by the
+    full fuzz run."""
+    text = value or ""
+    if "\x00" in text:
+        raise ComposeError("The message cannot contain a NUL character (\\x00).")
+    return text
+
+
 def _resolve(directory: list[Contact], wanted: str | int) -> Contact:
     text = str(wanted).strip()
     for contact in directory:
@@ -201,7 +211,7 @@ def compose_email(
         sender=sender,
         private=draft.private,
         subject=subject,
-        message=draft.message or "",
+        message=_message_text(draft.message),
         state=EmailState.QUEUED,
         reply_token=token,
         message_id=new_message_id(token, settings.mail_domain),

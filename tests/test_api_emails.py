@@ -344,6 +344,7 @@ def test_attachments_of_exactly_the_limit_are_accepted(app, api, users, claim_id
             )
         ),
         ({"to": ["olivia@owner.example"], "subject": "x" * 301}, "300"),
+        ({"to": ["olivia@owner.example"], "message": "Our claim\x00attached"}, "NUL character"),
         ({"to": "olivia@owner.example"}, "to must be a list"),
         ({"to": {"email": "olivia@owner.example"}}, "to must be a list"),
         ({"to": ["olivia@owner.example"], "cc": "sam@owner.example"}, "cc must be a list"),
