@@ -93,6 +93,11 @@ def email_visible(user: User, kinds=CLAIM_TAB_KINDS):
     confirmations are the Outbox's, for billing admins). Asked per row, so a list reads its
     newest rows until it is full, instead of gathering every visible email first."""
     condition = Communication.claim_id.in_(_claims_of(user))
+    # A company admin is a billing admin of every project of the company (project_permission),
+    # so sees its private emails: the same condition, without asking it per row. (PostgreSQL
+    # costs that question's subplans on every row it would look up one by one, and would
+    # rather hash every email of the company: 100k emails read for a dashboard figure of 6,000
+    # recipients.)
     if not user.is_admin:
         # An alias of its own, so the condition also holds inside a query that reads recipients.
         recipient = aliased(Recipient)
@@ -105,11 +110,6 @@ def email_visible(user: User, kinds=CLAIM_TAB_KINDS):
             addressed,
             Communication.claim_id.in_(_claims_of(user, BillingPermission.ADMIN)),
         )
-    # A company admin is a billing admin of every project of the company (project_permission),
-    # so sees its private emails: the same condition, without asking it per row. (PostgreSQL
-    # costs that question's subplans on every row it would look up one by one, and would
-    # rather hash every email of the company: 100k emails read for a dashboard figure of 6,000
-    # recipients.)
     if kinds is not None:
         condition &= Communication.kind.in_([str(k) for k in kinds])
     return condition

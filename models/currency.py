@@ -53,14 +53,14 @@ def _writer(currency: str, locale: str) -> Callable[[Decimal], str] | None:
         return None  # grouping other than in threes (en_IN), digits in the symbol, ...
     (prefix, group, decimal, suffix), (minus_prefix, _, _, minus_suffix) = parts
 
+    english = (group, decimal) == (",", ".")  # Python's own separators
+
     def write(cents: Decimal) -> str:
         before, after = (minus_prefix, minus_suffix) if cents < 0 else (prefix, suffix)
-        if english:  # Python's own separators
+        if english:
             return f"{before}{abs(cents):,.2f}{after}"
         whole, fraction = f"{abs(cents):,.2f}".split(".")
         return f"{before}{whole.replace(',', group)}{decimal}{fraction}{after}"
-
-    english = (group, decimal) == (",", ".")
 
     for amount in _CHECKED + [-amount for amount in _CHECKED if amount]:
         if write(amount) != format_currency(amount, currency, locale=locale):

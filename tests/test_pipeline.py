@@ -16,6 +16,7 @@ from models.compose import Draft, Upload
 from models.errors import PermissionDenied
 from models.storage import FileStore
 from tests.conftest import wait_for
+from tests.test_scale import recorded
 from web.emails import retry_email, send_claim_email
 from web.extensions import db
 from workers.actors import render_email, send_email
@@ -435,17 +436,10 @@ def test_an_email_is_rendered_and_sent_reading_its_recipients_and_claim_once(
     email = send_claim_email(claim, sender, draft(uploads=[]))
     broker.flush_all()  # run here, in this thread, instead of by a worker
     db.session.remove()
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args) -> None:
-        statements.append(" ".join(statement.split()))
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with recorded() as recorded_statements:
         render_email.fn(email.id)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
     assert reaches(email.id, "sent") and len(smtp_server.received) == 1
+    statements = [" ".join(statement.split()) for statement, _ in recorded_statements]
 
     def reads(table: str) -> int:
         return sum(1 for s in statements if s.startswith("SELECT") and f" FROM {table} " in s)

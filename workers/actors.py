@@ -163,19 +163,18 @@ def _attempt(email: Communication, rendered: dict | None) -> None:
     ):
         db.session.rollback()
         return
+    sending = {"attempts": Communication.attempts + 1, "retry_at": None, **built}
     if not move(
         db.session,
         email_id,
         {EmailState.RENDERED},
         EmailState.SENDING,
         where=(*where, NO_CANCEL_REQUEST),
-        attempts=Communication.attempts + 1,
-        retry_at=None,
-        **built,
+        **sending,
     ):
         db.session.rollback()
         return  # already being sent, sent, or cancelled: a redelivery is a no-op
-    _commit_keeping_loaded(email)
+    _commit_keeping_loaded(email, written=sending)
     pending = [r for r in email.recipients if r.status in UNDELIVERED]
     try:
         if build_error is not None:
@@ -233,25 +232,21 @@ def _attempt(email: Communication, rendered: dict | None) -> None:
     _mark_replied_if_answered(email_id)  # one came back while it was being sent
 
 
-# What the moves to rendered and to sending write on the email's row (models/communication.py
-# move, the snapshot aside: the worker set it on the email as it wrote it).
-MOVED_COLUMNS = ("state", "state_changed_at", "attempts", "retry_at", "raw_sha256", "headers_text")
-
-
-def _commit_keeping_loaded(email: Communication) -> None:
+def _commit_keeping_loaded(email: Communication, written: dict) -> None:
     """Commit the move to sending without forgetting what was loaded: the email's claim and
     contract, its files and the recipients this attempt sends to cannot have changed
     meanwhile (the move was a compare-and-set: no other attempt is under way; a bounce marks
     only a recipient accepted before, whom this attempt leaves alone), so only the columns
-    the moves wrote are read again, when next asked. Reloading the whole graph after the
-    commit was a tenth of the worker's time."""
+    the move wrote (its state, and `written`) are read again, when next asked; the snapshot
+    the worker set on the email as it wrote it. Reloading the whole graph after the commit
+    was a tenth of the worker's time."""
     session = db.session()
     expiring, session.expire_on_commit = session.expire_on_commit, False
     try:
         session.commit()
     finally:
         session.expire_on_commit = expiring
-    session.expire(email, MOVED_COLUMNS)
+    session.expire(email, ["state", "state_changed_at", *written])
 
 
 def _mark_replied_if_answered(email_id: int) -> None:
