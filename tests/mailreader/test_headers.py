@@ -63,3 +63,49 @@ def test_sent_at():
     minus_zero = parse_mail(message().replace(b"+1100", b"-0000"))
     assert minus_zero.sent_at == datetime(2026, 11, 3, 10, 4, 51, tzinfo=UTC)
     assert parse_mail(message()).sent_at == datetime(2026, 11, 2, 23, 4, 51, tzinfo=UTC)
+
+
+# ------------------------------------------------------------------ parsed headers, remembered
+
+
+def test_a_message_reads_the_same_whatever_was_read_before_it():
+    """Parsed fields are remembered across messages (a part's Content-Type is asked a dozen
+    times a reply): reading every fixture cold, then again in reverse order after all the
+    others, gives the same result for each."""
+    from workers.mailreader.headers import _parsed_header
+
+    fixtures = sorted((FIXTURES).glob("*.eml"))
+    cold = []
+    for path in fixtures:
+        _parsed_header.cache_clear()
+        cold.append(parse_mail(path.read_bytes()))
+    warm = [parse_mail(path.read_bytes()) for path in reversed(fixtures)]
+    assert warm[::-1] == cold
+    assert _parsed_header.cache_info().hits > 0
+
+
+def test_a_long_field_is_read_but_not_remembered():
+    from workers.mailreader.headers import MAX_REMEMBERED_CHARS, READING, _parsed_header
+
+    long_name = "n" * (MAX_REMEMBERED_CHARS + 10) + ".pdf"
+    raw = message(
+        "MIME-Version: 1.0",
+        'Content-Type: multipart/mixed; boundary="b"',
+        body=(
+            "--b\nContent-Type: text/plain\n\nApproved.\n"
+            f'--b\nContent-Type: application/pdf; name="{long_name}"\n'
+            "Content-Transfer-Encoding: base64\n\nJVBERi0=\n--b--\n"
+        ),
+    )
+    parsed = parse_mail(raw)
+    [pdf] = parsed.attachments
+    assert (pdf.content_type, pdf.content, parsed.text) == (
+        "application/pdf",
+        b"%PDF-",
+        "Approved.",
+    )
+    _parsed_header.cache_clear()
+    READING.header_fetch_parse("Content-Type", f'application/pdf; name="{long_name}"')
+    assert _parsed_header.cache_info().currsize == 0
+    READING.header_fetch_parse("Content-Type", 'application/pdf; name="claim.pdf"')
+    assert _parsed_header.cache_info().currsize == 1
