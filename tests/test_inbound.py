@@ -248,6 +248,33 @@ def test_the_same_message_twice_is_stored_and_processed_once(sent, listener, mon
     assert len(replies_of(sent.id)) == 1
 
 
+def test_a_reply_recorded_while_its_email_was_sending_marks_it_replied_once_sent(
+    sent, monkeypatch
+):
+    """The reply finds the email still `sending` (its own move to `replied` does nothing);
+    the send's commit lands before the reply's (and could not see it): the reply's side
+    must look again after its commit, or the email stays `sent` with a reply on record."""
+    import workers.actors
+
+    monkeypatch.setattr(process_inbound, "send", lambda _: None)  # processed here, below
+    assert move(db.session, sent.id, {EmailState.SENT}, EmailState.SENDING)
+    db.session.commit()
+    message, _ = take_in(reply_to(sent, "Received, thanks"), "smtp", "", [reply_address(sent)])
+    processing = workers.actors.process
+
+    def while_the_send_commits(inbound):
+        moved = processing(inbound)
+        db.session.execute(
+            sa.update(Communication).where(Communication.id == sent.id).values(state="sent")
+        )
+        return moved
+
+    monkeypatch.setattr(workers.actors, "process", while_the_send_commits)
+    process_inbound.fn(message.id)
+    assert [r.kind for r in replies_of(sent.id)] == ["reply"]
+    assert state(sent.id) == "replied"
+
+
 def test_a_stranger_is_kept_unverified_and_decides_nothing(sent, listener):
     reply_by(listener, sent, "Mallory <mallory@evil.example>", "Approved")
     [reply] = wait_for_replies(sent.id)

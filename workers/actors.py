@@ -409,7 +409,7 @@ def process_inbound(inbound_id: int) -> None:
         # query: on SQLite the first write takes the one write lock, which parsing, matching
         # and storing attachments would then hold (a fifth of the worker's time, waiting).
         with db.session.no_autoflush:
-            process(inbound := db.session.get(InboundMessage, inbound_id))
+            replied = process(inbound := db.session.get(InboundMessage, inbound_id))
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
@@ -419,7 +419,7 @@ def process_inbound(inbound_id: int) -> None:
         # the message itself is the trouble: keep it, say why
         _set_inbound_status(inbound_id, InboundStatus.FAILED, f"{type(exc).__name__}: {exc}")
     else:
-        if inbound.communication_id is not None:
+        if inbound.communication_id is not None and not replied:
             _mark_replied_if_answered(inbound.communication_id)
 
 

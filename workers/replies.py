@@ -9,13 +9,15 @@ from email import policy
 from email.parser import BytesParser
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 
 from models.approvers import NOT_AUTHENTICATED, standing
 from models.base import utcnow
+from models.claim import ProgressClaim
 from models.claim_decision import record_decision
 from models.client_link import signing_keys
-from models.communication import Communication, DeliveryStatus, EmailState, move
+from models.communication import Communication, DeliveryStatus, EmailState, Recipient, move
+from models.contract import HeadContract
 from models.decision import Decision, read_decision
 from models.inbound import (
     InboundMessage,
@@ -26,6 +28,7 @@ from models.inbound import (
     ReplyKind,
     move_inbound,
 )
+from models.project import Contact
 from models.reply_token import is_signed_reply_token
 from models.storage import FileStore
 from web.extensions import db
@@ -93,22 +96,29 @@ def find_email(inbound: InboundMessage, parsed: ParsedMail) -> Match | None:
     return None
 
 
-def sender_is_known(email: Communication, address: str | None) -> bool:
-    """The client's word counts only from a recipient of the email or a project directory
-    member."""
-    if not address:
-        return False
-    known = {r.email for r in email.recipients} | {c.email for c in email.claim.project.directory}
-    return address.lower() in known
+def known_people(email: Communication) -> dict[str, str]:
+    """Address -> name of everyone whose word counts on `email`: its recipients, then the
+    project directory (a recipient's name wins). One query, not four lazy loads."""
+    recipients = select(Recipient.email, Recipient.name, literal(0).label("rank")).where(
+        Recipient.communication_id == email.id
+    )
+    directory = (
+        select(Contact.email, Contact.name, literal(1).label("rank"))
+        .join(HeadContract, HeadContract.project_id == Contact.project_id)
+        .join(ProgressClaim, ProgressClaim.head_contract_id == HeadContract.id)
+        .where(ProgressClaim.id == email.claim_id)
+    )
+    rows = db.session.execute(union_all(recipients, directory).order_by("rank")).all()
+    people: dict[str, str] = {}
+    for address, name, _ in rows:
+        people.setdefault(address, name)
+    return people
 
 
-def known_name(email: Communication, address: str | None) -> str:
-    """The name we know for an address (recipient, then directory), for replies sent without
-    a display name."""
-    people = [(r.email, r.name) for r in email.recipients] + [
-        (c.email, c.name) for c in email.claim.project.directory
-    ]
-    return next((name for known, name in people if known == (address or "").lower()), "")
+def _sender(people: dict[str, str], address: str | None) -> str | None:
+    """The known name of the sender, "" for a known address without one; None: not known.
+    The client's word counts only from a recipient of the email or a directory member."""
+    return people.get(address.lower()) if address else None
 
 
 def _from_us(parsed: ParsedMail) -> bool:
@@ -160,8 +170,9 @@ def _kind(parsed: ParsedMail) -> ReplyKind:
     return ReplyKind.REPLY
 
 
-def process(inbound: InboundMessage) -> None:
-    """Turn a stored message into a reply on its email (or leave it unmatched for triage)."""
+def process(inbound: InboundMessage) -> bool:
+    """Turn a stored message into a reply on its email (or leave it unmatched for triage).
+    True when it moved its email from `sent` to `replied` (see `attach`)."""
     raw = read_raw(inbound)
     parsed = parse_mail(raw)
     inbound.subject = parsed.subject[:1000]
@@ -171,8 +182,8 @@ def process(inbound: InboundMessage) -> None:
     if match is None:
         inbound.set_status(InboundStatus.UNMATCHED)
         inbound.processed_at = utcnow()
-        return
-    attach(inbound, raw, parsed, match)
+        return False
+    return attach(inbound, raw, parsed, match)
 
 
 def reopen(inbound: InboundMessage, operator: str) -> bool:
@@ -240,14 +251,13 @@ def _weigh(
     return reading.outcome, ""
 
 
-def attach(inbound: InboundMessage, raw: bytes, parsed: ParsedMail, match: Match) -> Reply:
-    """Record the message as a reply to the matched email, with what follows from it."""
+def attach(inbound: InboundMessage, raw: bytes, parsed: ParsedMail, match: Match) -> bool:
+    """Record the message as a reply to the matched email, with what follows from it. True
+    when a person's reply moved the email from `sent` to `replied`; False when it was not
+    `sent` (still `sending`, say), so whoever commits last must look again."""
     email, kind = match.communication, _kind(parsed)
-    verified = (
-        kind == ReplyKind.REPLY
-        and not parsed.from_doubts
-        and sender_is_known(email, parsed.from_address)
-    )
+    known_as = _sender(known_people(email), parsed.from_address)
+    verified = kind == ReplyKind.REPLY and not parsed.from_doubts and known_as is not None
     # Only the sender's own lines: not a quote they answered between, not what they forwarded.
     reading = read_decision(parsed.own_text) if verified else None
     auth = authenticated(raw, parsed) if verified else None
@@ -258,7 +268,7 @@ def attach(inbound: InboundMessage, raw: bytes, parsed: ParsedMail, match: Match
         from_address=(parsed.from_address or "")[:254],
         # The name we know for a known sender, not the one they typed: the decision banner
         # says who approved, and "Olivia Owner (Director)" <quentin@...> must not pass for her.
-        from_name=(known_name(email, parsed.from_address) or parsed.from_name)[:200],
+        from_name=(known_as or parsed.from_name)[:200],
         # Our clock: written answers start and stop statutory clocks; the sender's Date is
         # only what they claim.
         received_at=inbound.received_at,
@@ -278,14 +288,13 @@ def attach(inbound: InboundMessage, raw: bytes, parsed: ParsedMail, match: Match
     _store_attachments(reply, parsed)
     if kind == ReplyKind.BOUNCE:
         _mark_bounced(email, parsed)
-    if kind == ReplyKind.REPLY:
-        move(
-            db.session,
-            email.id,
-            {EmailState.SENT},
-            EmailState.REPLIED,
-            note=f"reply from {reply.from_address}",
-        )
+    replied = kind == ReplyKind.REPLY and move(
+        db.session,
+        email.id,
+        {EmailState.SENT},
+        EmailState.REPLIED,
+        note=f"reply from {reply.from_address}",
+    )
     if decision is not None:
         db.session.flush()
         record_decision(db.session, reply)
@@ -299,4 +308,4 @@ def attach(inbound: InboundMessage, raw: bytes, parsed: ParsedMail, match: Match
         }[kind]
     )
     inbound.processed_at = utcnow()
-    return reply
+    return replied
