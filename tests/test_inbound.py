@@ -248,9 +248,7 @@ def test_the_same_message_twice_is_stored_and_processed_once(sent, listener, mon
     assert len(replies_of(sent.id)) == 1
 
 
-def test_a_reply_recorded_while_its_email_was_sending_marks_it_replied_once_sent(
-    sent, monkeypatch
-):
+def test_a_reply_recorded_while_its_email_was_sending_marks_it_replied_once_sent(sent, monkeypatch):
     """The reply finds the email still `sending` (its own move to `replied` does nothing);
     the send's commit lands before the reply's (and could not see it): the reply's side
     must look again after its commit, or the email stays `sent` with a reply on record."""
