@@ -4,6 +4,8 @@ import os
 import secrets
 from pathlib import Path
 
+from web.sqlite_writers import QueuedWriterConnection
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = Path(os.environ.get("CLAIMPOST_INSTANCE", PROJECT_ROOT / "instance"))
 
@@ -89,10 +91,13 @@ def engine_options(url: str, pool_size: int) -> dict:
     And every plan made for its parameters: psycopg prepares a statement run five times, and
     PostgreSQL may then keep a generic plan, one that cannot know "sent in the last week" is
     a few rows of years, so the dashboard's latency query walked every email (47 -> 290 ms
-    from its sixth run; PostgreSQL's plan_cache_mode, in "Prepared statements")."""
+    from its sixth run; PostgreSQL's plan_cache_mode, in "Prepared statements"). On SQLite,
+    write transactions queue for the write lock (web/sqlite_writers.py)."""
     options: dict = {"pool_pre_ping": True}
     if url.startswith("postgresql"):
         options["connect_args"] = {"options": "-c jit=off -c plan_cache_mode=force_custom_plan"}
-    if not url.startswith("sqlite"):
+    if url.startswith("sqlite"):
+        options["connect_args"] = {"factory": QueuedWriterConnection}
+    else:
         options.update(pool_size=pool_size, max_overflow=pool_size)
     return options

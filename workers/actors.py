@@ -409,7 +409,7 @@ def process_inbound(inbound_id: int) -> None:
         # query: on SQLite the first write takes the one write lock, which parsing, matching
         # and storing attachments would then hold (a fifth of the worker's time, waiting).
         with db.session.no_autoflush:
-            replied = process(inbound := db.session.get(InboundMessage, inbound_id))
+            to_look_at = process(db.session.get(InboundMessage, inbound_id))
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
@@ -419,8 +419,8 @@ def process_inbound(inbound_id: int) -> None:
         # the message itself is the trouble: keep it, say why
         _set_inbound_status(inbound_id, InboundStatus.FAILED, f"{type(exc).__name__}: {exc}")
     else:
-        if inbound.communication_id is not None and not replied:
-            _mark_replied_if_answered(inbound.communication_id)
+        if to_look_at is not None:
+            _mark_replied_if_answered(to_look_at)
 
 
 def _set_inbound_status(inbound_id: int, status: InboundStatus, error: str | None) -> None:

@@ -121,6 +121,8 @@ def take_in(
     )
     db.session.add(message)
     try:
+        db.session.flush()
+        message_id = message.id  # known now: read after the commit, it would be loaded again
         db.session.commit()
     except IntegrityError:  # the same message, stored a moment ago by another connection
         db.session.rollback()
@@ -130,7 +132,7 @@ def take_in(
     from workers.actors import process_inbound
 
     try:
-        process_inbound.send(message.id)
+        process_inbound.send(message_id)
     except Exception:  # stored is what we promised; the reconciler enqueues it later
-        log.warning("could not enqueue inbound %s; the reconciler will", message.id, exc_info=True)
+        log.warning("could not enqueue inbound %s; the reconciler will", message_id, exc_info=True)
     return message, True

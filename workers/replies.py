@@ -170,9 +170,9 @@ def _kind(parsed: ParsedMail) -> ReplyKind:
     return ReplyKind.REPLY
 
 
-def process(inbound: InboundMessage) -> bool:
+def process(inbound: InboundMessage) -> int | None:
     """Turn a stored message into a reply on its email (or leave it unmatched for triage).
-    True when it moved its email from `sent` to `replied` (see `attach`)."""
+    Returns the email to look at again after the commit, as `attach` does."""
     raw = read_raw(inbound)
     parsed = parse_mail(raw)
     inbound.subject = parsed.subject[:1000]
@@ -182,7 +182,7 @@ def process(inbound: InboundMessage) -> bool:
     if match is None:
         inbound.set_status(InboundStatus.UNMATCHED)
         inbound.processed_at = utcnow()
-        return False
+        return None
     return attach(inbound, raw, parsed, match)
 
 
@@ -251,10 +251,12 @@ def _weigh(
     return reading.outcome, ""
 
 
-def attach(inbound: InboundMessage, raw: bytes, parsed: ParsedMail, match: Match) -> bool:
-    """Record the message as a reply to the matched email, with what follows from it. True
-    when a person's reply moved the email from `sent` to `replied`; False when it was not
-    `sent` (still `sending`, say), so whoever commits last must look again."""
+def attach(inbound: InboundMessage, raw: bytes, parsed: ParsedMail, match: Match) -> int | None:
+    """Record the message as a reply to the matched email, with what follows from it.
+
+    Returns the email's id when it may yet have to be marked replied after the commit: it
+    was not `sent` yet (still `sending`, say: the send's commit may not see this reply), so
+    whoever commits last must look again. None when it is `replied` (already, or now)."""
     email, kind = match.communication, _kind(parsed)
     known_as = _sender(known_people(email), parsed.from_address)
     verified = kind == ReplyKind.REPLY and not parsed.from_doubts and known_as is not None
@@ -288,12 +290,15 @@ def attach(inbound: InboundMessage, raw: bytes, parsed: ParsedMail, match: Match
     _store_attachments(reply, parsed)
     if kind == ReplyKind.BOUNCE:
         _mark_bounced(email, parsed)
-    replied = kind == ReplyKind.REPLY and move(
-        db.session,
-        email.id,
-        {EmailState.SENT},
-        EmailState.REPLIED,
-        note=f"reply from {reply.from_address}",
+    replied = email.state == EmailState.REPLIED or (
+        kind == ReplyKind.REPLY
+        and move(
+            db.session,
+            email.id,
+            {EmailState.SENT},
+            EmailState.REPLIED,
+            note=f"reply from {reply.from_address}",
+        )
     )
     if decision is not None:
         db.session.flush()
@@ -308,4 +313,4 @@ def attach(inbound: InboundMessage, raw: bytes, parsed: ParsedMail, match: Match
         }[kind]
     )
     inbound.processed_at = utcnow()
-    return replied
+    return None if replied else email.id
