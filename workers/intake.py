@@ -107,9 +107,10 @@ def take_in(
     Message-ID, or the same bytes when it has none) is stored and processed once.
     """
     key = content_key(raw, _message_id(raw))
-    existing = db.session.scalar(select(InboundMessage).where(InboundMessage.dedupe_key == key))
+    # The id only: the row itself is loaded for the rare duplicate, not for every message.
+    existing = db.session.scalar(select(InboundMessage.id).where(InboundMessage.dedupe_key == key))
     if existing is not None:
-        return existing, False
+        return db.session.get(InboundMessage, existing), False
     sha256 = FileStore(current_app.config["STORAGE_DIR"]).put(raw)  # bytes on disk first
     message = InboundMessage(
         dedupe_key=key,
