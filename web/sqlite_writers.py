@@ -44,8 +44,11 @@ class WriterQueue:
     def take(self) -> bool:
         """Wait for the turn; False (holding nothing) if the wait outlasted the timeout."""
         deadline = time.monotonic() + self.timeout_s
-        if not self.local.acquire(timeout=self.timeout_s):
-            return False
+        if not self.local.acquire(blocking=False):
+            log.debug("waiting for this process's turn to write")
+            if not self.local.acquire(timeout=self.timeout_s):
+                return False
+        waiting = False
         while True:
             try:
                 fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -54,6 +57,9 @@ class WriterQueue:
                 if time.monotonic() >= deadline:
                     self.local.release()
                     return False
+                if not waiting:
+                    waiting = True
+                    log.debug("waiting for another process's write to end")
                 time.sleep(_POLL_S)
 
     def give_back(self) -> None:
@@ -94,13 +100,21 @@ class QueuedWriterConnection(sqlite3.Connection):
     def cursor(self, factory=None):
         return super().cursor(factory or QueuedWriterCursor)
 
+    # sqlite3's own shortcuts run the statement in C, past the cursor's execute: send them
+    # through it.
+    def execute(self, statement, parameters=()):
+        return self.cursor().execute(statement, parameters)
+
+    def executemany(self, statement, rows):
+        return self.cursor().executemany(statement, rows)
+
     def before(self, statement: str) -> None:
         if self._queue is None or self._holding:
             return
         if statement.lstrip()[:7].upper().startswith(_WRITES):
             self._holding = self._queue.take()
             if not self._holding:
-                log.warning("waited %.0f s for the write queue; going on", self.busy_timeout_s)
+                log.warning("waited %.1f s for the write queue; going on", self.busy_timeout_s)
 
     def after(self) -> None:
         """A statement ran: give the turn back if no transaction is left open (autocommit)."""
