@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from sqlalchemy import DateTime, MetaData, Numeric, String
-from sqlalchemy.orm import DeclarativeBase, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column
 
 # Stable constraint names, so Alembic autogenerate and batch mode on SQLite agree across databases.
 NAMING_CONVENTION = {
@@ -74,3 +74,13 @@ class Base(DeclarativeBase):
     """Base class of every ClaimPost table."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def commit_keeping_loaded(session: Session) -> None:
+    """Commit without expiring what the session has loaded, for a caller that knows those
+    rows cannot have changed meanwhile (reading them again would be a query each)."""
+    expiring, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expiring

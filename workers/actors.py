@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from models.base import storable, utcnow
+from models.base import commit_keeping_loaded, storable, utcnow
 from models.claim import ProgressClaim
 from models.communication import (
     UNDELIVERED,
@@ -240,13 +240,8 @@ def _commit_keeping_loaded(email: Communication, written: dict) -> None:
     the move wrote (its state, and `written`) are read again, when next asked; the snapshot
     the worker set on the email as it wrote it. Reloading the whole graph after the commit
     was a tenth of the worker's time."""
-    session = db.session()
-    expiring, session.expire_on_commit = session.expire_on_commit, False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = expiring
-    session.expire(email, ["state", "state_changed_at", *written])
+    commit_keeping_loaded(db.session())
+    db.session.expire(email, ["state", "state_changed_at", *written])
 
 
 def _mark_replied_if_answered(email_id: int) -> None:

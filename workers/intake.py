@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from models.base import storable, utcnow
+from models.base import commit_keeping_loaded, storable, utcnow
 from models.inbound import InboundMessage, InboundStatus
 from models.project import Contact
 from models.storage import FileStore
@@ -122,9 +122,8 @@ def take_in(
     )
     db.session.add(message)
     try:
-        db.session.flush()
-        message_id = message.id  # known now: read after the commit, it would be loaded again
-        db.session.commit()
+        # The new row as written: read after a plain commit, it would be loaded again.
+        commit_keeping_loaded(db.session())
     except IntegrityError:  # the same message, stored a moment ago by another connection
         db.session.rollback()
         return db.session.scalar(
@@ -133,7 +132,7 @@ def take_in(
     from workers.actors import process_inbound
 
     try:
-        process_inbound.send(message_id)
+        process_inbound.send(message.id)
     except Exception:  # stored is what we promised; the reconciler enqueues it later
-        log.warning("could not enqueue inbound %s; the reconciler will", message_id, exc_info=True)
+        log.warning("could not enqueue inbound %s; the reconciler will", message.id, exc_info=True)
     return message, True
