@@ -160,6 +160,32 @@ def test_a_read_only_user_counts_no_private_email(claims, broker, make_user, pro
     assert figures_for(reader).failed == 1
 
 
+def test_the_bounce_rate_counts_every_recipient_of_the_emails_the_user_may_see(
+    claims, broker, make_user, project_id
+):
+    reader = make_user("reader@harbourside.example", project_id, BillingPermission.READ_ONLY)
+    pm = db.session.scalar(sa.select(User).where(User.email == PM))
+    for private, statuses in ((False, ["accepted", "bounced"]), (True, ["bounced", "bounced"])):
+        row = send_claim_email(
+            claims[2],
+            pm,
+            Draft(to=["olivia@owner.example"], cc=["quentin@qs.example"], private=private),
+        )
+        row.state, row.sent_at = "sent", NOW - timedelta(hours=1)
+        for recipient, status in zip(row.recipients, statuses, strict=True):
+            recipient.status, recipient.accepted_at = status, NOW - timedelta(hours=1)
+    db.session.commit()
+    admin = db.session.scalar(sa.select(User).where(User.email == ADMIN))
+    assert (figures_for(admin).recipients_delivered, figures_for(admin).recipients_bounced) == (
+        4,
+        3,
+    )
+    assert (figures_for(reader).recipients_delivered, figures_for(reader).recipients_bounced) == (
+        2,
+        1,
+    )
+
+
 def test_home_links_each_figure_to_the_filtered_list(login, claims, broker, make_user, project_id):
     email(claims[2], "failed", NOW)
     email(claims[2], "sent", NOW - timedelta(minutes=5), NOW)
