@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import wait_for
 from web.sqlite_writers import QueuedWriterConnection
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +53,8 @@ class Waits(logging.Handler):
 @pytest.fixture
 def waits():
     handler, logger = Waits(), logging.getLogger("web.sqlite_writers")
-    level, logger.level = logger.level, logging.DEBUG
+    level = logger.level
+    logger.setLevel(logging.DEBUG)  # setLevel, not .level: the logger caches what it emits
     logger.addHandler(handler)
     yield handler
     logger.removeHandler(handler)
@@ -81,6 +83,7 @@ def test_a_writer_in_another_thread_waits_its_turn(database, waits):
 
 CHILD = """
 import logging, sqlite3, sys
+from tests.conftest import wait_for
 from web.sqlite_writers import QueuedWriterConnection
 logging.basicConfig(stream=sys.stdout, level=logging.DEBUG, format="%(message)s")
 connection = sqlite3.connect(sys.argv[1], factory=QueuedWriterConnection)
@@ -160,3 +163,111 @@ def test_reads_never_wait(database, waits):
     assert reader.execute("SELECT count(*) FROM note").fetchone() == (0,)
     assert not waits.started.is_set()
     writer.commit()
+
+
+def test_a_write_after_a_comment_takes_its_turn_too(database, waits):
+    first, second = connect(database), connect(database)
+    first.execute("/* a note */ -- and another\n INSERT INTO note (who) VALUES ('first')")
+    done = threading.Thread(
+        target=lambda: (second.execute("INSERT INTO note (who) VALUES ('second')"), second.commit())
+    )
+    done.start()
+    assert waits.started.wait(10), "the second writer never had to wait"
+    first.commit()
+    done.join(10)
+    assert notes(database) == ["first", "second"]
+
+
+def test_a_transaction_that_went_on_unqueued_does_not_queue_again(database, monkeypatch, caplog):
+    """Past the timeout a writer holds SQLite's lock without the turn; were its next write to
+    queue behind a writer that took the turn meanwhile (and waits in SQLite for it), that
+    writer's busy timeout would run out first: "database is locked"."""
+    monkeypatch.setattr(QueuedWriterConnection, "busy_timeout_s", 1.0)
+    holder, late, third = connect(database), connect(database), connect(database)
+    holder.execute("INSERT INTO note (who) VALUES ('holder')")  # the turn, and SQLite's lock
+    late.execute("PRAGMA busy_timeout=5000")
+    done = threading.Thread(target=lambda: late.execute("INSERT INTO note (who) VALUES ('late')"))
+    done.start()
+    wait_for(lambda: "going on" in caplog.text, what="the late writer to go on unqueued")
+    holder.commit()  # `late` now writes, holding SQLite's lock without the turn
+    done.join(10)
+    third.execute("PRAGMA busy_timeout=500")
+    errors: list[Exception] = []
+
+    def write_third() -> None:
+        try:
+            third.execute("INSERT INTO note (who) VALUES ('third')")
+            third.commit()
+        except Exception as exc:
+            errors.append(exc)
+
+    writes = threading.Thread(target=write_third)
+    writes.start()  # takes the free turn, then waits (500 ms at most) in SQLite for `late`
+    wait_for(lambda: third._turn is not None, what="the third writer to take the turn")
+    late.execute("INSERT INTO note (who) VALUES ('late again')")  # must not wait for `third`
+    late.commit()
+    writes.join(10)
+    assert errors == []
+    assert notes(database) == ["holder", "late", "late again", "third"]
+
+
+class TimeLimitExceeded(BaseException):
+    """As Dramatiq's time limit arrives: raised inside the job's thread."""
+
+
+HOLDER = """
+import sqlite3, sys
+from tests.conftest import wait_for
+from web.sqlite_writers import QueuedWriterConnection
+connection = sqlite3.connect(sys.argv[1], factory=QueuedWriterConnection)
+connection.execute("INSERT INTO note (who) VALUES ('holder')")
+print("holding", connection._turn is not None, flush=True)
+sys.stdin.readline()
+connection.commit()
+"""
+
+
+def test_a_job_stopped_while_waiting_for_its_turn_leaves_the_queue_free(database, waits):
+    import ctypes
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(database)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = holder.stdout.readline().strip()
+    assert line == "holding True", line
+    stopped = []
+
+    def job() -> None:
+        waiting = connect(database)
+        try:
+            waiting.execute("INSERT INTO note (who) VALUES ('stopped')")
+        except TimeLimitExceeded:
+            stopped.append(True)
+        finally:
+            waiting.close()
+
+    thread = threading.Thread(target=job)
+    thread.start()
+    assert waits.started.wait(10)  # polling for the other process's turn
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread.ident), ctypes.py_object(TimeLimitExceeded)
+    )
+    thread.join(10)
+    holder.communicate("commit\n", timeout=30)
+    assert stopped == [True]
+    waits.started.clear()
+    after = connect(database)
+    after.execute("INSERT INTO note (who) VALUES ('after')")  # the turn is free at once
+    after.commit()
+    assert not waits.started.is_set() and notes(database) == ["holder", "after"]
+
+
+def test_the_queues_lock_file_has_the_databases_permissions(database):
+
+    database.chmod(0o664)  # a group of users who all write the database
+    connect(database).execute("INSERT INTO note (who) VALUES ('x')")
+    assert (Path(f"{database}.writers").stat().st_mode & 0o777) == 0o664
