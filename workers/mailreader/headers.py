@@ -35,19 +35,21 @@ class BoundedPolicy(EmailPolicy):
     def header_fetch_parse(self, name, value):
         value = value[:MAX_HEADER_CHARS]
         if len(value) > MAX_REMEMBERED_CHARS:
-            return policy.default.header_fetch_parse(name, value)
-        return _parsed_header(name, value)
+            return super().header_fetch_parse(name, value)
+        return _parsed_header(self, name, value)
 
 
-# The parsed header depends on the field's name and text only, and the library's header
-# objects are immutable strings: one parse can answer every message holding the same field.
-# Only short fields are kept (Content-Type and its kin), so the cache stays small.
-MAX_REMEMBERED_CHARS = 1000
+# The parsed header depends on the policy, the field's name and its text only, and the
+# library's header objects are immutable strings: one parse can answer every message holding
+# the same field. Only short fields are kept (Content-Type and its kin, an address): a parsed
+# field keeps a parse tree a few hundred times its length, so 128 of 200 characters stay
+# under a few MB.
+MAX_REMEMBERED_CHARS = 200
 
 
-@lru_cache(maxsize=256)
-def _parsed_header(name: str, value: str):
-    return policy.default.header_fetch_parse(name, value)
+@lru_cache(maxsize=128)
+def _parsed_header(reading: EmailPolicy, name: str, value: str):
+    return EmailPolicy.header_fetch_parse(reading, name, value)
 
 
 READING = BoundedPolicy()
