@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from models import ClaimDecision, Contact, InboundMessage, ProgressClaim, Reply
+from models import ClaimDecision, Communication, Contact, InboundMessage, ProgressClaim, Reply
 from tests.conftest import csrf_token_from, wait_for
 from tests.mail import free_port
 from tests.test_inbound import (
@@ -178,6 +178,40 @@ def test_operators_assign_unmatched_mail_and_reprocess_it(app, login, sent, tmp_
     assert db.session.get(InboundMessage, message.id).operator_note == (
         f"assigned to email #{sent.id} by Alex Admin"
     )
+
+
+def test_an_assignment_while_the_email_was_sending_marks_it_replied_once_sent(
+    app, login, sent, tmp_path, monkeypatch
+):
+    """The operator assigns a reply while the email is still `sending` (the assignment's own
+    move to `replied` does nothing), and the send commits `sent` before the assignment does
+    (so it could not see the reply): the operator's side must look again after its commit."""
+    import web.admin.inbound
+    from models.communication import EmailState, move
+
+    message = unmatched_approval(app, sent, tmp_path)
+    assert move(db.session, sent.id, {EmailState.SENT}, EmailState.SENDING)
+    db.session.commit()
+    assigning = web.admin.inbound.assign
+
+    def while_the_send_commits(inbound, email, operator):
+        assigned = assigning(inbound, email, operator)
+        db.session.execute(
+            sa.update(Communication).where(Communication.id == email.id).values(state="sent")
+        )
+        return assigned
+
+    monkeypatch.setattr(web.admin.inbound, "assign", while_the_send_commits)
+    admin = login(ADMIN, PASSWORD)
+    token = csrf_token_from(admin.get("/admin/inbound/").get_data(as_text=True))
+    admin.post(
+        "/admin/inbound/assign/", data={"id": message.id, "email_id": sent.id, "csrf_token": token}
+    )
+    db.session.expire_all()
+    assert [r.match_method for r in [m for m in inbound_rows() if m.id == message.id]] == [
+        "operator"
+    ]
+    assert db.session.get(Communication, sent.id).state == "replied"
 
 
 def test_an_operator_acting_on_a_page_that_is_out_of_date_changes_nothing(app, sent, tmp_path):

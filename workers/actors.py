@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import dramatiq
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -23,7 +23,7 @@ from models.communication import (
 )
 from models.contract import HeadContract
 from models.failures import NO_FAILURE, Failure, FailureKind
-from models.inbound import InboundMessage, InboundStatus, Reply, ReplyKind, move_inbound
+from models.inbound import InboundMessage, InboundStatus, move_inbound
 from models.project import Project
 from models.reminders import moot
 from models.storage import FileStore
@@ -40,7 +40,7 @@ from workers.errors import (
 )
 from workers.failures import deferred_recipients, delivery_failure, own_failure
 from workers.render import render
-from workers.replies import process
+from workers.replies import mark_replied_if_answered, process
 from workers.smtp import Delivery, ServerReply, parse_smtp_url
 
 current_broker()  # fails loudly if this module is imported before the broker is set up
@@ -229,7 +229,7 @@ def _attempt(email: Communication, rendered: dict | None) -> None:
             **NO_FAILURE,
         )
     db.session.commit()
-    _mark_replied_if_answered(email_id)  # one came back while it was being sent
+    mark_replied_if_answered(email_id)  # one came back while it was being sent
 
 
 def _commit_keeping_loaded(email: Communication, written: dict) -> None:
@@ -244,29 +244,10 @@ def _commit_keeping_loaded(email: Communication, written: dict) -> None:
     db.session.expire(email, ["state", "state_changed_at", *written])
 
 
-def _mark_replied_if_answered(email_id: int) -> None:
-    """sent -> replied when a reply is on record. Both the send and the reply's processing
-    ask this after their own commit, so whichever commits last sees the other's work: a reply
-    processed while the email was still `sending` no longer leaves it `sent`."""
-    if _has_human_reply(email_id) and move(
-        db.session, email_id, {EmailState.SENT}, EmailState.REPLIED, note="reply on record"
-    ):
-        db.session.commit()
-    else:
-        db.session.rollback()
-
-
 def _set_sent_at(email_id: int) -> None:
     db.session.execute(
         update(Communication).where(Communication.id == email_id).values(sent_at=utcnow())
     )
-
-
-def _has_human_reply(email_id: int) -> bool:
-    query = select(Reply.id).where(
-        Reply.communication_id == email_id, Reply.kind == ReplyKind.REPLY
-    )
-    return db.session.scalar(query.limit(1)) is not None
 
 
 def _record_results(pending: list[Recipient], delivery: Delivery) -> None:
@@ -415,7 +396,7 @@ def process_inbound(inbound_id: int) -> None:
         _set_inbound_status(inbound_id, InboundStatus.FAILED, f"{type(exc).__name__}: {exc}")
     else:
         if to_look_at is not None:
-            _mark_replied_if_answered(to_look_at)
+            mark_replied_if_answered(to_look_at)
 
 
 def _set_inbound_status(inbound_id: int, status: InboundStatus, error: str | None) -> None:

@@ -201,13 +201,30 @@ def reopen(inbound: InboundMessage, operator: str) -> bool:
 
 def assign(inbound: InboundMessage, email: Communication, operator: str) -> bool:
     """An operator makes an unmatched message a reply to `email`, once; False, changing
-    nothing, if it is no longer unmatched (another operator or a reprocess got there first)."""
+    nothing, if it is no longer unmatched (another operator or a reprocess got there first).
+    After committing, the caller asks `mark_replied_if_answered` (see `attach`)."""
     if not move_inbound(db.session, inbound.id, InboundStatus.UNMATCHED, InboundStatus.PROCESSING):
         return False
     raw = read_raw(inbound)
     attach(inbound, raw, parse_mail(raw), Match(email, MatchMethod.OPERATOR))
     inbound.operator_note = f"assigned to email #{email.id} by {operator}"
-    return True
+    return True  # the caller commits, then asks mark_replied_if_answered
+
+
+def mark_replied_if_answered(email_id: int) -> None:
+    """sent -> replied when a person's reply is on record, committed. The send, the reply's
+    processing and an operator's assignment ask this after their own commit, so whichever
+    commits last sees the other's work: a reply recorded while the email was still `sending`
+    no longer leaves it `sent`."""
+    answered = select(Reply.id).where(
+        Reply.communication_id == email_id, Reply.kind == ReplyKind.REPLY
+    )
+    if db.session.scalar(answered.limit(1)) is not None and move(
+        db.session, email_id, {EmailState.SENT}, EmailState.REPLIED, note="reply on record"
+    ):
+        db.session.commit()
+    else:
+        db.session.rollback()
 
 
 # A sender's Date outside these bounds is not shown as a date (it cannot be one).

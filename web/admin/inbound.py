@@ -25,7 +25,7 @@ from web.triage import (
 )
 from workers.mailreader import parse_mail
 from workers.raw_mail import read_raw
-from workers.replies import assign, reopen
+from workers.replies import assign, mark_replied_if_answered, reopen
 
 
 def _email_link(view, context, message, name) -> Markup:
@@ -206,6 +206,7 @@ class InboundView(LoginRequired, ModelView):
             flash("Only a message that matched no email can be assigned.", "error")
         else:
             db.session.commit()
+            mark_replied_if_answered(email.id)  # the email may have been sent meanwhile
             flash(
                 f"The message from {message.from_address} is now a reply to “{email.subject}” "
                 f"({email.claim.terms.claim} #{email.claim.number}).",
