@@ -38,6 +38,23 @@ def notes(path: Path) -> list[str]:
         return [who for (who,) in reader.execute("SELECT who FROM note ORDER BY id")]
 
 
+def write_in_thread(connection: sqlite3.Connection, who: str):
+    """Write and commit a note on a thread of its own; returns the started thread and the
+    list its error (if any) lands in."""
+    errors: list[Exception] = []
+
+    def write() -> None:
+        try:
+            connection.execute("INSERT INTO note (who) VALUES (?)", (who,))
+            connection.commit()
+        except Exception as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    return thread, errors
+
+
 class Waits(logging.Handler):
     """Signals when a writer starts waiting for its turn."""
 
@@ -64,17 +81,7 @@ def waits():
 def test_a_writer_in_another_thread_waits_its_turn(database, waits):
     first, second = connect(database), connect(database)
     first.execute("INSERT INTO note (who) VALUES ('first')")  # holds the write lock
-    errors: list[Exception] = []
-
-    def write_second() -> None:
-        try:
-            second.execute("INSERT INTO note (who) VALUES ('second')")
-            second.commit()
-        except Exception as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=write_second)
-    thread.start()
+    thread, errors = write_in_thread(second, "second")
     assert waits.started.wait(10), "the second writer never had to wait"
     first.commit()
     thread.join(10)
@@ -142,6 +149,17 @@ def test_a_rolled_back_or_failed_write_gives_the_turn_back(database, waits):
     assert not waits.started.is_set() and notes(database) == ["second"]
 
 
+def test_a_with_block_and_a_script_give_the_turn_back(database, waits):
+    first = connect(database)
+    with first:  # sqlite3 commits at the end of the block, in C
+        first.execute("INSERT INTO note (who) VALUES ('with')")
+    first.executescript("INSERT INTO note (who) VALUES ('script');")
+    second = connect(database)
+    second.execute("INSERT INTO note (who) VALUES ('second')")
+    second.commit()
+    assert not waits.started.is_set() and notes(database) == ["with", "script", "second"]
+
+
 def test_past_the_timeout_sqlite_decides_as_before(database, monkeypatch, caplog):
     monkeypatch.setattr(QueuedWriterConnection, "busy_timeout_s", 0.2)
     holder = connect(database)
@@ -168,10 +186,7 @@ def test_reads_never_wait(database, waits):
 def test_a_write_after_a_comment_takes_its_turn_too(database, waits):
     first, second = connect(database), connect(database)
     first.execute("/* a note */ -- and another\n INSERT INTO note (who) VALUES ('first')")
-    done = threading.Thread(
-        target=lambda: (second.execute("INSERT INTO note (who) VALUES ('second')"), second.commit())
-    )
-    done.start()
+    done, _ = write_in_thread(second, "second")
     assert waits.started.wait(10), "the second writer never had to wait"
     first.commit()
     done.join(10)
@@ -192,17 +207,8 @@ def test_a_transaction_that_went_on_unqueued_does_not_queue_again(database, monk
     holder.commit()  # `late` now writes, holding SQLite's lock without the turn
     done.join(10)
     third.execute("PRAGMA busy_timeout=500")
-    errors: list[Exception] = []
-
-    def write_third() -> None:
-        try:
-            third.execute("INSERT INTO note (who) VALUES ('third')")
-            third.commit()
-        except Exception as exc:
-            errors.append(exc)
-
-    writes = threading.Thread(target=write_third)
-    writes.start()  # takes the free turn, then waits (500 ms at most) in SQLite for `late`
+    # takes the free turn, then waits (500 ms at most) in SQLite for `late`
+    writes, errors = write_in_thread(third, "third")
     wait_for(lambda: third._turn is not None, what="the third writer to take the turn")
     late.execute("INSERT INTO note (who) VALUES ('late again')")  # must not wait for `third`
     late.commit()

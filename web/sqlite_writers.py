@@ -181,10 +181,13 @@ class QueuedWriterConnection(sqlite3.Connection):
         """A statement, commit or rollback ran: the turn goes back once no transaction is
         left open (after a commit that failed, the transaction and its turn remain)."""
         if not self.in_transaction:
-            self._unqueued = False
-            if (queue := self._turn) is not None:
-                self._turn = None
-                queue.give_back()
+            self._end_turn()
+
+    def _end_turn(self) -> None:
+        self._unqueued = False
+        if (queue := self._turn) is not None:
+            self._turn = None
+            queue.give_back()
 
     def commit(self) -> None:
         try:
@@ -208,10 +211,7 @@ class QueuedWriterConnection(sqlite3.Connection):
         try:
             super().close()
         finally:
-            self._unqueued = False
-            if (queue := self._turn) is not None:
-                self._turn = None
-                queue.give_back()
+            self._end_turn()
 
 
 class QueuedWriterCursor(sqlite3.Cursor):

@@ -208,7 +208,7 @@ def assign(inbound: InboundMessage, email: Communication, operator: str) -> bool
     raw = read_raw(inbound)
     attach(inbound, raw, parse_mail(raw), Match(email, MatchMethod.OPERATOR))
     inbound.operator_note = f"assigned to email #{email.id} by {operator}"
-    return True  # the caller commits, then asks mark_replied_if_answered
+    return True
 
 
 def mark_replied_if_answered(email_id: int) -> None:
