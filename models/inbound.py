@@ -93,16 +93,35 @@ def move_inbound(
     conditions = [InboundMessage.id == inbound_id, InboundMessage.status == expected]
     if changed_before is not None:
         conditions.append(InboundMessage.status_changed_at < changed_before)
-    result = session.execute(
-        update(InboundMessage)
-        .where(*conditions)
-        .values(status=new, status_changed_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
-    )
+    result = session.execute(_moved(new, values).where(*conditions))
     if result.rowcount != 1:
         return False
     _log_status(inbound_id, new, values.get("communication_id"))
     return True
+
+
+def claim_inbound(session: Session, inbound_id: int) -> "InboundMessage | None":
+    """stored -> processing, counting the attempt, as `move_inbound` does, and the message as
+    it now is, in the same statement (UPDATE ... RETURNING): a worker that claims it need not
+    read it again. None, changing nothing, if it is not `stored`."""
+    values = {"processing_attempts": InboundMessage.processing_attempts + 1}
+    claimed = session.scalars(
+        _moved(InboundStatus.PROCESSING, values)
+        .where(InboundMessage.id == inbound_id, InboundMessage.status == InboundStatus.STORED)
+        .returning(InboundMessage)
+    ).first()
+    if claimed is not None:
+        _log_status(inbound_id, InboundStatus.PROCESSING, None)
+    return claimed
+
+
+def _moved(new: InboundStatus, values: dict):
+    """The UPDATE that moves a message to `new`, stamped now; the caller adds its WHERE."""
+    return (
+        update(InboundMessage)
+        .values(status=new, status_changed_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _log_status(inbound_id: int | None, status: InboundStatus, email_id: int | None) -> None:

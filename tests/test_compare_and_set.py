@@ -1,5 +1,5 @@
-"""The compare-and-set helpers every transition goes through: `move` (emails),
-`move_inbound` (received mail) and `move_claim_status` (claims). Each moves only from the
+"""The compare-and-set helpers every transition goes through: `move` (emails), `move_inbound`
+and `claim_inbound` (received mail) and `move_claim_status` (claims). Each moves only from the
 expected state, says whether it did, and loses to a concurrent session that moved first."""
 
 from datetime import timedelta
@@ -14,7 +14,8 @@ from models.claim import ClaimEvent, move_claim_status
 from models.communication import EmailState, move
 from models.compose import Draft
 from models.errors import ClaimRuleError
-from models.inbound import InboundStatus, move_inbound
+from models.inbound import InboundStatus, claim_inbound, move_inbound
+from tests.test_scale import recorded
 from web.emails import send_claim_email
 from web.extensions import db
 
@@ -104,6 +105,26 @@ def test_move_inbound_moves_once_from_the_expected_status(received):
     db.session.commit()
     assert stored_status(received.id) == "processing"
     assert db.session.get(InboundMessage, received.id).processing_attempts == 1
+
+
+def test_claim_inbound_claims_once_and_hands_back_the_message_as_claimed(received):
+    """A worker's claim is one statement, which returns the message as it now is: the
+    worker processes that, without reading it again (one query fewer per reply)."""
+    received_id = received.id
+    db.session.expunge_all()  # nothing of it loaded, as in a worker's fresh session
+    with recorded() as statements:
+        claimed = claim_inbound(db.session, received_id)
+        assert (claimed.id, claimed.status, claimed.processing_attempts) == (
+            received_id,
+            "processing",
+            1,
+        )
+        assert (claimed.dedupe_key, claimed.via) == ("<cas@owner.example>", "ingest")
+    assert len(statements) == 1
+    assert claim_inbound(db.session, received_id) is None  # a second worker, or a redelivery
+    db.session.commit()
+    assert stored_status(received_id) == "processing"
+    assert db.session.get(InboundMessage, received_id).processing_attempts == 1
 
 
 def test_move_inbound_with_changed_before_leaves_a_fresh_one_alone(received):

@@ -23,7 +23,7 @@ from models.communication import (
 )
 from models.contract import HeadContract
 from models.failures import NO_FAILURE, Failure, FailureKind
-from models.inbound import InboundMessage, InboundStatus, move_inbound
+from models.inbound import InboundMessage, InboundStatus, claim_inbound
 from models.project import Project
 from models.reminders import moot
 from models.storage import FileStore
@@ -370,22 +370,19 @@ def process_inbound(inbound_id: int) -> None:
     """stored -> processing -> matched / unmatched / auto_reply / bounce. Trouble of ours
     (database, disk) is retried; a message that breaks the processing itself is kept as
     `failed` with the error, for an operator."""
-    if not move_inbound(
-        db.session,
-        inbound_id,
-        InboundStatus.STORED,
-        InboundStatus.PROCESSING,
-        processing_attempts=InboundMessage.processing_attempts + 1,
-    ):
+    inbound = claim_inbound(db.session, inbound_id)
+    if inbound is None:
         db.session.rollback()
         return  # gone, being processed, or processed: a redelivery is a no-op
-    db.session.commit()
+    # Kept loaded as claimed, as a read after the commit would find it: while it is
+    # `processing`, only the reconciler moves it, once abandoned past the recovery bound.
+    commit_keeping_loaded(db.session())
     try:
         # What processing changes is written at the commit, not by an autoflush at its first
         # query: on SQLite the first write takes the one write lock, which parsing, matching
         # and storing attachments would then hold (a fifth of the worker's time, waiting).
         with db.session.no_autoflush:
-            to_look_at = process(db.session.get(InboundMessage, inbound_id))
+            to_look_at = process(inbound)
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
