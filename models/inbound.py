@@ -109,6 +109,8 @@ def claim_inbound(session: Session, inbound_id: int) -> "InboundMessage | None":
         _moved(InboundStatus.PROCESSING, values)
         .where(InboundMessage.id == inbound_id, InboundMessage.status == InboundStatus.STORED)
         .returning(InboundMessage)
+        # The values just written, even over a copy this session had loaded before.
+        .execution_options(populate_existing=True)
     ).first()
     if claimed is not None:
         _log_status(inbound_id, InboundStatus.PROCESSING, None)

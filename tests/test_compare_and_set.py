@@ -127,6 +127,17 @@ def test_claim_inbound_claims_once_and_hands_back_the_message_as_claimed(receive
     assert db.session.get(InboundMessage, received_id).processing_attempts == 1
 
 
+def test_claim_inbound_hands_back_the_claimed_values_over_a_copy_already_loaded(received):
+    """The session had read the message as stored (as intake leaves it, in tests and the
+    CLI): the claim still hands back what it wrote, not the copy it had."""
+    before = received.status_changed_at
+    assert received.status == "stored"
+    claimed = claim_inbound(db.session, received.id)
+    assert claimed is received
+    assert (claimed.status, claimed.processing_attempts) == ("processing", 1)
+    assert claimed.status_changed_at >= before
+
+
 def test_move_inbound_with_changed_before_leaves_a_fresh_one_alone(received):
     stored, failed = InboundStatus.STORED, InboundStatus.FAILED
     an_hour_ago = utcnow() - timedelta(hours=1)
