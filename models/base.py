@@ -1,5 +1,6 @@
 """Declarative base, shared column types and the constraint naming convention."""
 
+import re
 import unicodedata
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -55,14 +56,14 @@ def is_one_line(value: str) -> bool:
     )
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def storable(text: str | None) -> str:
     """Text every database takes: without NUL (PostgreSQL refuses it, and hostile mail may
     carry it) and with each lone surrogate (raw bytes a decoder escaped) as U+FFFD, which
     neither UTF-8 nor a driver can encode."""
-    text = (text or "").replace("\x00", "")
-    if any("\ud800" <= c <= "\udfff" for c in text):
-        text = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
-    return text
+    return _LONE_SURROGATE.sub("\ufffd", (text or "").replace("\x00", ""))
 
 
 def utcnow() -> datetime:
