@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from email.parser import BytesParser
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from models.base import commit_keeping_loaded, storable, utcnow
@@ -98,6 +98,10 @@ def _known_sender(sender: str) -> bool:
     )
 
 
+# Built once, as every message asks it: a statement object keeps its cache key.
+_STORED_ID = select(InboundMessage.id).where(InboundMessage.dedupe_key == bindparam("key"))
+
+
 def take_in(
     raw: bytes, via: str, envelope_from: str = "", envelope_to: list[str] | None = None
 ) -> tuple[InboundMessage, bool]:
@@ -108,7 +112,7 @@ def take_in(
     """
     key = content_key(raw, _message_id(raw))
     # The id only: the row itself is loaded for the rare duplicate, not for every message.
-    existing = db.session.scalar(select(InboundMessage.id).where(InboundMessage.dedupe_key == key))
+    existing = db.session.scalar(_STORED_ID, {"key": key})
     if existing is not None:
         return db.session.get(InboundMessage, existing), False
     sha256 = FileStore(current_app.config["STORAGE_DIR"]).put(raw)  # bytes on disk first
