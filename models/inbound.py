@@ -5,7 +5,7 @@ import logging
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, ForeignKey, String, Text, bindparam, update
+from sqlalchemy import ForeignKey, String, Text, bindparam, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, Email, Money, Str200, Timestamp, utcnow
@@ -100,6 +100,26 @@ def move_inbound(
     return True
 
 
+# Built once, as every received message is claimed: a statement object keeps its cache key
+# from one execution to the next, where one built at each call is built and keyed again.
+_CLAIM = (
+    update(InboundMessage)
+    .where(
+        InboundMessage.id == bindparam("inbound_id"),
+        InboundMessage.status == InboundStatus.STORED,
+    )
+    .values(
+        status=InboundStatus.PROCESSING,
+        status_changed_at=bindparam("now"),  # the column's type, as a value would have
+        processing_attempts=InboundMessage.processing_attempts + 1,
+    )
+    .returning(InboundMessage)
+    # The values just written, even over a copy this session had loaded before; RETURNING
+    # refreshes the row, so there is nothing else to synchronise.
+    .execution_options(synchronize_session=False, populate_existing=True)
+)
+
+
 def claim_inbound(session: Session, inbound_id: int) -> "InboundMessage | None":
     """stored -> processing, counting the attempt, as `move_inbound` does, and the message as
     it now is, in the same statement (UPDATE ... RETURNING): a worker that claims it need not
@@ -117,25 +137,6 @@ def _moved(new: InboundStatus, values: dict):
         .values(status=new, status_changed_at=utcnow(), **values)
         .execution_options(synchronize_session=False)
     )
-
-
-# Built once, as every reply is claimed: a statement object keeps its cache key from one
-# execution to the next, where one built at each call is built and keyed again.
-_CLAIM = (
-    update(InboundMessage)
-    .where(
-        InboundMessage.id == bindparam("inbound_id"),
-        InboundMessage.status == InboundStatus.STORED,
-    )
-    .values(
-        status=InboundStatus.PROCESSING,
-        status_changed_at=bindparam("now", type_=DateTime(timezone=True)),
-        processing_attempts=InboundMessage.processing_attempts + 1,
-    )
-    .returning(InboundMessage)
-    # The values just written, even over a copy this session had loaded before.
-    .execution_options(synchronize_session=False, populate_existing=True)
-)
 
 
 def _log_status(inbound_id: int | None, status: InboundStatus, email_id: int | None) -> None:

@@ -59,9 +59,8 @@ def token_of(address: str, reply_domain: str, keys: Sequence[str]) -> str | None
     return token if is_signed_reply_token(token, keys) else None
 
 
-# The statements of every reply, built once: a statement built at each call cost a worker a
-# twentieth of a reply's time in SQLAlchemy's expression building and cache keys, which a
-# statement object keeps from one execution to the next.
+# The statements of every reply, built once: one built at each call is built and keyed again
+# by SQLAlchemy each time, where a statement object keeps its cache key between executions.
 _EMAIL_BY_TOKEN = select(Communication).where(Communication.reply_token == bindparam("token"))
 _EMAIL_BY_MESSAGE_ID = select(Communication).where(
     Communication.message_id == bindparam("message_id")
