@@ -100,23 +100,31 @@ def move_inbound(
     return True
 
 
+def _moved(new: InboundStatus, values: dict, at=None):
+    """The UPDATE that moves a message to `new`, stamped `at` (now, unless a statement built
+    once binds it at each execution); the caller adds its WHERE."""
+    return (
+        update(InboundMessage)
+        .values(status=new, status_changed_at=utcnow() if at is None else at, **values)
+        .execution_options(synchronize_session=False)
+    )
+
+
 # Built once, as every received message is claimed: a statement object keeps its cache key
 # from one execution to the next, where one built at each call is built and keyed again.
 _CLAIM = (
-    update(InboundMessage)
+    _moved(
+        InboundStatus.PROCESSING,
+        {"processing_attempts": InboundMessage.processing_attempts + 1},
+        at=bindparam("now"),  # the column's type, as a value would have
+    )
     .where(
         InboundMessage.id == bindparam("inbound_id"),
         InboundMessage.status == InboundStatus.STORED,
     )
-    .values(
-        status=InboundStatus.PROCESSING,
-        status_changed_at=bindparam("now"),  # the column's type, as a value would have
-        processing_attempts=InboundMessage.processing_attempts + 1,
-    )
     .returning(InboundMessage)
-    # The values just written, even over a copy this session had loaded before; RETURNING
-    # refreshes the row, so there is nothing else to synchronise.
-    .execution_options(synchronize_session=False, populate_existing=True)
+    # The values just written, even over a copy this session had loaded before.
+    .execution_options(populate_existing=True)
 )
 
 
@@ -128,15 +136,6 @@ def claim_inbound(session: Session, inbound_id: int) -> "InboundMessage | None":
     if claimed is not None:
         _log_status(inbound_id, InboundStatus.PROCESSING, None)
     return claimed
-
-
-def _moved(new: InboundStatus, values: dict):
-    """The UPDATE that moves a message to `new`, stamped now; the caller adds its WHERE."""
-    return (
-        update(InboundMessage)
-        .values(status=new, status_changed_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def _log_status(inbound_id: int | None, status: InboundStatus, email_id: int | None) -> None:
