@@ -80,6 +80,22 @@ def test_pages_make_as_many_queries_for_many_emails_as_for_few(
     assert measure() == few
 
 
+def test_the_history_has_the_models_defaults_where_its_rows_leave_a_column_out(app, history):
+    """PostgreSQL's history goes in by COPY, which knows no model defaults: the columns the
+    rows leave out hold what an INSERT would have given them, as on SQLite."""
+    history(3)
+    with db.engine.connect() as conn:
+        replies = conn.execute(sa.text("SELECT via, forwarded, reason FROM reply")).all()
+        contracts = conn.execute(
+            sa.text(
+                "SELECT retention_work_pct, retention_materials_pct FROM head_contract"
+                " WHERE number LIKE 'H-%'"
+            )
+        ).all()
+    assert replies and set(replies) == {("email", "", "")}
+    assert contracts and set(contracts) == {(0, 0)}
+
+
 def test_the_outbox_lists_a_page_without_counting_every_email(app, login, history):
     history(120)
     admin = login(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD)
