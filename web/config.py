@@ -83,9 +83,10 @@ def from_environment() -> dict:
 
 
 def engine_options(url: str, pool_size: int) -> dict:
-    """SQLAlchemy engine options: connections checked before use; for a server database, a
-    pool as large as the threads that use it (with SQLAlchemy's default of 5, each thread
-    beyond five opens a connection for every message and closes it after). On PostgreSQL, no
+    """SQLAlchemy engine options (a connection idle in the pool is checked before use, in
+    web/extensions.py). For a server database, a pool as large as the threads that use it
+    (with SQLAlchemy's default of 5, each thread beyond five opens a connection for every
+    message and closes it after). On PostgreSQL, no
     JIT: our queries are short, and a count over years of emails, which the planner prices
     high, spent 170 ms compiling to run in 60 ms (the dashboard, measured by `make bench`).
     And every plan made for its parameters: psycopg prepares a statement run five times, and
@@ -93,7 +94,7 @@ def engine_options(url: str, pool_size: int) -> dict:
     a few rows of years, so the dashboard's latency query walked every email (47 -> 290 ms
     from its sixth run; PostgreSQL's plan_cache_mode, in "Prepared statements"). On SQLite,
     write transactions queue for the write lock (web/sqlite_writers.py)."""
-    options: dict = {"pool_pre_ping": True}
+    options: dict = {}
     if url.startswith("postgresql"):
         options["connect_args"] = {"options": "-c jit=off -c plan_cache_mode=force_custom_plan"}
     if url.startswith("sqlite"):
