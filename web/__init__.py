@@ -5,7 +5,7 @@ from pathlib import Path
 from flask import Flask
 
 from web import config
-from web.extensions import csrf, db, login_manager, migrate
+from web.extensions import check_idle_connections, csrf, db, login_manager, migrate
 from workers.broker import redis_url, setup_broker
 
 
@@ -35,6 +35,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     setup_broker(app.config["REDIS_URL"])
 
     db.init_app(app)
+    with app.app_context():
+        check_idle_connections(db.engine)
     migrate.init_app(
         app, db, directory=str(config.PROJECT_ROOT / "migrations"), render_as_batch=True
     )

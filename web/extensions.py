@@ -9,7 +9,6 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import InvalidatePoolError
-from sqlalchemy.pool import Pool
 
 from models import Base
 
@@ -47,29 +46,27 @@ def _configure_sqlite(connection, record) -> None:
 IDLE_BEFORE_PING = 0.5
 
 
-@event.listens_for(Pool, "checkin")
-def _idle_from(dbapi_connection, record) -> None:
-    record.info["idle_since"] = time.monotonic()
-
-
-@event.listens_for(Pool, "checkout")
-def _ping_if_idle(dbapi_connection, record, proxy) -> None:
+def check_idle_connections(engine: Engine) -> None:
     """SQLAlchemy's pre-ping, for connections idle past IDLE_BEFORE_PING only. Asked at
     every checkout, it was a sixth of the round trips of a reply on PostgreSQL (a message
     checks out a connection for each of its transactions, a moment after the last one).
-    A connection that fails the ping is replaced, and the pool's older connections with it,
-    as pre-ping does after a server restart; one cut inside the window fails its statement,
-    which the worker retries and the web answers with an error, as any lost connection."""
-    idle_since = record.info.get("idle_since")
-    if idle_since is None or time.monotonic() - idle_since < IDLE_BEFORE_PING:
-        return  # a new connection, or one just returned
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("SELECT 1")
-    except Exception as exc:
-        raise InvalidatePoolError(f"connection failed its ping: {exc}") from exc
-    finally:
+    The ping is the dialect's own (on psycopg, outside any transaction). A connection that
+    fails it as a lost connection is replaced, and the pool's older connections with it, as
+    pre-ping does after a server restart."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def idle_from(dbapi_connection, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def ping_if_idle(dbapi_connection, record, proxy) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_BEFORE_PING:
+            return  # a new connection, or one just returned
         try:
-            cursor.close()
-        except Exception:  # the connection is gone; the pool replaces it
-            pass
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            if dialect.is_disconnect(exc, dbapi_connection, None):
+                raise InvalidatePoolError(f"connection failed its ping: {exc}") from exc
+            raise
