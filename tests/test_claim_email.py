@@ -165,6 +165,51 @@ def test_uploads_come_first_and_the_claims_pdf_is_added(app, demo, worker, smtp_
     ]
 
 
+def test_each_multipart_has_a_boundary_of_its_own_that_no_part_contains(
+    app, demo, worker, smtp_server
+):
+    """The boundaries are set as the message is built (workers/mime.py), not searched for by
+    the email package: random, one per multipart, and the parts come back whole even when the
+    message's own text holds lines that look like boundaries."""
+    claim_id = demo["projects"][0]["head_contracts"][0]["claims"][2]["id"]
+    claim = db.session.get(ProgressClaim, claim_id)
+    sender = db.session.scalar(sa.select(User).where(User.email == "priya.pm@harbourside.example"))
+    lookalike = "--=_" + "0" * 32 + "\n--===============1234567890==\n--=_"
+    ids = [
+        send_claim_email(
+            claim,
+            sender,
+            Draft(
+                to=["olivia@owner.example"],
+                message=f"Our October claim.\n{lookalike}",
+                uploads=[Upload("photos.zip", "application/zip", b"PK\x03\x04 photos")],
+            ),
+        ).id
+        for _ in range(2)
+    ]
+
+    def sent_yet():
+        db.session.expire_all()
+        return all(db.session.get(Communication, i).state == "sent" for i in ids)
+
+    wait_for(sent_yet, what="the emails to be sent")
+    boundaries = []
+    for received in smtp_server.received:
+        message = received.message
+        multiparts = [part for part in message.walk() if part.is_multipart()]
+        assert [p.get_content_type() for p in multiparts] == [
+            "multipart/mixed",
+            "multipart/alternative",
+        ]
+        boundaries += [p.get_boundary() for p in multiparts]
+        text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+        assert lookalike in text
+        names = [a.get_filename() for a in message.iter_attachments()]
+        assert names == ["photos.zip", "Progress Claim 3 - HC-1.pdf"]
+    assert len(boundaries) == 4 == len(set(boundaries))
+    assert all(re.fullmatch(r"=_[0-9a-f]{32}", b) for b in boundaries)
+
+
 @pytest.mark.parametrize("jurisdiction", ["NZ", "US"])
 def test_the_email_carries_its_jurisdictions_statement(demo, worker, smtp_server, jurisdiction):
     claim_id = demo["projects"][0]["head_contracts"][0]["claims"][2]["id"]
