@@ -215,9 +215,16 @@ def _delivered_and_bounced(session: Session, visible, since: datetime) -> tuple[
     the emails for which `visible` holds. The recipients by the index on the time accepted,
     counted per email, then each email's visibility asked once (as a join, SQLite walks every
     visible email instead; asked per recipient, PostgreSQL looked each email up twice)."""
+    email_id = Recipient.communication_id
+    if session.get_bind().dialect.name == "sqlite":
+        # Grouped by the id itself, SQLite (no statistics) reads every recipient ever, by the
+        # index in the id's order, rather than the month's by the time accepted (36 -> 12 ms
+        # at 100k emails); grouped by an expression, it takes the time's index. PostgreSQL
+        # keeps the id: an expression there would hash every visible email instead.
+        email_id = email_id + sa.literal_column("0")
     per_email = (
         sa.select(
-            Recipient.communication_id,
+            email_id.label("communication_id"),
             sa.func.count().label("delivered"),
             sa.func.count().filter(Recipient.status == DeliveryStatus.BOUNCED).label("bounced"),
         )
@@ -225,7 +232,7 @@ def _delivered_and_bounced(session: Session, visible, since: datetime) -> tuple[
             Recipient.accepted_at >= since,
             Recipient.status.in_([DeliveryStatus.ACCEPTED, DeliveryStatus.BOUNCED]),
         )
-        .group_by(Recipient.communication_id)
+        .group_by(email_id)
         .subquery()
     )
     delivered, bounced = session.execute(
