@@ -127,18 +127,26 @@ def _seconds_to_send(session: Session):
     return days * 86400
 
 
-def _found_by(condition):
+def _found_by(session: Session, condition):
     """The emails for which `condition` (on an indexed column) holds, found by that index
     first: a figure over recent or unsettled emails then asks visibility of those only, where
-    a planner would otherwise walk every visible email ever sent."""
+    SQLite, which keeps no statistics, would walk every visible email ever sent. PostgreSQL
+    gets the condition itself: with the statistics autovacuum keeps, it reads the same rows
+    by the same index and asks visibility of a hash of the claims, where the subquery made it
+    look each row up again by its id (twice the time at 100k emails)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return condition
     return Communication.id.in_(sa.select(Communication.id).where(condition))
 
 
 def _by_state(session: Session, visible, since: datetime) -> dict[str, int]:
     counts = {}
     for found, states in (
-        (_found_by(Communication.state.in_(UNSETTLED)), UNSETTLED),
-        (_found_by(Communication.created_at >= since), set(EmailState) - set(UNSETTLED)),
+        (_found_by(session, Communication.state.in_(UNSETTLED)), UNSETTLED),
+        (
+            _found_by(session, Communication.created_at >= since),
+            set(EmailState) - set(UNSETTLED),
+        ),
     ):
         counts.update(
             session.execute(
@@ -155,7 +163,7 @@ def _latencies(session: Session, visible, now: datetime) -> list[timedelta]:
     seconds = session.scalars(
         sa.select(_seconds_to_send(session))
         .where(
-            _found_by(Communication.sent_at >= now - LATENCY_WINDOW),
+            _found_by(session, Communication.sent_at >= now - LATENCY_WINDOW),
             visible,
             Communication.state.in_([EmailState.SENT, EmailState.REPLIED]),
         )
