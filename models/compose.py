@@ -155,6 +155,19 @@ def readable_size(size: int) -> str:
     return f"{size / 2**20:.1f} MB"
 
 
+def _attachable_type(content_type: str | None) -> str:
+    """The upload's type as its attachment's, or application/octet-stream: for a type that is
+    not type/subtype, and for message/* and multipart/* (a forwarded .eml, say), which MIME
+    sends as parts of their own and never as an encoded file (RFC 2046 5.1 and 5.2): sent as
+    one, the message is broken for its reader."""
+    kind = content_type or ""
+    if not re.fullmatch(r"[\w.+-]+/[\w.+-]+", kind):
+        return "application/octet-stream"
+    if kind.split("/")[0].lower() in ("message", "multipart"):
+        return "application/octet-stream"
+    return kind
+
+
 def _attachments(draft: Draft, settings: MailSettings, store: FileStore) -> list[Attachment]:
     total = sum(len(upload.content) for upload in draft.uploads)
     if total > settings.max_attachment_bytes:
@@ -172,11 +185,7 @@ def _attachments(draft: Draft, settings: MailSettings, store: FileStore) -> list
         filename = safe_filename(upload.filename)
         if _is_executable(upload, filename):
             raise ComposeError(f"{filename} looks like a program; programs cannot be attached.")
-        content_type = (
-            upload.content_type
-            if re.fullmatch(r"[\w.+-]+/[\w.+-]+", upload.content_type or "")
-            else "application/octet-stream"
-        )
+        content_type = _attachable_type(upload.content_type)
         attachments.append(
             Attachment(
                 filename=filename, content_type=content_type, size=len(upload.content), sha256=""

@@ -208,6 +208,34 @@ def test_each_multipart_has_a_boundary_of_its_own_that_no_part_contains(
     assert all(re.fullmatch(r"=_[0-9a-f]{32}", b) for b in boundaries)
 
 
+@pytest.mark.parametrize("content_type", ["message/rfc822", "multipart/mixed", "Message/Partial"])
+def test_a_forwarded_message_is_attached_as_a_file(app, demo, worker, smtp_server, content_type):
+    """An upload of a message or multipart type (an .eml the browser labelled message/rfc822)
+    goes as a file: MIME never sends those types encoded, so the email read back broken."""
+    claim_id = demo["projects"][0]["head_contracts"][0]["claims"][2]["id"]
+    claim = db.session.get(ProgressClaim, claim_id)
+    sender = db.session.scalar(sa.select(User).where(User.email == "priya.pm@harbourside.example"))
+    eml = b"From: Olivia <olivia@owner.example>\r\nSubject: site photos\r\n\r\nSee attached.\r\n"
+    email = send_claim_email(
+        claim,
+        sender,
+        Draft(to=["olivia@owner.example"], uploads=[Upload("forward.eml", content_type, eml)]),
+    )
+
+    def sent_yet():
+        db.session.expire_all()
+        return db.session.get(Communication, email.id).state == "sent"
+
+    wait_for(sent_yet, what="the email to be sent")
+    [received] = smtp_server.received
+    message = received.message
+    assert [part.defects for part in message.walk() if part.defects] == []
+    forwarded, _pdf = message.iter_attachments()
+    assert forwarded.get_filename() == "forward.eml"
+    assert forwarded.get_content_type() == "application/octet-stream"
+    assert forwarded.get_content() == eml
+
+
 @pytest.mark.parametrize("jurisdiction", ["NZ", "US"])
 def test_the_email_carries_its_jurisdictions_statement(demo, worker, smtp_server, jurisdiction):
     claim_id = demo["projects"][0]["head_contracts"][0]["claims"][2]["id"]
