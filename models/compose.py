@@ -161,11 +161,9 @@ def _attachable_type(content_type: str | None) -> str:
     sends as parts of their own and never as an encoded file (RFC 2046 5.1 and 5.2): sent as
     one, the message is broken for its reader."""
     kind = content_type or ""
-    if not re.fullmatch(r"[\w.+-]+/[\w.+-]+", kind):
-        return "application/octet-stream"
-    if kind.split("/")[0].lower() in ("message", "multipart"):
-        return "application/octet-stream"
-    return kind
+    well_formed = re.fullmatch(r"[\w.+-]+/[\w.+-]+", kind) is not None
+    container = kind.partition("/")[0].lower() in ("message", "multipart")
+    return kind if well_formed and not container else "application/octet-stream"
 
 
 def _attachments(draft: Draft, settings: MailSettings, store: FileStore) -> list[Attachment]:

@@ -74,9 +74,14 @@ class Dashboard:
         return self.recipients_bounced / self.recipients_delivered
 
 
+def _on_postgresql(session: Session) -> bool:
+    """Whether the figures are asked of PostgreSQL (else SQLite): their SQL differs in places."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def _quarter_hour(session: Session, column):
     """The quarter hour (seconds since 1970 // 900) of a stored UTC time, in SQL."""
-    if session.get_bind().dialect.name == "postgresql":
+    if _on_postgresql(session):
         return sa.cast(sa.func.floor(sa.extract("epoch", column) / QUARTER_HOUR), sa.BigInteger)
     # Floor division: SQLAlchemy's `/` divides integers as reals, one group per second.
     return sa.cast(sa.func.strftime("%s", column), sa.Integer) // QUARTER_HOUR
@@ -121,7 +126,7 @@ def _percentile(sorted_values: list[timedelta], share: float) -> timedelta | Non
 
 def _seconds_to_send(session: Session):
     """Queued -> sent of an email in seconds, in SQL (a number per row, not two times)."""
-    if session.get_bind().dialect.name == "postgresql":
+    if _on_postgresql(session):
         return sa.extract("epoch", Communication.sent_at - Communication.created_at)
     days = sa.func.julianday(Communication.sent_at) - sa.func.julianday(Communication.created_at)
     return days * 86400
@@ -134,7 +139,7 @@ def _found_by(session: Session, condition):
     gets the condition itself: with the statistics autovacuum keeps, it reads the same rows
     by the same index and asks visibility of a hash of the claims, where the subquery made it
     look each row up again by its id (twice the time at 100k emails)."""
-    if session.get_bind().dialect.name == "postgresql":
+    if _on_postgresql(session):
         return condition
     return Communication.id.in_(sa.select(Communication.id).where(condition))
 
@@ -224,7 +229,7 @@ def _delivered_and_bounced(session: Session, visible, since: datetime) -> tuple[
     counted per email, then each email's visibility asked once (as a join, SQLite walks every
     visible email instead; asked per recipient, PostgreSQL looked each email up twice)."""
     email_id = Recipient.communication_id
-    if session.get_bind().dialect.name == "sqlite":
+    if not _on_postgresql(session):  # SQLite
         # Grouped by the id itself, SQLite (no statistics) reads every recipient ever, by the
         # index in the id's order, rather than the month's by the time accepted (36 -> 12 ms
         # at 100k emails); grouped by an expression, it takes the time's index. PostgreSQL

@@ -53,6 +53,14 @@ def recorded():
         sa.event.remove(db.engine, "before_cursor_execute", record)
 
 
+def admin_page_statements(login, path: str) -> list[tuple[str, object]]:
+    """The (statement, parameters) of every query the demo admin's page at `path` makes."""
+    admin = login(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD)
+    with recorded() as statements:
+        assert admin.get(path).status_code == 200, path
+    return statements
+
+
 def queries_of(app, client, path: str, headers: dict | None = None) -> tuple[int, str]:
     with recorded() as statements:
         response = client.get(path, headers=headers or {})
@@ -150,9 +158,7 @@ def test_the_inbound_list_asks_visibility_of_its_newest_messages_only(app, login
     if db.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL's planner")
     history(200)
-    admin = login(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD)
-    with recorded() as statements:
-        assert admin.get("/admin/inbound/").status_code == 200
+    statements = admin_page_statements(login, "/admin/inbound/")
     (statement, parameters), *_ = [s for s in statements if "FROM inbound_message" in s[0]]
     with db.engine.connect() as conn:
         conn.exec_driver_sql("ANALYZE")  # the statistics autovacuum keeps
@@ -169,9 +175,7 @@ def test_the_bounce_rate_reads_the_months_recipients_by_the_time_accepted(app, l
     if db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite's planner")
     history(200)
-    admin = login(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD)
-    with recorded() as statements:
-        assert admin.get("/admin/").status_code == 200
+    statements = admin_page_statements(login, "/admin/")
     [(statement, parameters)] = [s for s in statements if "AS delivered" in s[0]]
     with db.engine.connect() as conn:
         plan = [
@@ -195,9 +199,7 @@ def test_the_dashboards_recent_and_unsettled_figures_read_each_email_once(app, l
             " FROM (SELECT max(id) AS newest FROM communication) AS last"
             " WHERE id > newest - 300"
         )
-    admin = login(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD)
-    with recorded() as statements:
-        assert admin.get("/admin/").status_code == 200
+    statements = admin_page_statements(login, "/admin/")
     figures = [
         (statement, parameters)
         for statement, parameters in statements

@@ -86,9 +86,9 @@ def engine_options(url: str, pool_size: int) -> dict:
     """SQLAlchemy engine options (a connection idle in the pool is checked before use, in
     web/extensions.py). For a server database, a pool as large as the threads that use it
     (with SQLAlchemy's default of 5, each thread beyond five opens a connection for every
-    message and closes it after). On PostgreSQL, no
-    JIT: our queries are short, and a count over years of emails, which the planner prices
-    high, spent 170 ms compiling to run in 60 ms (the dashboard, measured by `make bench`).
+    message and closes it after). On PostgreSQL, no JIT: our queries are short, and a count
+    over years of emails, which the planner prices high, spent 170 ms compiling to run in
+    60 ms (the dashboard, measured by `make bench`).
     And every plan made for its parameters: psycopg prepares a statement run five times, and
     PostgreSQL may then keep a generic plan, one that cannot know "sent in the last week" is
     a few rows of years, so the dashboard's latency query walked every email (47 -> 290 ms

@@ -64,7 +64,7 @@ def build_message(
 def boundary() -> str:
     """A multipart boundary no part of ours can contain, set before the message is written:
     the email package, finding none, writes each part's subtree once more to search it for
-    its own (a fifth of the message's time). "=_" occurs in no quoted-printable or base64
+    its own (about a seventh of the message's time). "=_" occurs in no quoted-printable or base64
     text ("=" there is followed by hex digits or a line break), and a text part sent as is
     would have to hold 128 random bits chosen after it was written (as Go's mime/multipart,
     which does not search either)."""
