@@ -430,9 +430,11 @@ def test_the_email_resource_names_the_bytes_as_sent(claim, sender, worker, smtp_
 def test_an_email_is_rendered_and_sent_reading_its_recipients_and_claim_once(
     claim, sender, smtp_server, broker, mail_config
 ):
-    """The worker loads an email with its claim's graph and recipients once: the commit that
-    moves it to sending keeps them (no other attempt can change them under the
-    compare-and-set), so the attempt reads again only the email's own moved columns."""
+    """The worker loads an email with its claim's graph, the client it is addressed to and
+    its recipients once: the commit that moves it to sending keeps them (no other attempt can
+    change them under the compare-and-set), and the columns it wrote as values (the stored
+    message's hash), so the attempt reads none of them again; with no cancel request, the
+    move to sent is one statement."""
     email = send_claim_email(claim, sender, draft(uploads=[]))
     broker.flush_all()  # run here, in this thread, instead of by a worker
     db.session.remove()
@@ -446,3 +448,7 @@ def test_an_email_is_rendered_and_sent_reading_its_recipients_and_claim_once(
 
     assert reads("recipient") == 1 and reads("attachment") == 1
     assert reads("progress_claim") == 1  # the contract's claims, with the lines of each
+    assert reads("communication") == 1  # the email, loaded with its graph, and only then
+    assert reads("contact") == 0  # the PDF's client, joined in that first query
+    moves = [s for s in statements if s.startswith("UPDATE communication")]
+    assert len(moves) == 3  # to rendered, to sending, to sent

@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.expression import ClauseElement
 
 from models.base import commit_keeping_loaded, storable, utcnow
 from models.claim import ProgressClaim
@@ -48,10 +49,12 @@ current_broker()  # fails loudly if this module is imported before the broker is
 
 def _contract_graph():
     """What the claim's figures read of its contract: its lines, change orders, and every
-    claim of it with their lines (a late claim would otherwise load each earlier one's)."""
+    claim of it with their lines (a late claim would otherwise load each earlier one's); and
+    the client the PDF is addressed to."""
     contract = joinedload(Communication.claim).joinedload(ProgressClaim.head_contract)
     return (
         contract.joinedload(HeadContract.project).joinedload(Project.company),
+        contract.joinedload(HeadContract.client_contact),
         contract.selectinload(HeadContract.lines),
         contract.selectinload(HeadContract.change_orders),
         contract.selectinload(HeadContract.claims).selectinload(ProgressClaim.lines),
@@ -208,25 +211,24 @@ def _attempt(email: Communication, rendered: dict | None) -> None:
             deferred_recipients(still_pending, [r.smtp_reply or "" for r in deferred]),
         )
         return
+    sent = {"last_error": None, "sent_at": utcnow(), **NO_FAILURE}
+    # Most emails have no cancel request: their move is the first statement's.
     if not move(
         db.session,
         email_id,
         {EmailState.SENDING},
         EmailState.SENT,
-        where=(CANCEL_REQUESTED,),
-        last_error=None,
-        sent_at=utcnow(),
-        note="the mail server took it before the cancel request could stop it",
-        **NO_FAILURE,
+        where=(NO_CANCEL_REQUEST,),
+        **sent,
     ):
         move(
             db.session,
             email_id,
             {EmailState.SENDING},
             EmailState.SENT,
-            last_error=None,
-            sent_at=utcnow(),
-            **NO_FAILURE,
+            where=(CANCEL_REQUESTED,),
+            note="the mail server took it before the cancel request could stop it",
+            **sent,
         )
     db.session.commit()
     mark_replied_if_answered(email_id)  # one came back while it was being sent
@@ -237,11 +239,16 @@ def _commit_keeping_loaded(email: Communication, written: dict) -> None:
     contract, its files and the recipients this attempt sends to cannot have changed
     meanwhile (the move was a compare-and-set: no other attempt is under way; a bounce marks
     only a recipient accepted before, whom this attempt leaves alone), so only the columns
-    the move wrote (its state, and `written`) are read again, when next asked; the snapshot
-    the worker set on the email as it wrote it. Reloading the whole graph after the commit
-    was a tenth of the worker's time."""
+    the move wrote are read again, when next asked, but for those it wrote as plain values
+    (the stored message's hash, its headers), which the email takes as written, as it took
+    the snapshot. Reloading the whole graph after the commit was a tenth of the worker's
+    time; reading back the message's hash, which every send asks for, a query more."""
     commit_keeping_loaded(db.session())
-    db.session.expire(email, ["state", "state_changed_at", *written])
+    computed = [name for name, value in written.items() if isinstance(value, ClauseElement)]
+    for name, value in written.items():
+        if name not in computed:
+            set_committed_value(email, name, value)
+    db.session.expire(email, ["state", "state_changed_at", *computed])
 
 
 def _set_sent_at(email_id: int) -> None:
