@@ -780,3 +780,23 @@ def test_two_requests_with_one_key_at_the_same_moment_make_one_email(api, users,
     assert [a.status_code for a in answers] == [202, 202]
     assert len({a.get_json()["id"] for a in answers}) == 1
     assert emails_count() == 1
+
+
+def test_the_claim_comes_with_its_contract_project_and_company_in_one_query(
+    api, users, claim_id, broker
+):
+    """Sending asks the claim's project (the caller's permission) and company (its words):
+    read with the claim, not one lazy load each."""
+    from tests.test_scale import recorded
+
+    client = api(users["standard"])
+    db.session.remove()
+    with recorded() as statements:
+        sent_id(send(client, claim_id))
+    lone_reads = [
+        s
+        for s, _ in statements
+        if re.match(r"SELECT .* FROM (head_contract|project|company)\b", " ".join(s.split()))
+        and " JOIN " not in s
+    ]
+    assert lone_reads == []

@@ -114,10 +114,20 @@ def visible_project_or_404(project_id: int) -> Project:
 
 
 def visible_claim_or_404(claim_id: int) -> ProgressClaim:
-    """The claim if the caller may see it; 404 alike for missing and hidden claims."""
+    """The claim if the caller may see it; 404 alike for missing and hidden claims. With its
+    contract, project and company, in the same query: every use of a claim asks its
+    project (the caller's permission) and its company (its words, its money)."""
     claim = None
     if 0 < claim_id <= MAX_ID:
-        claim = db.session.scalar(visible_claims(g.api_user).where(ProgressClaim.id == claim_id))
+        claim = db.session.scalar(
+            visible_claims(g.api_user)
+            .where(ProgressClaim.id == claim_id)
+            .options(
+                contains_eager(ProgressClaim.head_contract)
+                .joinedload(HeadContract.project)
+                .joinedload(Project.company)
+            )
+        )
     if claim is None:
         abort(404, f"There is no claim {claim_id}.")
     return claim
