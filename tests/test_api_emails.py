@@ -18,6 +18,7 @@ from dramatiq import Message
 from models import BillingPermission, Contact, User
 from models.communication import Attachment, Communication, EmailState
 from models.demo import DEMO_ADMIN_EMAIL
+from tests.test_scale import recorded
 from web.extensions import db
 
 EMAIL_KEYS = {
@@ -787,8 +788,6 @@ def test_the_claim_comes_with_its_contract_project_and_company_in_one_query(
 ):
     """Sending asks the claim's project (the caller's permission) and company (its words):
     read with the claim, not one lazy load each."""
-    from tests.test_scale import recorded
-
     client = api(users["standard"])
     db.session.remove()
     with recorded() as statements:

@@ -244,11 +244,13 @@ def _commit_keeping_loaded(email: Communication, written: dict) -> None:
     the snapshot. Reloading the whole graph after the commit was a tenth of the worker's
     time; reading back the message's hash, which every send asks for, a query more."""
     commit_keeping_loaded(db.session())
-    computed = [name for name, value in written.items() if isinstance(value, ClauseElement)]
+    computed = ["state", "state_changed_at"]
     for name, value in written.items():
-        if name not in computed:
+        if isinstance(value, ClauseElement):
+            computed.append(name)
+        else:
             set_committed_value(email, name, value)
-    db.session.expire(email, ["state", "state_changed_at", *computed])
+    db.session.expire(email, computed)
 
 
 def _set_sent_at(email_id: int) -> None:
