@@ -26,7 +26,7 @@ from models.clock import clock_of
 from models.reminders import parse_reminder_days, queue_reminders, reminders_due
 from tests.conftest import csrf_token_from, wait_for
 from tests.test_inbound import reply_by, wait_for_replies
-from tests.test_statutory_clock import FRI_18_DEC_10AM, set_accepted_at
+from tests.test_statutory_clock import FRI_18_DEC_10AM, nsw_working_day, set_accepted_at
 from web.extensions import db
 from workers.actors import render_email
 from workers.middleware import PeriodicReminders
@@ -268,7 +268,7 @@ def test_the_rule_of_when(served):
 def test_each_worker_runs_the_reminder_pass_periodically(app, sent, mail_config, monkeypatch):
     """The workers' own timer, with real time: served seven business days ago, the claim's
     payment schedule is three business days away today, so its reminder is due."""
-    nsw, today = CALENDARS["AU-NSW"], datetime.now(SYDNEY).date()
+    nsw, today = CALENDARS["AU-NSW"], nsw_working_day()
     set_accepted_at(
         sent.id, "olivia@owner.example", datetime.combine(nsw.before(today, 7), time(10), SYDNEY)
     )

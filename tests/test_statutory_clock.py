@@ -32,6 +32,14 @@ SYDNEY = ZoneInfo("Australia/Sydney")
 FRI_18_DEC_10AM = datetime(2026, 12, 18, 10, 0, tzinfo=SYDNEY)
 
 
+def nsw_working_day() -> date:
+    """Today in Sydney if the NSW Act counts it, else the last day it counted. A test that
+    serves a claim "N business days ago" counts back from here: counted back from a Saturday,
+    twelve business days leave the payment schedule one business day overdue, not two."""
+    nsw, day = RULES["AU-NSW"].calendar, datetime.now(SYDNEY).date()
+    return day if nsw.counts(day) else nsw.before(day, 1)
+
+
 def claim_of(email: Communication) -> ProgressClaim:
     db.session.expire_all()
     return db.session.get(ProgressClaim, email.claim_id)

@@ -13,6 +13,7 @@ from models import Company, HeadContract, ProgressClaim, Recipient
 from models.calendars import CALENDARS
 from tests.test_backoffice import contract_form, form_values, users  # noqa: F401 (fixture)
 from tests.test_inbound import reply_by, wait_for_replies
+from tests.test_statutory_clock import nsw_working_day
 from web.extensions import db
 
 SYDNEY = ZoneInfo("Australia/Sydney")
@@ -73,7 +74,7 @@ def deadline_rows(page: str) -> list[tuple[str, str]]:
 def test_the_dashboard_lists_deadlines_due_within_five_business_days_and_overdue(
     sent, login, listener
 ):
-    nsw, today = CALENDARS["AU-NSW"], datetime.now(SYDNEY).date()
+    nsw, today = CALENDARS["AU-NSW"], nsw_working_day()
     client = login("admin@harbourside.example", "claimpost-demo")
     # Served 12 business days ago: the schedule is 2 days overdue, payment due in 3.
     serve(sent.id, nsw.before(today, 12))
@@ -97,7 +98,7 @@ def test_the_dashboard_lists_deadlines_due_within_five_business_days_and_overdue
 
 
 def test_the_claim_page_shows_an_overdue_deadline_in_red(sent, login):
-    nsw, today = CALENDARS["AU-NSW"], datetime.now(SYDNEY).date()
+    nsw, today = CALENDARS["AU-NSW"], nsw_working_day()
     serve(sent.id, nsw.before(today, 12))
     client = login("admin@harbourside.example", "claimpost-demo")
     page = client.get(f"/admin/claims/details/?id={sent.claim_id}").get_data(as_text=True)

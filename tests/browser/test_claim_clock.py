@@ -17,6 +17,7 @@ from models.calendars import CALENDARS
 from models.deadlines import format_day
 from tests.browser.conftest import ARTIFACTS, chromium_missing
 from tests.browser.steps import ADMIN, PASSWORD, compose, demo_claim, email_row, expect, log_in
+from tests.test_statutory_clock import nsw_working_day
 
 pytestmark = pytest.mark.skipif(
     chromium_missing() is not None, reason=f"browser tests skipped: {chromium_missing()}"
@@ -59,8 +60,7 @@ def test_a_served_claim_shows_its_clock_overdue_in_red(dev, new_page, shot, tmp_
 
     # Twelve business days ago instead: the payment schedule is 2 days overdue, payment due
     # in 3 (15 after service).
-    today = datetime.now(SYDNEY).date()
-    earlier = NSW.before(today, 12)
+    earlier = NSW.before(nsw_working_day(), 12)
     moved = datetime.combine(earlier, time(10, 30), SYDNEY).astimezone(ZoneInfo("UTC"))
     with dev.session() as session:
         session.execute(sa.update(Recipient).values(accepted_at=moved.replace(tzinfo=None)))
