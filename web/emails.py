@@ -4,8 +4,10 @@ import logging
 from datetime import UTC
 
 from flask import current_app
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models.access import hide_bcc, may_see_bcc
+from models.base import commit_keeping_loaded
 from models.claim import ClaimStatus, move_claim_status
 from models.communication import CancelOutcome, Communication, RecipientKind, cancel, retry
 from models.company import User
@@ -69,7 +71,10 @@ def send_claim_email(
                 # once): it has left draft, as this send would have made it; send this one too.
                 if claim.status == ClaimStatus.DRAFT:  # re-read from the database
                     raise
-        db.session.commit()
+        # The caller answers with the email as created: what it wrote stays loaded (nobody
+        # else has touched those rows), and a new email has no replies to look up.
+        commit_keeping_loaded(db.session())
+        set_committed_value(email, "replies", [])
     except Exception:
         db.session.rollback()
         raise
