@@ -236,6 +236,67 @@ class MemorySampler:
         }
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """The CPU time (user + system) process `pid` has used, all its threads, from
+    /proc/PID/stat (proc(5): utime and stime are its 14th and 15th fields)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def _machine_busy_seconds() -> float:
+    """The CPU time every core of the machine has spent busy (not idle nor waiting on I/O):
+    /proc/stat's first line, user nice system idle iowait irq softirq steal ..."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (
+        int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
+    return (user + nice + system + irq + softirq + steal) / TICKS
+
+
+class CpuMeter:
+    """What each of our processes (and trees of processes) spends of the machine's CPU over
+    a step, against the whole machine's: where a step's time goes when every part shares the
+    same cores. "bench" is this process (its clients' threads); "other" is the rest of the
+    machine (the database server, Redis, the kernel's own work)."""
+
+    def __init__(self, roots: dict[str, int]):
+        self.roots = roots
+
+    def _read(self) -> dict[str, float]:
+        used = {
+            name: sum(_cpu_seconds(p) for p in [pid, *descendants(pid)])
+            for name, pid in self.roots.items()
+        }
+        used["bench"] = _cpu_seconds(os.getpid())
+        used["machine"] = _machine_busy_seconds()
+        return used
+
+    def __enter__(self):
+        self.started, self.before = time.monotonic(), self._read()
+        return self
+
+    def __exit__(self, *exc):
+        self.elapsed = time.monotonic() - self.started
+        after = self._read()
+        self.used = {name: after[name] - self.before[name] for name in after}
+
+    def per_item_ms(self, items: int) -> dict:
+        """CPU ms per item (email, message) of each part, the rest of the machine's, and how
+        busy the machine's cores were over the step."""
+        used = dict(self.used)
+        machine = used.pop("machine")
+        figures = {name: round(seconds * 1000 / items, 2) for name, seconds in used.items()}
+        figures["other"] = round(max(machine - sum(used.values()), 0) * 1000 / items, 2)
+        figures["total"] = round(machine * 1000 / items, 2)
+        figures["machine_busy_pct"] = round(100 * machine / (self.elapsed * os.cpu_count()), 1)
+        return figures
+
+
 # --- one database ------------------------------------------------------------------------------
 
 
@@ -405,14 +466,18 @@ class Run:
         self._drain(ids)
         self.warm_ids = ids
 
+    def _cpu_meter(self, *names: str) -> CpuMeter:
+        return CpuMeter({name: self.processes.children[name].pid for name in names})
+
     def end_to_end(self) -> None:
         s = self.settings
         started = time.monotonic()
-        with ThreadPoolExecutor(s.clients) as pool:
-            posted = list(pool.map(self._post, range(s.emails)))
-        posted_at = time.monotonic()
-        ids = sorted(i for i, _ in posted)
-        done = self._drain(ids)
+        with self._cpu_meter("web", "worker", "sink") as cpu:
+            with ThreadPoolExecutor(s.clients) as pool:
+                posted = list(pool.map(self._post, range(s.emails)))
+            posted_at = time.monotonic()
+            ids = sorted(i for i, _ in posted)
+            done = self._drain(ids)
         latencies = [latency * 1000 for _, latency in posted]
         self.e2e_ids = ids
         self.results["end_to_end"] = {
@@ -421,6 +486,7 @@ class Run:
             "api_posts_per_s": round(len(ids) / (posted_at - started), 1),
             "api_post_ms_p50": round(statistics.median(latencies), 1),
             "api_post_ms_p95": round(percentile(latencies, 95), 1),
+            "cpu_ms_per_email": cpu.per_item_ms(len(ids)),
         }
 
     def steady_latency(self) -> None:
@@ -505,14 +571,16 @@ class Run:
         ]
         client = smtplib.SMTP("127.0.0.1", self.sink_port, timeout=30)
         started = time.monotonic()
-        for message in messages:
-            client.sendmail("claims@bench.example", [CLIENT, CC], message)
+        with self._cpu_meter("sink") as cpu:
+            for message in messages:
+                client.sendmail("claims@bench.example", [CLIENT, CC], message)
         elapsed = time.monotonic() - started
         client.quit()
         self.results["ceiling"] = {
             "message_bytes": len(raw),
             "has_pdf": b"application/pdf" in raw,
             "messages_per_s": round(len(messages) / elapsed, 1),
+            "cpu_ms_per_message": cpu.per_item_ms(len(messages)),
         }
 
     # replies
@@ -777,6 +845,7 @@ def judged(results: dict) -> list[tuple[str, str, str, bool | None]]:
             None,
         )
     )
+    rows.extend(_cpu_rows(results, ceiling))
     latency = results["latency"]
     rows.append(
         (
@@ -833,6 +902,31 @@ def judged(results: dict) -> list[tuple[str, str, str, bool | None]]:
         )
     )
     return rows
+
+
+def _cpu_rows(results: dict, ceiling: float) -> list[tuple[str, str, str, None]]:
+    """Where the CPU of an email and of a ceiling message goes, and the end-to-end rate the
+    machine's cores would allow at that cost, all of them busy (what limits the ratio)."""
+    email = results["end_to_end"]["cpu_ms_per_email"]
+    message = results["ceiling"]["cpu_ms_per_message"]
+    at_most = os.cpu_count() * 1000 / email["total"] if email["total"] else float("inf")
+    parts = " / ".join(f"{email[k]}" for k in ("worker", "web", "sink", "bench", "other"))
+    return [
+        ("CPU ms per email: worker / web / sink / bench / other", parts, "reference", None),
+        (
+            "CPU ms per email (machine busy); at most (emails/s; ratio)",
+            f"{email['total']} ({email['machine_busy_pct']}%); {at_most:.1f} "
+            f"({at_most / ceiling:.2f})",
+            "reference",
+            None,
+        ),
+        (
+            "CPU ms per ceiling message: sink / bench (client) / other",
+            f"{message['sink']} / {message['bench']} / {message['other']}",
+            "reference",
+            None,
+        ),
+    ]
 
 
 def report(name: str, results: dict) -> None:

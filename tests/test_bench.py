@@ -47,7 +47,21 @@ def test_the_benchmark_harness_runs_every_measurement_and_loses_or_doubles_no_em
         "dashboard",
         "api_claim_emails",
     }
-    for figure in ("SMTP ceiling", "end to end", "queued->sent", "render", "replies", "RSS"):
+    # Where an email's CPU goes, by process, and the ceiling message's: what limits the ratio.
+    email_cpu = results["end_to_end"]["cpu_ms_per_email"]
+    assert min(email_cpu[part] for part in ("worker", "web", "sink", "bench")) > 0
+    assert email_cpu["total"] > email_cpu["worker"] and 0 < email_cpu["machine_busy_pct"] <= 100
+    assert results["ceiling"]["cpu_ms_per_message"]["sink"] > 0
+    for figure in (
+        "SMTP ceiling",
+        "end to end",
+        "CPU ms per email",
+        "CPU ms per ceiling message",
+        "queued->sent",
+        "render",
+        "replies",
+        "RSS",
+    ):
         assert figure in done.stdout
     render = results["render"]
     # Two figures, two targets: the snapshot alone, and the snapshot with its PDF.
