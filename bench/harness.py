@@ -632,13 +632,14 @@ class Run:
             return count
 
         started = time.monotonic()
-        with ThreadPoolExecutor(s.clients) as pool:
-            list(pool.map(client, chunks))
-        _wait_for(
-            lambda: self._alive() and processed() >= s.replies,
-            s.drain_timeout,
-            f"{s.replies} replies to be processed",
-        )
+        with self._cpu_meter("inbound", "worker") as cpu:
+            with ThreadPoolExecutor(s.clients) as pool:
+                list(pool.map(client, chunks))
+            _wait_for(
+                lambda: self._alive() and processed() >= s.replies,
+                s.drain_timeout,
+                f"{s.replies} replies to be processed",
+            )
         done = time.monotonic()
         with self.app.app_context():
             rows = db.session.execute(
@@ -661,6 +662,7 @@ class Run:
             "stored_to_processed_ms_p50": round(percentile(latencies, 50), 1),
             "stored_to_processed_ms_p99": round(percentile(latencies, 99), 1),
             "statuses": statuses,
+            "cpu_ms_per_reply": cpu.per_item_ms(s.replies),
         }
 
     def exactly_once(self) -> None:
@@ -883,6 +885,15 @@ def judged(results: dict) -> list[tuple[str, str, str, bool | None]]:
                 page["ms_median"] <= PAGE_TARGET_MS and page["queries"] <= QUERY_BOUND,
             )
         )
+    reply_cpu = replies["cpu_ms_per_reply"]
+    rows.append(
+        (
+            "CPU ms per reply: listener / worker / bench / other",
+            " / ".join(f"{reply_cpu[k]}" for k in ("inbound", "worker", "bench", "other")),
+            "reference",
+            None,
+        )
+    )
     memory = results["memory"]
     rows.append(
         (

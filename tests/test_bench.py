@@ -52,11 +52,13 @@ def test_the_benchmark_harness_runs_every_measurement_and_loses_or_doubles_no_em
     assert min(email_cpu[part] for part in ("worker", "web", "sink", "bench")) > 0
     assert email_cpu["total"] > email_cpu["worker"] and 0 < email_cpu["machine_busy_pct"] <= 100
     assert results["ceiling"]["cpu_ms_per_message"]["sink"] > 0
+    assert min(results["replies"]["cpu_ms_per_reply"][p] for p in ("inbound", "worker")) > 0
     for figure in (
         "SMTP ceiling",
         "end to end",
         "CPU ms per email",
         "CPU ms per ceiling message",
+        "CPU ms per reply",
         "queued->sent",
         "render",
         "replies",
