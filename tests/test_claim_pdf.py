@@ -4,20 +4,24 @@ every page. Figures are the demo's claim 3, hand-checked in tests/test_api.py.""
 
 import io
 import re
+from collections import Counter
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
+from reportlab.lib.colors import black, white
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
+import workers.pdf_lines
 from models import Company, HeadContract, ProgressClaim
 from models.importing import import_file
 from models.statutory import JURISDICTIONS, claim_statement
 from models.storage import FileStore
 from web.extensions import db
 from workers.pdf import build_pdf, claim_document
+from workers.pdf_lines import Columns, LineTableStyle
 
 REFERENCE = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9"
 
@@ -423,3 +427,27 @@ def test_reportlabs_named_colours_are_built_before_any_worker_thread_renders():
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_the_line_table_measures_each_distinct_text_once(monkeypatch):
+    """A claim's amounts repeat (zeros, mostly): each text is measured once per table, in the
+    font and size it is set in, and a row of repeated texts is laid out as the first was."""
+    measured = Counter()
+
+    def counted(text, font, size):
+        measured[text, font, size] += 1
+        return stringWidth(text, font, size)
+
+    monkeypatch.setattr(workers.pdf_lines, "stringWidth", counted)
+    columns = Columns(widths=(40.0, 60.0), right=frozenset({1}))
+    style = LineTableStyle("Helvetica", "Helvetica-Bold", 7.5, black, black, white, white)
+    rows = [columns.row(["1.01", "$0.00"], style) for _ in range(20)]
+    totals = columns.row(["", "$0.00"], style, bold=True)
+    assert measured == {
+        ("1.01", "Helvetica", 7.5): 1,
+        ("$0.00", "Helvetica", 7.5): 1,
+        ("", "Helvetica-Bold", 7.5): 1,
+        ("$0.00", "Helvetica-Bold", 7.5): 1,
+    }
+    assert all(row == rows[0] for row in rows)
+    assert totals.cells[1] == (("$0.00", stringWidth("$0.00", "Helvetica-Bold", 7.5)),)
