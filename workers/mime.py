@@ -1,6 +1,9 @@
 """Building the MIME message of a claim email from its stored snapshot."""
 
+import binascii
+import re
 import secrets
+from email.contentmanager import ContentManager
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -45,8 +48,10 @@ def build_message(
     # Ask Exchange/Outlook not to answer with out-of-office or other auto-replies.
     message["X-Auto-Response-Suppress"] = "OOF, AutoReply"
     message["X-ClaimPost-Claim"] = str(email.claim_id)
-    message.set_content(filled(email, email.text_body or "", secret_key))
-    message.add_alternative(filled(email, email.html_body or "", secret_key), subtype="html")
+    text = filled(email, email.text_body or "", secret_key)
+    html = filled(email, email.html_body or "", secret_key)
+    message.set_content(text, content_manager=QUOTED_PRINTABLE)
+    message.add_alternative(html, subtype="html", content_manager=QUOTED_PRINTABLE)
     for attachment in email.attachments:
         maintype, _, subtype = attachment.content_type.partition("/")
         message.add_attachment(
@@ -59,6 +64,53 @@ def build_message(
         if part.is_multipart():
             part.set_boundary(boundary())
     return message
+
+
+def _set_quoted_printable(part: EmailMessage, text: str, subtype: str = "plain") -> None:
+    """A text part in UTF-8, quoted-printable, as the email package writes one, encoded by the
+    standard library's C encoder (binascii.b2a_qp, which quopri uses): the package's own
+    encoder, in Python, was a third of the message's time for the claim's 75 KB of HTML."""
+    part["Content-Type"] = f"text/{subtype}"
+    part.set_param("charset", "utf-8")
+    part["Content-Transfer-Encoding"] = "quoted-printable"
+    part.set_payload(quoted_printable(text))
+
+
+# RFC 2045 6.7 (5): encoded lines are at most 76 characters, a soft line break's "=" included.
+QP_LINE = 76
+_QP_UNIT = re.compile(r"=[0-9A-F]{2}|.", re.DOTALL)
+
+
+def quoted_printable(text: str) -> str:
+    """`text` as UTF-8 quoted-printable, lines ended by LF (the generator writes CRLF). A CR
+    ends a line, as the email package reads it; b2a_qp would keep a lone one as is. b2a_qp
+    lets a line that ends in an encoded space or tab run a few characters past 76: those few
+    lines are broken again."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    encoded = binascii.b2a_qp(text.encode(), istext=True).decode("ascii")
+    lines = encoded.split("\n")
+    if all(len(line) <= QP_LINE for line in lines):
+        return encoded
+    return "\n".join(piece for line in lines for piece in _within_76(line))
+
+
+def _within_76(line: str) -> list[str]:
+    """An encoded line in soft-broken pieces of at most 76 characters, no =XX split."""
+    if len(line) <= QP_LINE:
+        return [line]
+    soft = line.endswith("=")  # an encoded character ends in a hex digit, never in "="
+    pieces, piece = [], ""
+    for unit in _QP_UNIT.findall(line[:-1] if soft else line):
+        if len(piece) + len(unit) > QP_LINE - 1:  # room for the soft break's "="
+            pieces.append(piece + "=")
+            piece = ""
+        piece += unit
+    pieces.append(piece + ("=" if soft else ""))
+    return pieces
+
+
+QUOTED_PRINTABLE = ContentManager()
+QUOTED_PRINTABLE.add_set_handler(str, _set_quoted_printable)
 
 
 def boundary() -> str:
