@@ -262,7 +262,9 @@ class CpuMeter:
     """What each of our processes (and trees of processes) spends of the machine's CPU over
     a step, against the whole machine's: where a step's time goes when every part shares the
     same cores. "bench" is this process (its clients' threads); "other" is the rest of the
-    machine (the database server, Redis, the kernel's own work)."""
+    machine (the database server, Redis, the kernel's own work, py-spy when profiling, and
+    whatever else runs). The kernel counts in ticks (10 ms here): a short step's small parts
+    are a few ticks each, and their sum may pass the machine's by one."""
 
     def __init__(self, roots: dict[str, int]):
         self.roots = roots
@@ -291,7 +293,8 @@ class CpuMeter:
         used = dict(self.used)
         machine = used.pop("machine")
         figures = {name: round(seconds * 1000 / items, 2) for name, seconds in used.items()}
-        figures["other"] = round(max(machine - sum(used.values()), 0) * 1000 / items, 2)
+        machine = max(machine, sum(used.values()))  # the parts' ticks and the machine's
+        figures["other"] = round((machine - sum(used.values())) * 1000 / items, 2)
         figures["total"] = round(machine * 1000 / items, 2)
         figures["machine_busy_pct"] = round(100 * machine / (self.elapsed * os.cpu_count()), 1)
         return figures

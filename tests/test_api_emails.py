@@ -807,8 +807,15 @@ def test_the_answer_to_a_send_is_built_from_what_it_created(api, users, claim_id
     reads were a sixth of a POST's time in the profile)."""
     client = api(users["standard"])
     db.session.remove()
+    payload = {
+        "to": ["olivia@owner.example"],
+        "cc": ["priya.pm@harbourside.example"],
+        "bcc": ["quentin@qs.example"],
+        "message": "Our claim.\r\nWith two files.",
+    }
+    files = [("a.txt", b"first", "text/plain"), ("b.pdf", b"%PDF-1.4 second", "application/pdf")]
     with recorded() as statements:
-        email = send(client, claim_id).get_json()
+        email = send_multipart(client, claim_id, payload, files).get_json()
     written = re.compile(
         r"SELECT .* FROM (communication|recipient|attachment|email_event|reply|user_account)\b"
     )
@@ -817,9 +824,12 @@ def test_the_answer_to_a_send_is_built_from_what_it_created(api, users, claim_id
     assert read_back == []
     assert email["state"] == "queued"
     assert [e["state"] for e in email["events"]] == ["queued"]
-    assert {(r["email"], r["kind"], r["status"]) for r in email["recipients"]} == {
-        ("olivia@owner.example", "to", "pending")
-    }
+    assert [(r["email"], r["kind"], r["status"]) for r in email["recipients"]] == [
+        ("olivia@owner.example", "to", "pending"),
+        ("priya.pm@harbourside.example", "cc", "pending"),
+        ("quentin@qs.example", "bcc", "pending"),  # the sender may see their own Bcc
+    ]
+    assert [a["filename"] for a in email["attachments"]] == ["a.txt", "b.pdf"]
     assert email["replies"] == [] and email["raw_sha256"] is None
     # No worker runs here: read again, the email is exactly what the answer said.
     assert client.get(f"/api/v1/emails/{email['id']}").get_json() == email

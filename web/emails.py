@@ -71,10 +71,12 @@ def send_claim_email(
                 # once): it has left draft, as this send would have made it; send this one too.
                 if claim.status == ClaimStatus.DRAFT:  # re-read from the database
                     raise
-        # The caller answers with the email as created: what it wrote stays loaded (nobody
-        # else has touched those rows), and a new email has no replies to look up.
+        # The caller answers with the email as created: the rows it wrote stay loaded (nobody
+        # else has touched them yet) and a new email has no replies to look up. The claim is
+        # read again when next asked: its status and events may have moved with the send.
         commit_keeping_loaded(db.session())
         set_committed_value(email, "replies", [])
+        db.session.expire(claim)
     except Exception:
         db.session.rollback()
         raise
