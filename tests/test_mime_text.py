@@ -5,6 +5,7 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -54,10 +55,20 @@ def test_a_long_html_line_is_broken_softly_and_joined_again():
     assert read.get_content().replace("\r\n", "\n") == html
 
 
-def test_a_line_ending_in_an_encoded_space_stays_within_76_characters():
-    """binascii.b2a_qp leaves such a line at 77 (found by the property test above): it is
-    broken again, and reads back the same."""
-    text = "00" + "\x80" * 4 + "\U00010000" * 4 + " \n"
+@pytest.mark.parametrize(
+    "text",
+    [
+        "00" + "\x80" * 4 + "\U00010000" * 4 + " \n",  # found by the property test: 77
+        "a" * 74 + " \n",
+        "a" * 75 + " \n",  # 78
+        "a" * 75 + "\t\n",
+        "a" * 75 + " ",  # the text's end, no line break
+        ("a" * 75 + " \n") * 3 + "=" * 30,
+    ],
+)
+def test_a_line_ending_in_an_encoded_blank_stays_within_76_characters(text):
+    """binascii.b2a_qp leaves such a line at up to 78 characters: it is broken again, and
+    reads back the same."""
     raw, read = sent_and_read(text, "plain")
     body = raw.partition(b"\r\n\r\n")[2]
     assert max(len(line) for line in body.split(b"\r\n")) <= 76

@@ -84,8 +84,8 @@ _QP_UNIT = re.compile(r"=[0-9A-F]{2}|.", re.DOTALL)
 def quoted_printable(text: str) -> str:
     """`text` as UTF-8 quoted-printable, lines ended by LF (the generator writes CRLF). A CR
     ends a line, as the email package reads it; b2a_qp would keep a lone one as is. b2a_qp
-    lets a line that ends in an encoded space or tab run a few characters past 76: those few
-    lines are broken again."""
+    lets a line that ends in an encoded space or tab run up to 78 characters: those few lines
+    are broken again."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     encoded = binascii.b2a_qp(text.encode(), istext=True).decode("ascii")
     lines = encoded.split("\n")
@@ -95,18 +95,17 @@ def quoted_printable(text: str) -> str:
 
 
 def _within_76(line: str) -> list[str]:
-    """An encoded line in soft-broken pieces of at most 76 characters, no =XX split."""
+    """An encoded line in soft-broken pieces of at most 76 characters, no =XX split (a soft
+    break the line already ends in is a unit of its own, and stays last)."""
     if len(line) <= QP_LINE:
         return [line]
-    soft = line.endswith("=")  # an encoded character ends in a hex digit, never in "="
     pieces, piece = [], ""
-    for unit in _QP_UNIT.findall(line[:-1] if soft else line):
+    for unit in _QP_UNIT.findall(line):
         if len(piece) + len(unit) > QP_LINE - 1:  # room for the soft break's "="
             pieces.append(piece + "=")
             piece = ""
         piece += unit
-    pieces.append(piece + ("=" if soft else ""))
-    return pieces
+    return [*pieces, piece]
 
 
 QUOTED_PRINTABLE = ContentManager()
