@@ -442,7 +442,7 @@ def test_the_line_table_measures_each_distinct_text_once(monkeypatch):
     columns = Columns(widths=(40.0, 60.0), right=frozenset({1}))
     style = LineTableStyle("Helvetica", "Helvetica-Bold", 7.5, black, black, white, white)
     rows = [columns.row(["1.01", "$0.00"], style) for _ in range(20)]
-    columns.measured.of("$0.00", "Helvetica-Bold", 1)  # as the font's size is chosen
+    columns.measure("$0.00", "Helvetica-Bold", 1)  # as the font's size is chosen
     totals = columns.row(["", "$0.00"], style, bold=True)
     assert measured == {
         ("1.01", "Helvetica", 7.5): 1,

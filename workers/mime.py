@@ -88,10 +88,7 @@ def quoted_printable(text: str) -> str:
     are broken again."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     encoded = binascii.b2a_qp(text.encode(), istext=True).decode("ascii")
-    lines = encoded.split("\n")
-    if all(len(line) <= QP_LINE for line in lines):
-        return encoded
-    return "\n".join(piece for line in lines for piece in _within_76(line))
+    return "\n".join(piece for line in encoded.split("\n") for piece in _within_76(line))
 
 
 def _within_76(line: str) -> list[str]:

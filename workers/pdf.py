@@ -382,7 +382,7 @@ def _line_table(doc: ClaimDocument, width: float) -> LineTable:
     # Amounts in the millions (or a currency written with letters, "USD1,234.50") may not fit
     # at the usual size: the table's font shrinks until the widest amount does.
     size = 7.5
-    widest = max(columns.measured.of(cell, BOLD, 1) for row in body + [totals] for cell in row[2:])
+    widest = max(columns.measure(cell, BOLD, 1) for row in body + [totals] for cell in row[2:])
     while size > 5 and widest * size > money_width - 2 * PADDING_X:
         size -= 0.5
     style = LineTableStyle(FONT, BOLD, size, ink=INK, rule=RULE, shade=SHADE, stripe=STRIPE)

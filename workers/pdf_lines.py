@@ -6,7 +6,9 @@ of the PDF's time (a text object and a width per cell, the heights measured agai
 split). These cells are plain text in fixed columns, so a row's height is counted in lines and
 all of a page's text is one text object."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
 from reportlab.lib.colors import Color
 from reportlab.lib.utils import simpleSplit
@@ -44,26 +46,16 @@ class Row:
     leading: float
 
 
-class TextWidths:
-    """Each distinct text's width in a font and size, measured once for the whole table: a
-    claim's amounts repeat (the 400 amounts of the benchmark's 50-line claim are 205 texts,
-    most of them a zero), and measuring them was a fifth of the PDF's time."""
-
-    def __init__(self):
-        self._known: dict[tuple[str, str, float], float] = {}
-
-    def of(self, text: str, font: str, size: float) -> float:
-        key = (text, font, size)
-        if (width := self._known.get(key)) is None:
-            width = self._known[key] = stringWidth(text, font, size)
-        return width
-
-
 @dataclass(frozen=True)
 class Columns:
     widths: tuple[float, ...]
     right: frozenset[int]  # the columns set flush right
-    measured: TextWidths = field(default_factory=TextWidths, compare=False)
+    # Each distinct text's width in a font and size, measured once for the whole table: a
+    # claim's amounts repeat (the 400 amounts of the benchmark's 50-line claim are 205 texts,
+    # most of them a zero), and measuring them was a fifth of the PDF's time.
+    measure: Callable[[str, str, float], float] = field(
+        default_factory=lambda: cache(stringWidth), compare=False
+    )
 
     def row(self, texts: list[str], style: LineTableStyle, bold: bool = False) -> Row:
         return self._row(texts, style, bold, style.leading)
@@ -76,10 +68,10 @@ class Columns:
 
         def lines(text: str, width: float) -> tuple[tuple[str, float], ...]:
             fit = width - 2 * PADDING_X
-            if "\n" not in text and (wide := self.measured.of(text, font, style.size)) <= fit:
+            if "\n" not in text and (wide := self.measure(text, font, style.size)) <= fit:
                 return ((text, wide),)  # most cells: an amount, a short description
             return tuple(
-                (line, self.measured.of(line, font, style.size))
+                (line, self.measure(line, font, style.size))
                 for paragraph in (text.splitlines() or [""])
                 for line in (simpleSplit(paragraph, font, style.size, fit) or [""])
             )
